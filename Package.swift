@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "civic",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "civic", targets: ["civic"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        // The system liblmdb (Debian's liblmdb-dev), never vendored.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        // A small safe wrapper: environments, scoped transactions, databases, cursors, errors.
+        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        // Domain-agnostic: the hash-chained, append-only log of opaque events.
+        .target(name: "EventLog", dependencies: [
+            "LMDB",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        // The domain: events, vocabulary, rules (decide) and state (evolve). Foundation only, no I/O.
+        .target(name: "Campaign"),
+        // Pure folds over campaign events: the board and the other views.
+        .target(name: "Projections", dependencies: ["Campaign"]),
+        // The campaign's ledger: Campaign's rules over the EventLog, and the stored and exchanged formats.
+        .target(name: "Ledger", dependencies: [
+            "Campaign", "EventLog", "Projections",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        // Rendering: Chinese tables, CSV, JSON.
+        .target(name: "Reports", dependencies: ["Projections", "Campaign"]),
+        // The command line: parses arguments and calls the libraries.
+        .executableTarget(name: "civic", dependencies: [
+            "Ledger", "Reports", "Projections", "Campaign",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB"]),
+        .testTarget(name: "CampaignTests", dependencies: ["Campaign"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections"],
+                    resources: []),
+        .testTarget(name: "CivicCLITests", dependencies: ["civic"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,86 @@
+/// What each subject of the log is: the kind of stream its first event made it.
+public enum StreamKind: String, Sendable {
+    case unit, batch, problem, accountability
+    public var label: String {
+        switch self {
+        case .unit: "责任单位"
+        case .batch: "问题清单"
+        case .problem: "问题"
+        case .accountability: "问责案件"
+        }
+    }
+
+    /// The kind of stream an event of `type` belongs to.
+    public init(of type: EventType) {
+        switch type {
+        case .unitRegistered: self = .unit
+        case .batchOpened: self = .batch
+        case .problemReported, .problemAssigned, .deadlineExtended, .rectificationSubmitted,
+             .rectificationVerified, .rectificationRejected, .problemEscalated, .problemReopened,
+             .problemWithdrawn:
+            self = .problem
+        case .accountabilityRecorded, .accountabilityRevoked: self = .accountability
+        }
+    }
+}
+
+/// A subject's stream: what it is, how many events it holds, and the business time of the last.
+public struct Stream: Sendable, Equatable {
+    public var kind: StreamKind
+    public var version: UInt64
+    public var lastTime: Timestamp
+}
+
+/// A registered unit.
+public struct Unit: Sendable, Equatable {
+    public var id: String
+    public var registration: UnitRegistration
+}
+
+/// An opened batch (problem list).
+public struct Batch: Sendable, Equatable {
+    public var id: String
+    public var opening: BatchOpening
+}
+
+/// What the rules need to know of a problem.
+public struct Problem: Sendable, Equatable {
+    public var status: ProblemStatus
+    public var batch: String?
+    /// The unit it is (or was last) assigned to.
+    public var unit: String?
+    public var leader: String?
+    /// The deadline in force.
+    public var deadline: Timestamp?
+    /// Who submitted the rectification awaiting verification.
+    public var submittedBy: String?
+    public var rejections = 0
+    public var escalations = 0
+    public var reopens = 0
+}
+
+/// An accountability case.
+public struct AccountabilityCase: Sendable, Equatable {
+    public var accountability: Accountability
+    public var revoked: Bool
+}
+
+/// Everything the rules consult: every stream, unit, batch, problem and case of the log so far.
+///
+/// Built by folding the log with `evolve`; `decide` reads it. It holds one small record per subject,
+/// never the events themselves.
+public struct CampaignState: Sendable, Equatable {
+    public var streams: [String: Stream] = [:]
+    public var units: [String: Unit] = [:]
+    public var batches: [String: Batch] = [:]
+    public var problems: [String: Problem] = [:]
+    public var cases: [String: AccountabilityCase] = [:]
+
+    public init() {}
+
+    /// The registered unit called `name` (its registered name), if exactly one is.
+    public func unit(named name: String) -> Unit? {
+        let found = units.values.filter { $0.registration.name == name }
+        return found.count == 1 ? found[0] : nil
+    }
+}

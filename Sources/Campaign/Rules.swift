@@ -1,0 +1,285 @@
+/// The rules of §4 as a decider: `decide` says whether an event may be appended to the log as it
+/// stands; `evolve` folds an accepted event into the state. Both are pure: the store's clock comes in
+/// as a parameter.
+public enum Rules {
+    /// How far `time` may lie after the store's clock: 5 minutes.
+    public static let allowedClockSkewSeconds: Int64 = 300
+
+    /// The roles that may append each type (§1).
+    public static func roles(allowedFor type: EventType) -> Set<Role> {
+        switch type {
+        case .unitRegistered, .batchOpened: [.office]
+        case .problemReported, .rectificationVerified, .rectificationRejected, .problemReopened:
+            [.office, .inspector]
+        case .problemAssigned, .deadlineExtended, .problemEscalated, .problemWithdrawn: [.office]
+        case .rectificationSubmitted: [.unit]
+        case .accountabilityRecorded, .accountabilityRevoked: [.discipline]
+        }
+    }
+
+    /// The statuses a problem must be in for each problem event (§4's lifecycle table); nil for the
+    /// report, which needs no problem yet, and for events of other streams.
+    public static func statuses(allowing type: EventType) -> [ProblemStatus]? {
+        switch type {
+        case .problemAssigned: [.reported, .assigned]
+        case .deadlineExtended, .rectificationSubmitted: [.assigned]
+        case .rectificationVerified, .rectificationRejected: [.submitted]
+        case .problemReopened: [.closed]
+        case .problemEscalated, .problemWithdrawn: [.reported, .assigned, .submitted]
+        case .problemReported, .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
+            nil
+        }
+    }
+
+    /// Refuses `event` unless it may be appended to a log whose state is `state`.
+    ///
+    /// - Parameters:
+    ///   - recordedAt: the store's clock for this append.
+    ///   - expectedVersion: the number of events the subject's stream must hold now, if the sender set one.
+    /// - Throws: `Refusal` naming the subject, its status and the rule broken.
+    public static func decide(
+        _ event: Event, given state: CampaignState, recordedAt: Timestamp, expectedVersion: UInt64? = nil
+    ) throws(Refusal) {
+        try checkWellFormed(event)
+        let subject = event.subject
+        let type = event.type
+
+        let allowed = roles(allowedFor: type)
+        guard allowed.contains(event.role) else {
+            let who = allowed.map { "\($0.label)(\($0.rawValue))" }.sorted().joined(separator: "、")
+            throw Refusal(.role, "角色 \(event.role.label)(\(event.role.rawValue)) 不能提交 \(type.named)，只有 \(who) 可以")
+        }
+        if event.actorUnit == nil && event.role != .discipline && event.role != .auditor {
+            throw Refusal(.malformed, "缺少 actorunit：\(event.role.label)(\(event.role.rawValue)) 提交的事件须写明所在单位")
+        }
+
+        let stream = state.streams[subject]
+        if let expectedVersion, expectedVersion != stream?.version ?? 0 {
+            throw Refusal(.concurrency,
+                "\(subject) 现有 \(stream?.version ?? 0) 个事件，与 expectedversion=\(expectedVersion) 不符：已有人先行修改，请刷新后重试")
+        }
+        let kind = StreamKind(of: type)
+        if let stream, stream.kind != kind {
+            throw Refusal(.reference, "\(subject) 已是\(stream.kind.label)(\(stream.kind.rawValue))，不能作为\(kind.label)(\(kind.rawValue))使用")
+        }
+        if event.time > recordedAt.adding(seconds: allowedClockSkewSeconds) {
+            throw Refusal(.time, "事件时间 \(event.time) 晚于登记时间 \(recordedAt.inOffset(Timestamp.chinaOffset)) 超过 5 分钟：不能登记未来发生的事")
+        }
+        if let stream, event.time < stream.lastTime {
+            throw Refusal(.time, "事件时间 \(event.time) 早于 \(subject) 上一个事件的时间 \(stream.lastTime)：同一对象的事件时间不能倒退")
+        }
+
+        switch event.data {
+        case .unitRegistered(let unit):
+            if stream != nil { throw Refusal(.lifecycle, "责任单位 \(subject) 已登记，不能重复登记") }
+            if let parent = unit.parent {
+                guard parent != subject, state.units[parent] != nil else {
+                    throw Refusal(.reference, "上级单位 \(parent) 未登记")
+                }
+            }
+        case .batchOpened:
+            if stream != nil { throw Refusal(.lifecycle, "问题清单 \(subject) 已建立，不能重复建立") }
+        case .problemReported(let report):
+            if stream != nil { throw Refusal(.lifecycle, "问题 \(subject) 已上报过，不能重复上报") }
+            if let batch = report.batch, state.batches[batch] == nil {
+                throw Refusal(.reference, "问题清单 \(batch) 不存在：请先建立清单(batch.opened)")
+            }
+        case .accountabilityRecorded(let accountability):
+            if stream != nil { throw Refusal(.lifecycle, "问责案件 \(subject) 已登记，不能重复登记") }
+            try checkTarget(accountability.target, in: state)
+            for problem in accountability.problems where state.problems[problem] == nil {
+                throw Refusal(.reference, "问责所涉问题 \(problem) 不存在")
+            }
+        case .accountabilityRevoked:
+            guard let found = state.cases[subject] else {
+                throw Refusal(.reference, "问责案件 \(subject) 不存在，无从撤销")
+            }
+            if found.revoked { throw Refusal(.lifecycle, "问责案件 \(subject) 已撤销，不能再次撤销") }
+        case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
+             .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
+            guard let problem = state.problems[subject] else {
+                throw Refusal(.reference, "问题 \(subject) 不存在：请先上报(problem.reported)")
+            }
+            try decideProblemEvent(event, problem: problem, state: state)
+        }
+    }
+
+    private static func decideProblemEvent(_ event: Event, problem: Problem, state: CampaignState) throws(Refusal) {
+        let subject = event.subject
+        let type = event.type
+        if let from = statuses(allowing: type), !from.contains(problem.status) {
+            let needed = from.map(\.named).joined(separator: "或")
+            var message = "问题 \(subject) 当前状态为 \(problem.status.named)，\(type.named) 只能在 \(needed) 状态下进行"
+            if problem.status == .closed { message += "；已销号的问题只能通过回头看(problem.reopened)重新交办" }
+            if problem.status == .withdrawn { message += "；已核销的问题不再办理" }
+            throw Refusal(.lifecycle, message)
+        }
+        switch event.data {
+        case .problemAssigned(let assignment):
+            try checkUnit(assignment.unit, in: state)
+            try checkDeadline(assignment.deadline, of: event)
+        case .deadlineExtended(let extension_):
+            try checkDeadline(extension_.deadline, of: event)
+            if let inForce = problem.deadline, extension_.deadline <= inForce {
+                throw Refusal(.time, "新的整改时限 \(extension_.deadline) 须晚于现行时限 \(inForce)")
+            }
+        case .rectificationSubmitted:
+            guard let unit = problem.unit, event.actorUnit == unit else {
+                throw Refusal(.role, "问题 \(subject) 交办给 \(problem.unit ?? "—")，只有该单位可以提交整改，\(event.actorUnit ?? "—") 不可以")
+            }
+        case .rectificationVerified, .rectificationRejected:
+            let verb = type == .rectificationVerified ? "核实销号" : "退回"
+            if let unit = problem.unit, event.actorUnit == unit {
+                throw Refusal(.separationOfDuties, "\(event.actor) 属于整改单位 \(unit)，不能\(verb)本单位的整改(\(type.rawValue))")
+            }
+            if type == .rectificationVerified, event.actor == problem.submittedBy {
+                throw Refusal(.separationOfDuties, "整改由 \(event.actor) 本人提交，不能由本人核实销号")
+            }
+        case .problemReopened(let reopening):
+            if let unit = reopening.unit { try checkUnit(unit, in: state) }
+            else if problem.unit == nil { throw Refusal(.reference, "问题 \(subject) 从未交办，重新交办须写明 unit") }
+            try checkDeadline(reopening.deadline, of: event)
+        case .problemEscalated, .problemWithdrawn:
+            break
+        case .unitRegistered, .batchOpened, .problemReported, .accountabilityRecorded, .accountabilityRevoked:
+            break  // not problem events; decide routes them elsewhere
+        }
+    }
+
+    private static func checkUnit(_ unit: String, in state: CampaignState) throws(Refusal) {
+        guard state.units[unit] != nil else {
+            throw Refusal(.reference, "责任单位 \(unit) 未登记：请先登记(unit.registered)")
+        }
+    }
+
+    private static func checkDeadline(_ deadline: Timestamp, of event: Event) throws(Refusal) {
+        if deadline < event.time {
+            throw Refusal(.time, "整改时限 \(deadline) 早于事件时间 \(event.time)")
+        }
+    }
+
+    private static func checkTarget(_ target: AccountabilityTarget, in state: CampaignState) throws(Refusal) {
+        switch target.kind {
+        case .unit: try checkUnit(target.id, in: state)
+        case .person: if let unit = target.unit { try checkUnit(unit, in: state) }
+        }
+    }
+
+    /// Refuses an event whose fields are present but empty or out of shape: ids, required texts,
+    /// evidence hashes, coordinates.
+    public static func checkWellFormed(_ event: Event) throws(Refusal) {
+        func required(_ value: String, _ field: String) throws(Refusal) {
+            if value.trimmingSpaces.isEmpty { throw Refusal(.malformed, "\(field) 不能为空") }
+        }
+        func evidence(_ list: [Evidence], _ field: String) throws(Refusal) {
+            for (i, item) in list.enumerated() where !isSHA256Hex(item.sha256) {
+                throw Refusal(.malformed, "\(field)[\(i)].sha256 须为 64 位十六进制 SHA-256，而不是“\(item.sha256)”")
+            }
+        }
+        if !isIdentifier(event.id) {
+            throw Refusal(.malformed, "id “\(event.id)” 不合规：须为 1–128 个 A-Za-z0-9._:- 字符")
+        }
+        try required(event.subject, "subject")
+        if event.subject.utf8.count > 256 { throw Refusal(.malformed, "subject 过长(超过 256 字节)") }
+        try required(event.source, "source")
+        try required(event.actor, "actor")
+        if let unit = event.actorUnit { try required(unit, "actorunit") }
+        switch event.data {
+        case .unitRegistered(let u): try required(u.name, "data.name")
+        case .batchOpened(let b): try required(b.name, "data.name")
+        case .problemReported(let p):
+            try required(p.description, "data.description")
+            try required(p.location.area, "data.location.area")
+            if let lat = p.location.lat, !(-90...90).contains(lat) { throw Refusal(.malformed, "data.location.lat 超出 -90…90") }
+            if let lon = p.location.lon, !(-180...180).contains(lon) { throw Refusal(.malformed, "data.location.lon 超出 -180…180") }
+            try evidence(p.evidence, "data.evidence")
+        case .problemAssigned(let a): try required(a.unit, "data.unit")
+        case .deadlineExtended(let d): try required(d.reason, "data.reason")
+        case .rectificationSubmitted(let r):
+            try required(r.summary, "data.summary")
+            if r.evidence.isEmpty { throw Refusal(.malformed, "提交整改须附至少一份佐证材料(data.evidence)") }
+            try evidence(r.evidence, "data.evidence")
+        case .rectificationVerified: break
+        case .rectificationRejected(let reason), .problemWithdrawn(let reason), .accountabilityRevoked(let reason):
+            try required(reason, "data.reason")
+        case .problemEscalated(let e):
+            try required(e.to, "data.to")
+            try required(e.reason, "data.reason")
+        case .problemReopened(let r): try required(r.reason, "data.reason")
+        case .accountabilityRecorded(let a):
+            try required(a.target.id, "data.target.id")
+            try required(a.reason, "data.reason")
+        }
+    }
+
+    /// Whether `id` is 1–128 characters of `A-Za-z0-9._:-`.
+    public static func isIdentifier(_ id: String) -> Bool {
+        let bytes = id.utf8
+        guard (1...128).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { c in
+            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 58 || c == 45
+        }
+    }
+
+    /// Whether `text` is 64 hex digits.
+    public static func isSHA256Hex(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { c in
+            (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
+        }
+    }
+
+    /// The state after `event`, which `decide` accepted. Never fails.
+    public static func evolve(_ state: inout CampaignState, _ event: Event) {
+        let subject = event.subject
+        if var stream = state.streams[subject] {
+            stream.version += 1
+            stream.lastTime = max(stream.lastTime, event.time)
+            state.streams[subject] = stream
+        } else {
+            state.streams[subject] = Stream(kind: StreamKind(of: event.type), version: 1, lastTime: event.time)
+        }
+        switch event.data {
+        case .unitRegistered(let registration):
+            state.units[subject] = Unit(id: subject, registration: registration)
+        case .batchOpened(let opening):
+            state.batches[subject] = Batch(id: subject, opening: opening)
+        case .problemReported(let report):
+            state.problems[subject] = Problem(status: .reported, batch: report.batch)
+        case .problemAssigned(let assignment):
+            state.problems[subject]?.status = .assigned
+            state.problems[subject]?.unit = assignment.unit
+            state.problems[subject]?.leader = assignment.leader
+            state.problems[subject]?.deadline = assignment.deadline
+        case .deadlineExtended(let extension_):
+            state.problems[subject]?.deadline = extension_.deadline
+        case .rectificationSubmitted:
+            state.problems[subject]?.status = .submitted
+            state.problems[subject]?.submittedBy = event.actor
+        case .rectificationVerified:
+            state.problems[subject]?.status = .closed
+            state.problems[subject]?.submittedBy = nil
+        case .rectificationRejected:
+            state.problems[subject]?.status = .assigned
+            state.problems[subject]?.submittedBy = nil
+            state.problems[subject]?.rejections += 1
+        case .problemEscalated:
+            state.problems[subject]?.escalations += 1
+        case .problemReopened(let reopening):
+            guard var problem = state.problems[subject] else { return }
+            if let unit = reopening.unit, unit != problem.unit {
+                problem.unit = unit
+                problem.leader = nil
+            }
+            problem.status = .assigned
+            problem.deadline = reopening.deadline
+            problem.reopens += 1
+            state.problems[subject] = problem
+        case .problemWithdrawn:
+            state.problems[subject]?.status = .withdrawn
+        case .accountabilityRecorded(let accountability):
+            state.cases[subject] = AccountabilityCase(accountability: accountability, revoked: false)
+        case .accountabilityRevoked:
+            state.cases[subject]?.revoked = true
+        }
+    }
+}

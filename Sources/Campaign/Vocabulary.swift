@@ -1,0 +1,151 @@
+/// A closed list of codes, each with the Chinese label users read (PRODUCT.md §2).
+public protocol Vocabulary: RawRepresentable<String>, CaseIterable, Sendable, Hashable {
+    /// The Chinese label, e.g. `暗访曝光` for `covert_exposure`.
+    var label: String { get }
+}
+
+extension Vocabulary {
+    /// The entry whose code or Chinese label is `text` (spaces around it ignored).
+    public init?(codeOrLabel text: String) {
+        let t = text.trimmingSpaces
+        guard let found = Self.allCases.first(where: { $0.rawValue == t || $0.label == t }) else { return nil }
+        self = found
+    }
+
+    /// Every code with its label, for messages: `covert_exposure(暗访曝光), inspection(督查检查), …`.
+    public static var listing: String {
+        allCases.map { "\($0.rawValue)(\($0.label))" }.joined(separator: ", ")
+    }
+}
+
+/// Who appends (§1): the role decides which event types an actor may append.
+public enum Role: String, Vocabulary {
+    case inspector, office, unit, discipline, auditor
+    public var label: String {
+        switch self {
+        case .inspector: "督查员"
+        case .office: "创文办"
+        case .unit: "责任单位"
+        case .discipline: "纪工委"
+        case .auditor: "审计查阅"
+        }
+    }
+}
+
+/// The kind of a responsible unit.
+public enum UnitKind: String, Vocabulary {
+    case department, street, community, enterprise, other
+    public var label: String {
+        switch self {
+        case .department: "部门"
+        case .street: "街道"
+        case .community: "社区"
+        case .enterprise: "企业"
+        case .other: "其他"
+        }
+    }
+}
+
+/// Where a problem, or a list of problems, came from.
+public enum ProblemSource: String, Vocabulary {
+    case covertExposure = "covert_exposure"
+    case inspection
+    case specialSupervision = "special_supervision"
+    case publicReport = "public_report"
+    case onlineMaterials = "online_materials"
+    case lookBack = "look_back"
+    case other
+    public var label: String {
+        switch self {
+        case .covertExposure: "暗访曝光"
+        case .inspection: "督查检查"
+        case .specialSupervision: "专项督导"
+        case .publicReport: "群众举报"
+        case .onlineMaterials: "网报资料审核"
+        case .lookBack: "回头看"
+        case .other: "其他"
+        }
+    }
+}
+
+/// What kind of problem it is.
+public enum Category: String, Vocabulary {
+    case cityAppearance = "city_appearance"
+    case streetVending = "street_vending"
+    case illegalConstruction = "illegal_construction"
+    case disorderlyParking = "disorderly_parking"
+    case sanitation
+    case trafficOrder = "traffic_order"
+    case publicFacilities = "public_facilities"
+    case publicAds = "public_ads"
+    case marketOrder = "market_order"
+    case civility
+    case greenery
+    case onlineMaterials = "online_materials"
+    case other
+    public var label: String {
+        switch self {
+        case .cityAppearance: "市容市貌"
+        case .streetVending: "占道经营"
+        case .illegalConstruction: "违规搭建"
+        case .disorderlyParking: "乱停乱放"
+        case .sanitation: "环境卫生"
+        case .trafficOrder: "交通秩序"
+        case .publicFacilities: "公共设施"
+        case .publicAds: "公益广告"
+        case .marketOrder: "市场秩序"
+        case .civility: "文明行为"
+        case .greenery: "绿化"
+        case .onlineMaterials: "网报资料"
+        case .other: "其他"
+        }
+    }
+}
+
+/// An accountability measure (追责问责).
+public enum Measure: String, Vocabulary {
+    case reminderTalk = "reminder_talk"
+    case interview
+    case writtenSelfCriticism = "written_self_criticism"
+    case circulatedCriticism = "circulated_criticism"
+    case admonishment
+    case disciplinarySanction = "disciplinary_sanction"
+    case organizationalHandling = "organizational_handling"
+    public var label: String {
+        switch self {
+        case .reminderTalk: "提醒谈话"
+        case .interview: "约谈"
+        case .writtenSelfCriticism: "书面检查"
+        case .circulatedCriticism: "通报批评"
+        case .admonishment: "诫勉"
+        case .disciplinarySanction: "党纪政务处分"
+        case .organizationalHandling: "组织处理"
+        }
+    }
+}
+
+/// Whom an accountability measure is aimed at.
+public enum TargetKind: String, Vocabulary {
+    case unit, person
+    public var label: String { self == .unit ? "单位" : "个人" }
+}
+
+/// Where a problem stands in its life (§4).
+public enum ProblemStatus: String, Vocabulary, Comparable {
+    case reported, assigned, submitted, closed, withdrawn
+    public var label: String {
+        switch self {
+        case .reported: "已上报"
+        case .assigned: "已交办"
+        case .submitted: "待核实"
+        case .closed: "已销号"
+        case .withdrawn: "已核销"
+        }
+    }
+    /// `label(code)`, as refusals name a status: `已销号(closed)`.
+    public var named: String { "\(label)(\(rawValue))" }
+
+    public static func < (a: ProblemStatus, b: ProblemStatus) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}

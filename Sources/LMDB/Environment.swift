@@ -1,0 +1,153 @@
+import CLMDB
+import Foundation
+
+/// One LMDB environment: a folder holding `data.mdb` and `lock.mdb`, opened once per process.
+///
+/// Readers never block the writer (LMDB's MVCC); one write transaction runs at a time across every
+/// process that opens the folder (LMDB's writer lock). The environment is opened with `MDB_NOTLS`,
+/// so read transactions are not tied to a thread and several may run at once from any threads.
+///
+/// The map grows by itself: a write that fills it is undone, the map doubled, and the write run again;
+/// a map grown by another process is adopted when a transaction starts.
+public final class Environment: @unchecked Sendable {
+    let handle: OpaquePointer
+    /// Whether the environment was opened with `MDB_RDONLY`: no write transaction can begin.
+    public let isReadOnly: Bool
+    /// The folder holding the environment.
+    public let path: String
+    private let writeLock = NSLock()
+    private let maximumMapSize: Int
+
+    /// Opens (and with `create`, creates) the environment in folder `path`.
+    ///
+    /// - Parameters:
+    ///   - readOnly: open with `MDB_RDONLY`; every write is refused by liblmdb itself.
+    ///   - mapSize: the initial map size in bytes; it grows on demand up to `maximumMapSize`.
+    ///   - maxDatabases: how many named databases the environment may hold.
+    ///   - create: create the folder (owner-only, 0700) and its files (0600) when absent.
+    /// - Throws: `LMDBError` naming the failed call; `.noSuchFile` when the folder is missing.
+    public init(
+        path: String, readOnly: Bool = false, mapSize: Int = 64 << 20,
+        maximumMapSize: Int = 1 << 40, maxDatabases: UInt32 = 8, create: Bool = false
+    ) throws(LMDBError) {
+        if create && !readOnly {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: path, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw LMDBError(code: .permissionDenied, operation: "mkdir \(path)")
+            }
+        }
+        var env: OpaquePointer?
+        try LMDBError.check(mdb_env_create(&env), "mdb_env_create")
+        guard let env else { throw LMDBError(code: .invalid, operation: "mdb_env_create") }
+        do {
+            try LMDBError.check(mdb_env_set_maxdbs(env, maxDatabases), "mdb_env_set_maxdbs")
+            try LMDBError.check(mdb_env_set_maxreaders(env, 512), "mdb_env_set_maxreaders")
+            if !readOnly {
+                try LMDBError.check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
+            }
+            let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
+            try LMDBError.check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open \(path)")
+        } catch {
+            mdb_env_close(env)  // owed even after a failed mdb_env_open
+            throw error
+        }
+        self.handle = env
+        self.isReadOnly = readOnly
+        self.path = path
+        self.maximumMapSize = maximumMapSize
+    }
+
+    deinit { mdb_env_close(handle) }
+
+    /// The current map size in bytes.
+    public var mapSize: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return info.me_mapsize
+    }
+
+    /// Facts about the environment: map size, pages used, last transaction, readers.
+    public var info: (mapSize: Int, lastPage: Int, lastTransaction: Int, readers: Int) {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return (info.me_mapsize, info.me_last_pgno, info.me_last_txnid, Int(info.me_numreaders))
+    }
+
+    /// The size of a page, in bytes.
+    public var pageSize: Int {
+        var stat = MDB_stat()
+        mdb_env_stat(handle, &stat)
+        return Int(stat.ms_psize)
+    }
+
+    /// Runs `body` in a read transaction: a consistent snapshot as of its start, which no writer waits for.
+    ///
+    /// The transaction ends when `body` returns; bytes read from it must be copied out before then.
+    @available(*, noasync, message: "never hold a transaction across an await")
+    public func read<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+        let txn = try begin(flags: UInt32(MDB_RDONLY))
+        return try body(txn)  // the transaction's deinit aborts it, releasing the snapshot
+    }
+
+    /// Runs `body` in the one write transaction and commits it when `body` returns.
+    ///
+    /// If `body` throws, nothing it wrote is kept. If the map is full, the transaction is undone, the map
+    /// doubled and `body` run again from the start, so `body` must not depend on effects of a former try.
+    /// - Throws: what `body` throws, or `LMDBError` (`.mapFull` once the map reached its maximum,
+    ///   `.noSpace` for a full disk, `.permissionDenied` on a read-only environment).
+    @available(*, noasync, message: "never hold a transaction across an await")
+    public func write<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+        if isReadOnly { throw LMDBError(code: .permissionDenied, operation: "mdb_txn_begin (read-only store)") }
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        while true {
+            do {
+                let txn = try begin(flags: 0)
+                let result = try body(txn)
+                try txn.commit()
+                return result
+            } catch let error as LMDBError where error.code == .mapFull {
+                try grow()
+            }
+        }
+    }
+
+    /// Flushes the data to disk (only needed after unsynced writes; commits are durable by themselves).
+    public func sync() throws(LMDBError) {
+        try LMDBError.check(mdb_env_sync(handle, 1), "mdb_env_sync")
+    }
+
+    private func begin(flags: UInt32) throws(LMDBError) -> Transaction {
+        var txn: OpaquePointer?
+        var rc = mdb_txn_begin(handle, nil, flags, &txn)
+        if rc == MDB_MAP_RESIZED {
+            // Another process grew the map: adopt its size and begin again.
+            try LMDBError.check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize (adopt)")
+            rc = mdb_txn_begin(handle, nil, flags, &txn)
+        }
+        try LMDBError.check(rc, "mdb_txn_begin")
+        return Transaction(handle: txn!, isReadOnly: flags & UInt32(MDB_RDONLY) != 0)
+    }
+
+    private func grow() throws(LMDBError) {
+        let current = mapSize
+        guard current < maximumMapSize else {
+            throw LMDBError(code: .mapFull, operation: "mdb_put (map at its maximum of \(maximumMapSize) bytes)")
+        }
+        try LMDBError.check(mdb_env_set_mapsize(handle, min(current * 2, maximumMapSize)), "mdb_env_set_mapsize")
+    }
+
+    /// Opens (with `create`, creates) the named database `name`.
+    public func database(_ name: String, create: Bool = false) throws -> Database {
+        let open = { (txn: borrowing Transaction) throws -> Database in
+            var dbi = MDB_dbi()
+            try LMDBError.check(
+                mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi), "mdb_dbi_open \(name)")
+            return Database(dbi: dbi, name: name)
+        }
+        return create && !isReadOnly ? try write(open) : try read(open)
+    }
+}

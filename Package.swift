@@ -23,23 +23,26 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
+        // Strict JSON reading and compact writing, for the interchange and the reports.
+        .target(name: "JSON"),
         // The domain: events, vocabulary, rules (decide) and state (evolve). Foundation only, no I/O.
         .target(name: "Campaign"),
         // Pure folds over campaign events: the board and the other views.
         .target(name: "Projections", dependencies: ["Campaign"]),
         // The campaign's ledger: Campaign's rules over the EventLog, and the stored and exchanged formats.
         .target(name: "Ledger", dependencies: [
-            "Campaign", "EventLog", "Projections",
+            "Campaign", "EventLog", "Projections", "JSON",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // Rendering: Chinese tables, CSV, JSON.
-        .target(name: "Reports", dependencies: ["Projections", "Campaign"]),
+        .target(name: "Reports", dependencies: ["Projections", "Campaign", "JSON"]),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(name: "civic", dependencies: [
             "Ledger", "Reports", "Projections", "Campaign",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB"]),
         .testTarget(name: "CampaignTests", dependencies: ["Campaign"]),

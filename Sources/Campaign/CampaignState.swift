@@ -25,14 +25,14 @@ public enum StreamKind: String, Sendable {
 }
 
 /// A subject's stream: what it is, how many events it holds, and the business time of the last.
-public struct Stream: Sendable, Equatable {
+public struct SubjectStream: Sendable, Equatable {
     public var kind: StreamKind
     public var version: UInt64
     public var lastTime: Timestamp
 }
 
 /// A registered unit.
-public struct Unit: Sendable, Equatable {
+public struct ResponsibleUnit: Sendable, Equatable {
     public var id: String
     public var registration: UnitRegistration
 }
@@ -70,8 +70,8 @@ public struct AccountabilityCase: Sendable, Equatable {
 /// Built by folding the log with `evolve`; `decide` reads it. It holds one small record per subject,
 /// never the events themselves.
 public struct CampaignState: Sendable, Equatable {
-    public var streams: [String: Stream] = [:]
-    public var units: [String: Unit] = [:]
+    public var streams: [String: SubjectStream] = [:]
+    public var units: [String: ResponsibleUnit] = [:]
     public var batches: [String: Batch] = [:]
     public var problems: [String: Problem] = [:]
     public var cases: [String: AccountabilityCase] = [:]
@@ -79,8 +79,33 @@ public struct CampaignState: Sendable, Equatable {
     public init() {}
 
     /// The registered unit called `name` (its registered name), if exactly one is.
-    public func unit(named name: String) -> Unit? {
+    public func unit(named name: String) -> ResponsibleUnit? {
         let found = units.values.filter { $0.registration.name == name }
         return found.count == 1 ? found[0] : nil
+    }
+}
+
+extension CampaignState {
+    /// What an append changed, to put back when the append does not commit: the records of every
+    /// subject it touched, as they were before it.
+    public struct Undo {
+        public init() {}
+        private var saved: [String: (SubjectStream?, ResponsibleUnit?, Batch?, Problem?, AccountabilityCase?)] = [:]
+
+        public mutating func save(_ subject: String, of state: CampaignState) {
+            if saved[subject] != nil { return }
+            saved[subject] = (state.streams[subject], state.units[subject], state.batches[subject],
+                              state.problems[subject], state.cases[subject])
+        }
+
+        public func restore(_ state: inout CampaignState) {
+            for (subject, (stream, unit, batch, problem, case_)) in saved {
+                state.streams[subject] = stream
+                state.units[subject] = unit
+                state.batches[subject] = batch
+                state.problems[subject] = problem
+                state.cases[subject] = case_
+            }
+        }
     }
 }

@@ -236,11 +236,11 @@ public enum Rules {
             stream.lastTime = max(stream.lastTime, event.time)
             state.streams[subject] = stream
         } else {
-            state.streams[subject] = Stream(kind: StreamKind(of: event.type), version: 1, lastTime: event.time)
+            state.streams[subject] = SubjectStream(kind: StreamKind(of: event.type), version: 1, lastTime: event.time)
         }
         switch event.data {
         case .unitRegistered(let registration):
-            state.units[subject] = Unit(id: subject, registration: registration)
+            state.units[subject] = ResponsibleUnit(id: subject, registration: registration)
         case .batchOpened(let opening):
             state.batches[subject] = Batch(id: subject, opening: opening)
         case .problemReported(let report):

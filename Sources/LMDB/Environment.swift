@@ -88,7 +88,7 @@ public final class Environment: @unchecked Sendable {
     /// The transaction ends when `body` returns; bytes read from it must be copied out before then.
     @available(*, noasync, message: "never hold a transaction across an await")
     public func read<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
-        let txn = try begin(flags: UInt32(MDB_RDONLY))
+        let txn = try beginRead()
         return try body(txn)  // the transaction's deinit aborts it, releasing the snapshot
     }
 
@@ -100,19 +100,36 @@ public final class Environment: @unchecked Sendable {
     ///   `.noSpace` for a full disk, `.permissionDenied` on a read-only environment).
     @available(*, noasync, message: "never hold a transaction across an await")
     public func write<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
+        try writing {
+            let txn = try beginWrite()
+            let result = try body(txn)
+            try txn.commit()
+            return result
+        }
+    }
+
+    /// Runs `attempt`, which begins, fills and commits one write transaction, under this process's
+    /// write lock; when it fails with a full map, grows the map and runs it again.
+    package func writing<R>(_ attempt: () throws -> R) throws -> R {
         if isReadOnly { throw LMDBError(code: .permissionDenied, operation: "mdb_txn_begin (read-only store)") }
         writeLock.lock()
         defer { writeLock.unlock() }
         while true {
             do {
-                let txn = try begin(flags: 0)
-                let result = try body(txn)
-                try txn.commit()
-                return result
+                return try attempt()
             } catch let error as LMDBError where error.code == .mapFull {
                 try grow()
             }
         }
+    }
+
+    /// Begins a read transaction; the caller owns it and it aborts when dropped.
+    package func beginRead() throws(LMDBError) -> Transaction { try begin(flags: UInt32(MDB_RDONLY)) }
+
+    /// Begins the write transaction; call only inside `writing`.
+    package func beginWrite() throws(LMDBError) -> Transaction {
+        if isReadOnly { throw LMDBError(code: .permissionDenied, operation: "mdb_txn_begin (read-only store)") }
+        return try begin(flags: 0)
     }
 
     /// Flushes the data to disk (only needed after unsynced writes; commits are durable by themselves).

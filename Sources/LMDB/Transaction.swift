@@ -1,4 +1,5 @@
 import CLMDB
+import Foundation
 
 /// A named database inside an environment (an LMDB `MDB_dbi`), valid for the environment's lifetime.
 public struct Database: Sendable, Hashable {
@@ -31,7 +32,8 @@ public struct Transaction: ~Copyable {
         self.isReadOnly = isReadOnly
     }
 
-    consuming func commit() throws(LMDBError) {
+    /// Commits what the transaction wrote; it is over either way.
+    package consuming func commit() throws(LMDBError) {
         let rc = mdb_txn_commit(handle)
         discard self  // liblmdb frees the handle whether the commit succeeded or not
         try LMDBError.check(rc, "mdb_txn_commit")

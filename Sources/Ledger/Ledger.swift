@@ -1,1 +1,214 @@
+import Campaign
+import EventLog
+import Foundation
+import JSON
+import LMDB
 
+/// An append refused whole: every refused event, by line, id and subject. Nothing was stored.
+public struct AppendRefused: Error, Sendable, CustomStringConvertible {
+    public var refusals: [LineRefusal]
+    public var description: String {
+        "拒绝写入：\(refusals.count) 个事件不符合规则，本批全部未写入\n"
+            + refusals.map { "  " + $0.description }.joined(separator: "\n")
+    }
+}
+
+/// What an append did.
+public struct AppendReport: Sendable {
+    /// The events stored, in seq order.
+    public var appended: [RecordedEvent]
+    /// Events already stored with the same content: (line, id, the seq that holds it). No-ops.
+    public var duplicates: [(line: Int, id: String, seq: UInt64)]
+    /// The head after the append.
+    public var head: LogHead
+}
+
+/// Which prefix of the log a view reads (transaction time, §5 `--as-of`).
+public enum AsOf: Sendable, Equatable, CustomStringConvertible {
+    /// Every event stored.
+    case all
+    /// Events up to and including this seq.
+    case seq(UInt64)
+    /// Events recorded up to and including this moment.
+    case time(Timestamp)
+
+    /// Reads `seq:N`, or an RFC 3339 time.
+    public init?(_ text: String) {
+        if text.hasPrefix("seq:") {
+            guard let n = UInt64(text.dropFirst(4)) else { return nil }
+            self = .seq(n)
+        } else if let t = Timestamp(rfc3339: text) {
+            self = .time(t)
+        } else {
+            return nil
+        }
+    }
+
+    /// Whether an entry with this seq and clock belongs to the prefix; entries come in seq order and
+    /// the clock never goes backwards, so the first that does not marks the end.
+    func includes(seq: UInt64, recordedAtMicros: Int64) -> Bool {
+        switch self {
+        case .all: true
+        case .seq(let n): seq <= n
+        case .time(let t): recordedAtMicros <= t.micros
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .all: "all"
+        case .seq(let n): "seq:\(n)"
+        case .time(let t): t.rfc3339
+        }
+    }
+}
+
+/// The campaign's ledger: the rules of §4 over the hash-chained log.
+///
+/// The log is the only durable state. What the rules consult (`CampaignState`) is derived: folded
+/// from the log when the ledger opens, kept up to date by this process's appends, and caught up inside
+/// the write transaction with whatever other processes appended meanwhile.
+public final class Ledger: @unchecked Sendable {
+    public let log: EventLog
+    private let clock: @Sendable () -> Timestamp
+    private let lock = NSLock()
+    private var state = CampaignState()
+    private var stateSeq: UInt64 = 0
+
+    /// The store's clock: now, UTC.
+    public static let systemClock: @Sendable () -> Timestamp = {
+        Timestamp(micros: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down)))
+    }
+
+    /// Opens the store in folder `path`.
+    /// - Parameters:
+    ///   - create: make the store (folder 0700, files 0600) when there is none.
+    ///   - readOnly: open with `MDB_RDONLY`: every write is refused.
+    ///   - clock: the store's clock (tests pass their own).
+    /// - Throws: `LMDBError` (`.noSuchFile`: no store there).
+    public init(path: String, create: Bool = false, readOnly: Bool = false, mapSize: Int = 64 << 20,
+                maximumMapSize: Int = 1 << 40, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) throws {
+        log = try EventLog(path: path, readOnly: readOnly, create: create, mapSize: mapSize,
+                           maximumMapSize: maximumMapSize)
+        self.clock = clock
+    }
+
+    /// The rules' state as of the head, caught up with the log (for import's name look-ups, and tests).
+    public func currentState() throws -> CampaignState {
+        lock.lock()
+        defer { lock.unlock() }
+        try log.read { reader in try catchUp(reader) }
+        return state
+    }
+
+    private func catchUp(_ reader: borrowing LogReader) throws {
+        try reader.forEach(after: stateSeq) { entry in
+            Rules.evolve(&state, try StoredEvent.recorded(entry).event)
+            stateSeq = entry.seq
+            return true
+        }
+    }
+
+    /// Appends `incoming` as one transaction: all of it, or (when any event is refused) none of it.
+    ///
+    /// An event whose id is stored already with the same content is a duplicate: skipped, and reported.
+    /// - Throws: `AppendRefused` listing every refused event; `LMDBError` when the store fails.
+    @available(*, noasync)
+    public func append(_ incoming: [Incoming]) throws -> AppendReport {
+        lock.lock()
+        defer { lock.unlock() }
+        return try log.write { writer in
+            try catchUp(writer.read)
+            var undo = CampaignState.Undo()
+            do {
+                let recordedAt = writer.clock(now: clock().micros)
+                var refusals: [LineRefusal] = []
+                var duplicates: [(line: Int, id: String, seq: UInt64)] = []
+                var staged: [(event: Event, version: UInt64, body: [UInt8])] = []
+                var seenHere: [String: (subject: String, body: [UInt8], line: Int)] = [:]
+                for item in incoming {
+                    let event = item.event
+                    let body = StoredEvent.encode(event)
+                    func refuse(_ refusal: Refusal) {
+                        refusals.append(LineRefusal(line: item.line, id: event.id, subject: event.subject, refusal: refusal))
+                    }
+                    if let earlier = seenHere[event.id] {
+                        if earlier.subject == event.subject && earlier.body == body {
+                            duplicates.append((item.line, event.id, 0))
+                        } else {
+                            refuse(Refusal(.conflict, "id \(event.id) 在本批第 \(earlier.line) 行已出现，内容不同"))
+                        }
+                        continue
+                    }
+                    if let seq = try writer.read.seq(ofID: event.id), let stored = try writer.read.entry(seq) {
+                        if stored.subject == event.subject && stored.body == body {
+                            duplicates.append((item.line, event.id, seq))
+                        } else {
+                            refuse(Refusal(.conflict, "id \(event.id) 已由 seq \(seq) 使用，内容不同：同一 id 不能代表两个事件"))
+                        }
+                        continue
+                    }
+                    seenHere[event.id] = (event.subject, body, item.line)
+                    do {
+                        try Rules.decide(event, given: state, recordedAt: Timestamp(micros: recordedAt),
+                                         expectedVersion: item.expectedVersion)
+                    } catch let refusal as Refusal {
+                        refuse(refusal)
+                        continue
+                    }
+                    undo.save(event.subject, of: state)
+                    Rules.evolve(&state, event)
+                    staged.append((event, state.streams[event.subject]?.version ?? 1, body))
+                }
+                if !refusals.isEmpty { throw AppendRefused(refusals: refusals) }
+                var appended: [RecordedEvent] = []
+                appended.reserveCapacity(staged.count)
+                for item in staged {
+                    let entry = try writer.append(id: item.event.id, subject: item.event.subject, version: item.version,
+                                                  recordedAtMicros: recordedAt, body: item.body)
+                    appended.append(RecordedEvent(seq: entry.seq, version: entry.version,
+                                                  recordedAt: Timestamp(micros: recordedAt), event: item.event))
+                }
+                stateSeq = writer.head.seq
+                return AppendReport(appended: appended, duplicates: duplicates, head: writer.head)
+            } catch {
+                undo.restore(&state)
+                throw error
+            }
+        }
+    }
+
+    /// Calls `body` with every stored event of the prefix `asOf`, in seq order, until it returns false.
+    /// - Returns: the head of that prefix (the last event passed, or the one `body` stopped at).
+    @available(*, noasync)
+    @discardableResult
+    public func replay(asOf: AsOf = .all, after: UInt64 = 0,
+                       _ body: (RecordedEvent, LogEntry) throws -> Bool) throws -> LogHead {
+        try log.read { reader in
+            var head = LogHead.empty
+            if after > 0, let entry = try reader.entry(after), asOf.includes(seq: after, recordedAtMicros: entry.recordedAtMicros) {
+                head = LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
+            }
+            try reader.forEach(after: after) { entry in
+                guard asOf.includes(seq: entry.seq, recordedAtMicros: entry.recordedAtMicros) else { return false }
+                head = LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
+                return try body(try StoredEvent.recorded(entry), entry)
+            }
+            return head
+        }
+    }
+
+    /// Re-reads every stored byte: the log's own checks (chain, seqs, versions, id index) and, for each
+    /// entry, that its event decodes and has a valid id.
+    /// - Throws: `LogDamage` naming the first seq that does not hold.
+    public func verify() throws -> LogHead {
+        try log.verify { entry in
+            do {
+                let event = try StoredEvent.decode(id: entry.id, subject: entry.subject, body: entry.body)
+                return Rules.isIdentifier(event.id) ? nil : "id \(entry.id) is not a valid event id"
+            } catch {
+                return "event does not decode: \(error)"
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+import Campaign
+import JSON
+
+/// An event read from the CloudEvents JSON of §3, with where it came from.
+public struct Incoming: Sendable {
+    /// Its line in the file (from 1), or its position in the batch.
+    public var line: Int
+    public var event: Event
+    /// The number of events the subject's stream must hold now, if the sender set it.
+    public var expectedVersion: UInt64?
+
+    public init(line: Int, event: Event, expectedVersion: UInt64? = nil) {
+        self.line = line; self.event = event; self.expectedVersion = expectedVersion
+    }
+}
+
+/// One refused event of an append: its line, id and subject, and why.
+public struct LineRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var id: String?
+    public var subject: String?
+    public var refusal: Refusal
+
+    public init(line: Int, id: String?, subject: String?, refusal: Refusal) {
+        self.line = line; self.id = id; self.subject = subject; self.refusal = refusal
+    }
+
+    /// `第 3 行 (id e-0003, subject P-1)：… [lifecycle]`
+    public var description: String {
+        var place = "第 \(line) 行"
+        let named = [id.map { "id \($0)" }, subject.map { "subject \($0)" }].compactMap { $0 }
+        if !named.isEmpty { place += "（\(named.joined(separator: "，"))）" }
+        return "\(place)：\(refusal.message) [\(refusal.rule.rawValue)]"
+    }
+}
+
+/// Reads and writes the CloudEvents 1.0 structured-mode JSON of §3 (Schemas/cloudevent.schema.json).
+public enum CloudEvents {
+    /// The longest line accepted: 1 MiB.
+    public static let maximumLineBytes = 1 << 20
+
+    /// Envelope attributes an export adds; accepted and ignored on the way in.
+    static let outgoingAttributes: Set<String> = ["seq", "version", "recordedat", "prevhash", "hash"]
+
+    /// Reads every non-blank line of an NDJSON text (a UTF-8 BOM at its start is skipped).
+    /// - Returns: the events read, and a refusal for each line that is not a well-formed event.
+    public static func readLines(_ bytes: [UInt8]) -> (events: [Incoming], refusals: [LineRefusal]) {
+        var events: [Incoming] = []
+        var refusals: [LineRefusal] = []
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        var line = 0
+        while start < bytes.count {
+            line += 1
+            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            var slice = bytes[start..<end]
+            if slice.last == 0x0D { slice = slice.dropLast() }
+            start = end + 1
+            if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            do { events.append(try read(line: line, slice)) } catch { refusals.append(error) }
+        }
+        return (events, refusals)
+    }
+
+    /// Reads one event from one JSON text.
+    /// - Throws: `LineRefusal` (rule `malformed`) naming the field and what is wrong with it.
+    public static func read(line: Int, _ text: some Collection<UInt8>) throws(LineRefusal) -> Incoming {
+        guard text.count <= maximumLineBytes else {
+            throw LineRefusal(line: line, id: nil, subject: nil,
+                              refusal: Refusal(.malformed, "这一行有 \(text.count) 字节，超过上限 \(maximumLineBytes)"))
+        }
+        let value: JSONValue
+        do { value = try JSONParser.parse(text) } catch {
+            throw LineRefusal(line: line, id: nil, subject: nil, refusal: Refusal(.malformed, error.description))
+        }
+        let id = value["id"].flatMap { if case .string(let s) = $0 { s } else { nil } }
+        let subject = value["subject"].flatMap { if case .string(let s) = $0 { s } else { nil } }
+        do {
+            let (event, expected) = try event(from: value)
+            return Incoming(line: line, event: event, expectedVersion: expected)
+        } catch {
+            throw LineRefusal(line: line, id: id, subject: subject, refusal: error)
+        }
+    }
+
+    static func event(from value: JSONValue) throws(Refusal) -> (Event, UInt64?) {
+        let o = try Fields(value, path: "")
+        let version = try o.string("specversion")
+        guard version == "1.0" else { throw Refusal(.malformed, "specversion 须为 \"1.0\"，而不是 \"\(version)\"") }
+        let typeName = try o.string("type")
+        guard let type = EventType(rawValue: typeName) else {
+            throw Refusal(.malformed, "未知的事件类型 type “\(typeName)”；可用：\(EventType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let contentType = try o.optionalString("datacontenttype"), !contentType.hasPrefix("application/json") {
+            throw Refusal(.malformed, "datacontenttype 须为 application/json")
+        }
+        var expected: UInt64?
+        if let v = o["expectedversion"] {
+            guard case .number(let text) = v, let n = UInt64(text) else {
+                throw Refusal(.malformed, "expectedversion 须为非负整数，而不是\(v.kindLabel) \(JSONText.render(v))")
+            }
+            expected = n
+        }
+        try o.refuseOthers(["specversion", "id", "source", "type", "subject", "time", "actor", "actorrole",
+                            "actorunit", "expectedversion", "datacontenttype", "data"] + outgoingAttributes)
+        let event = Event(
+            id: try o.string("id"), source: try o.string("source"), subject: try o.string("subject"),
+            time: try o.time("time"), actor: try o.string("actor"), role: try o.vocabulary("actorrole"),
+            actorUnit: try o.optionalString("actorunit"), data: try data(type, try o.object("data")))
+        return (event, expected)
+    }
+
+    static func data(_ type: EventType, _ d: Fields) throws(Refusal) -> EventData {
+        func evidence(_ key: String) throws(Refusal) -> [Evidence] {
+            var list: [Evidence] = []
+            for item in try d.array(key, required: false) {
+                try item.refuseOthers(["sha256", "uri", "caption"])
+                list.append(Evidence(sha256: try item.string("sha256"), uri: try item.optionalString("uri"),
+                                     caption: try item.optionalString("caption")))
+            }
+            return list
+        }
+        let data: EventData
+        switch type {
+        case .unitRegistered:
+            try d.refuseOthers(["name", "kind", "parent", "leader"])
+            data = .unitRegistered(UnitRegistration(
+                name: try d.string("name"), kind: try d.vocabulary("kind"), parent: try d.optionalString("parent"),
+                leader: try d.optionalString("leader")))
+        case .batchOpened:
+            try d.refuseOthers(["name", "source", "dueAt"])
+            data = .batchOpened(BatchOpening(name: try d.string("name"), source: try d.vocabulary("source"),
+                                             dueAt: try d.time("dueAt")))
+        case .problemReported:
+            try d.refuseOthers(["batch", "source", "category", "description", "location", "evidence"])
+            let l = try d.object("location")
+            try l.refuseOthers(["area", "street", "point", "lat", "lon"])
+            data = .problemReported(ProblemReport(
+                batch: try d.optionalString("batch"), source: try d.vocabulary("source"),
+                category: try d.vocabulary("category"), description: try d.string("description"),
+                location: Location(area: try l.string("area"), street: try l.optionalString("street"),
+                                   point: try l.optionalString("point"), lat: try l.optionalDouble("lat"),
+                                   lon: try l.optionalDouble("lon")),
+                evidence: try evidence("evidence")))
+        case .problemAssigned:
+            try d.refuseOthers(["unit", "leader", "deadline"])
+            data = .problemAssigned(Assignment(unit: try d.string("unit"), leader: try d.optionalString("leader"),
+                                               deadline: try d.time("deadline")))
+        case .deadlineExtended:
+            try d.refuseOthers(["deadline", "reason"])
+            data = .deadlineExtended(DeadlineExtension(deadline: try d.time("deadline"), reason: try d.string("reason")))
+        case .rectificationSubmitted:
+            try d.refuseOthers(["summary", "evidence"])
+            guard d["evidence"] != nil else { throw Refusal(.malformed, "提交整改须附至少一份佐证材料(data.evidence)") }
+            data = .rectificationSubmitted(Rectification(summary: try d.string("summary"), evidence: try evidence("evidence")))
+        case .rectificationVerified:
+            try d.refuseOthers(["note"])
+            data = .rectificationVerified(note: try d.optionalString("note"))
+        case .rectificationRejected:
+            try d.refuseOthers(["reason"])
+            data = .rectificationRejected(reason: try d.string("reason"))
+        case .problemEscalated:
+            try d.refuseOthers(["to", "reason"])
+            data = .problemEscalated(Escalation(to: try d.string("to"), reason: try d.string("reason")))
+        case .problemReopened:
+            try d.refuseOthers(["reason", "deadline", "unit"])
+            data = .problemReopened(Reopening(reason: try d.string("reason"), deadline: try d.time("deadline"),
+                                              unit: try d.optionalString("unit")))
+        case .problemWithdrawn:
+            try d.refuseOthers(["reason"])
+            data = .problemWithdrawn(reason: try d.string("reason"))
+        case .accountabilityRecorded:
+            try d.refuseOthers(["target", "measure", "reason", "problems"])
+            let t = try d.object("target")
+            try t.refuseOthers(["kind", "id", "name", "unit"])
+            var problems: [String] = []
+            if let list = d["problems"] {
+                guard case .array(let items) = list else { throw Refusal(.malformed, "data.problems 须为数组") }
+                for (k, item) in items.enumerated() {
+                    guard case .string(let s) = item else { throw Refusal(.malformed, "data.problems[\(k)] 须为字符串") }
+                    problems.append(s)
+                }
+            } else {
+                throw Refusal(.malformed, "缺少字段 data.problems（可为空数组）")
+            }
+            data = .accountabilityRecorded(Accountability(
+                target: AccountabilityTarget(kind: try t.vocabulary("kind"), id: try t.string("id"),
+                                             name: try t.optionalString("name"), unit: try t.optionalString("unit")),
+                measure: try d.vocabulary("measure"), reason: try d.string("reason"), problems: problems))
+        case .accountabilityRevoked:
+            try d.refuseOthers(["reason"])
+            data = .accountabilityRevoked(reason: try d.string("reason"))
+        }
+        return data
+    }
+}
+
+/// The members of one JSON object, read with messages that name the field's path.
+struct Fields {
+    let members: [(key: String, value: JSONValue)]
+    let path: String
+
+    init(_ value: JSONValue, path: String) throws(Refusal) {
+        guard case .object(let members) = value else {
+            throw Refusal(.malformed, path.isEmpty ? "每行须为一个 JSON 对象" : "\(path) 须为对象，而不是\(value.kindLabel)")
+        }
+        self.members = members
+        self.path = path
+    }
+
+    subscript(key: String) -> JSONValue? {
+        guard let v = members.first(where: { $0.key == key })?.value, v != .null else { return nil }
+        return v
+    }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func refuseOthers(_ known: some Sequence<String>) throws(Refusal) {
+        let known = Set(known)
+        if let unknown = members.first(where: { !known.contains($0.key) }) {
+            throw Refusal(.malformed, "未知字段 \(name(unknown.key))；可用的字段：\(known.sorted().joined(separator: ", "))")
+        }
+    }
+
+    func optionalString(_ key: String) throws(Refusal) -> String? {
+        guard let v = self[key] else { return nil }
+        guard case .string(let s) = v else { throw Refusal(.malformed, "\(name(key)) 须为字符串，而不是\(v.kindLabel)") }
+        return s
+    }
+
+    func string(_ key: String) throws(Refusal) -> String {
+        guard let s = try optionalString(key) else { throw Refusal(.malformed, "缺少字段 \(name(key))") }
+        return s
+    }
+
+    func time(_ key: String) throws(Refusal) -> Timestamp {
+        let s = try string(key)
+        guard let t = Timestamp(rfc3339: s) else {
+            throw Refusal(.malformed, "\(name(key)) “\(s)” 不是带时区的 RFC 3339 时间，例如 2022-08-19T16:00:00+08:00")
+        }
+        return t
+    }
+
+    func vocabulary<V: Vocabulary>(_ key: String) throws(Refusal) -> V {
+        let s = try string(key)
+        guard let v = V(rawValue: s) else {
+            throw Refusal(.malformed, "\(name(key)) “\(s)” 不在可用代码之中：\(V.listing)")
+        }
+        return v
+    }
+
+    func optionalDouble(_ key: String) throws(Refusal) -> Double? {
+        guard let v = self[key] else { return nil }
+        guard case .number(let text) = v, let d = Double(text) else {
+            throw Refusal(.malformed, "\(name(key)) 须为数字，而不是\(v.kindLabel)")
+        }
+        return d
+    }
+
+    func object(_ key: String) throws(Refusal) -> Fields {
+        guard let v = self[key] else { throw Refusal(.malformed, "缺少字段 \(name(key))") }
+        return try Fields(v, path: name(key))
+    }
+
+    func array(_ key: String, required: Bool) throws(Refusal) -> [Fields] {
+        guard let v = self[key] else {
+            if required { throw Refusal(.malformed, "缺少字段 \(name(key))") }
+            return []
+        }
+        guard case .array(let items) = v else { throw Refusal(.malformed, "\(name(key)) 须为数组，而不是\(v.kindLabel)") }
+        var out: [Fields] = []
+        for (k, item) in items.enumerated() { out.append(try Fields(item, path: "\(name(key))[\(k)]")) }
+        return out
+    }
+}

@@ -43,20 +43,77 @@ public struct Batch: Sendable, Equatable {
     public var opening: BatchOpening
 }
 
-/// What the rules need to know of a problem.
+/// Where a problem stands: what the rules need, and what the board shows of its life.
 public struct Problem: Sendable, Equatable {
     public var status: ProblemStatus
     public var batch: String?
     /// The unit it is (or was last) assigned to.
     public var unit: String?
     public var leader: String?
-    /// The deadline in force.
+    /// The deadline in force; nil before the first assignment.
     public var deadline: Timestamp?
     /// Who submitted the rectification awaiting verification.
     public var submittedBy: String?
+    /// The `time` of its report.
+    public var reportedAt: Timestamp
+    /// The `time` of the verification that closed it; nil unless closed.
+    public var closedAt: Timestamp?
     public var rejections = 0
     public var escalations = 0
     public var reopens = 0
+
+    /// A problem as its report makes it.
+    public init(reportedAt: Timestamp, batch: String?) {
+        self.status = .reported
+        self.batch = batch
+        self.reportedAt = reportedAt
+    }
+
+    /// Folds one event of the problem's stream (§4's lifecycle table), which the rules accepted.
+    /// Events of other streams leave it as it is.
+    public mutating func apply(_ event: Event) {
+        switch event.data {
+        case .problemAssigned(let assignment):
+            status = .assigned
+            unit = assignment.unit
+            leader = assignment.leader
+            deadline = assignment.deadline
+        case .deadlineExtended(let extension_):
+            deadline = extension_.deadline
+        case .rectificationSubmitted:
+            status = .submitted
+            submittedBy = event.actor
+        case .rectificationVerified:
+            status = .closed
+            submittedBy = nil
+            closedAt = event.time
+        case .rectificationRejected:
+            status = .assigned
+            submittedBy = nil
+            rejections += 1
+        case .problemEscalated:
+            escalations += 1
+        case .problemReopened(let reopening):
+            if let moved = reopening.unit, moved != unit {
+                unit = moved
+                leader = nil
+            }
+            status = .assigned
+            deadline = reopening.deadline
+            closedAt = nil
+            reopens += 1
+        case .problemWithdrawn:
+            status = .withdrawn
+        case .problemReported, .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
+            break
+        }
+    }
+
+    /// Whether it is overdue at `moment`: assigned, with its deadline in force before then.
+    public func isOverdue(at moment: Timestamp) -> Bool {
+        guard status == .assigned, let deadline else { return false }
+        return deadline < moment
+    }
 }
 
 /// An accountability case.

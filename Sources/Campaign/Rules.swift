@@ -244,38 +244,10 @@ public enum Rules {
         case .batchOpened(let opening):
             state.batches[subject] = Batch(id: subject, opening: opening)
         case .problemReported(let report):
-            state.problems[subject] = Problem(status: .reported, batch: report.batch)
-        case .problemAssigned(let assignment):
-            state.problems[subject]?.status = .assigned
-            state.problems[subject]?.unit = assignment.unit
-            state.problems[subject]?.leader = assignment.leader
-            state.problems[subject]?.deadline = assignment.deadline
-        case .deadlineExtended(let extension_):
-            state.problems[subject]?.deadline = extension_.deadline
-        case .rectificationSubmitted:
-            state.problems[subject]?.status = .submitted
-            state.problems[subject]?.submittedBy = event.actor
-        case .rectificationVerified:
-            state.problems[subject]?.status = .closed
-            state.problems[subject]?.submittedBy = nil
-        case .rectificationRejected:
-            state.problems[subject]?.status = .assigned
-            state.problems[subject]?.submittedBy = nil
-            state.problems[subject]?.rejections += 1
-        case .problemEscalated:
-            state.problems[subject]?.escalations += 1
-        case .problemReopened(let reopening):
-            guard var problem = state.problems[subject] else { return }
-            if let unit = reopening.unit, unit != problem.unit {
-                problem.unit = unit
-                problem.leader = nil
-            }
-            problem.status = .assigned
-            problem.deadline = reopening.deadline
-            problem.reopens += 1
-            state.problems[subject] = problem
-        case .problemWithdrawn:
-            state.problems[subject]?.status = .withdrawn
+            state.problems[subject] = Problem(reportedAt: event.time, batch: report.batch)
+        case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
+             .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
+            state.problems[subject]?.apply(event)
         case .accountabilityRecorded(let accountability):
             state.cases[subject] = AccountabilityCase(accountability: accountability, revoked: false)
         case .accountabilityRevoked:

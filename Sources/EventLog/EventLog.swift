@@ -43,6 +43,7 @@ public struct LogHead: Sendable, Equatable, CustomStringConvertible {
 public struct LogDamage: Error, Sendable, Equatable, CustomStringConvertible {
     public var seq: UInt64
     public var problem: String
+    public init(seq: UInt64, problem: String) { self.seq = seq; self.problem = problem }
     public var description: String { "seq \(seq): \(problem)" }
 }
 

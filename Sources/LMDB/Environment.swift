@@ -158,13 +158,21 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Opens (with `create`, creates) the named database `name`.
+    ///
+    /// The transaction that opens it is committed, read-only or not: liblmdb closes a database handle
+    /// opened in a transaction that is aborted.
+    /// - Throws: `LMDBError` (`.notFound` when it does not exist and `create` is false).
     public func database(_ name: String, create: Bool = false) throws -> Database {
-        let open = { (txn: borrowing Transaction) throws -> Database in
+        let open = { (txn: borrowing Transaction) throws(LMDBError) -> Database in
             var dbi = MDB_dbi()
             try LMDBError.check(
                 mdb_dbi_open(txn.handle, name, create ? UInt32(MDB_CREATE) : 0, &dbi), "mdb_dbi_open \(name)")
             return Database(dbi: dbi, name: name)
         }
-        return create && !isReadOnly ? try write(open) : try read(open)
+        if create && !isReadOnly { return try write(open) }
+        let txn = try beginRead()
+        let db = try open(txn)
+        try txn.commit()
+        return db
     }
 }

@@ -7,6 +7,7 @@ import LMDB
 /// An append refused whole: every refused event, by line, id and subject. Nothing was stored.
 public struct AppendRefused: Error, Sendable, CustomStringConvertible {
     public var refusals: [LineRefusal]
+    public init(refusals: [LineRefusal]) { self.refusals = refusals }
     public var description: String {
         "拒绝写入：\(refusals.count) 个事件不符合规则，本批全部未写入\n"
             + refusals.map { "  " + $0.description }.joined(separator: "\n")
@@ -113,11 +114,23 @@ public final class Ledger: @unchecked Sendable {
     ///
     /// An event whose id is stored already with the same content is a duplicate: skipped, and reported.
     /// - Throws: `AppendRefused` listing every refused event; `LMDBError` when the store fails.
+    /// With `dryRun`, every rule is applied and the report made, but nothing is stored.
     @available(*, noasync)
-    public func append(_ incoming: [Incoming]) throws -> AppendReport {
+    public func append(_ incoming: [Incoming], dryRun: Bool = false) throws -> AppendReport {
         lock.lock()
         defer { lock.unlock() }
-        return try log.write { writer in
+        do {
+            return try appendLocked(incoming, dryRun: dryRun)
+        } catch let rehearsal as Rehearsal {
+            return rehearsal.report
+        }
+    }
+
+    /// Ends a dry run's transaction without committing it.
+    private struct Rehearsal: Error { var report: AppendReport }
+
+    private func appendLocked(_ incoming: [Incoming], dryRun: Bool) throws -> AppendReport {
+        try log.write { writer in
             try catchUp(writer.read)
             var undo = CampaignState.Undo()
             do {
@@ -169,8 +182,10 @@ public final class Ledger: @unchecked Sendable {
                     appended.append(RecordedEvent(seq: entry.seq, version: entry.version,
                                                   recordedAt: Timestamp(micros: recordedAt), event: item.event))
                 }
+                let report = AppendReport(appended: appended, duplicates: duplicates, head: writer.head)
+                if dryRun { throw Rehearsal(report: report) }
                 stateSeq = writer.head.seq
-                return AppendReport(appended: appended, duplicates: duplicates, head: writer.head)
+                return report
             } catch {
                 undo.restore(&state)
                 throw error

@@ -1,0 +1,89 @@
+import Campaign
+import JSON
+import Projections
+
+/// The board of §5 as a report.
+public enum BoardReport {
+    /// The columns of §5, in its order.
+    public static let columns: [Column<BoardRow>] = [
+        Column("id", "编号", value: { .string($0.id) }),
+        Column("status", "状态", value: { .string($0.problem.status.rawValue) }, display: { $0.problem.status.label }),
+        Column("batch", "批次", value: { .string($0.problem.batch) }),
+        Column("source", "来源", value: { .string($0.report.source.rawValue) }, display: { $0.report.source.label }),
+        Column("category", "类别", value: { .string($0.report.category.rawValue) }, display: { $0.report.category.label }),
+        Column("area", "片区", value: { .string($0.report.location.area) }),
+        Column("street", "路段", value: { .string($0.report.location.street) }),
+        Column("point", "点位", value: { .string($0.report.location.point) }),
+        Column("description", "问题描述", value: { .string($0.report.description) }),
+        Column("unit", "责任单位", value: { .string($0.problem.unit) }),
+        Column("leader", "责任领导", value: { .string($0.problem.leader) }),
+        Column("deadline", "整改时限", value: { .time($0.problem.deadline) }, display: { Render.short($0.problem.deadline) }),
+        Column("overdue", "超期", value: { .bool($0.overdue) }, display: { $0.overdue ? "超期" : "" }),
+        Column("reportedAt", "发现时间", value: { .time($0.problem.reportedAt) }, display: { Render.short($0.problem.reportedAt) }),
+        Column("closedAt", "销号时间", value: { .time($0.problem.closedAt) }, display: { Render.short($0.problem.closedAt) }),
+        Column("rejections", "退回", value: { .int($0.problem.rejections) }),
+        Column("escalations", "点球", value: { .int($0.problem.escalations) }),
+        Column("reopens", "反弹", value: { .int($0.problem.reopens) }),
+        Column("version", "事件数", value: { .int($0.version) }),
+    ]
+
+    /// The table shows the description last, where a long text does not push the other columns.
+    static var tableColumns: [Column<BoardRow>] {
+        columns.filter { $0.key != "description" } + columns.filter { $0.key == "description" }
+    }
+
+    /// The board rendered in `format`; `basis` says what it was built from (head, as-of, at, filters).
+    public static func render(_ rows: [BoardRow], basis: ViewBasis, format: OutputFormat) -> String {
+        let counts = Board.counts(rows)
+        switch format {
+        case .json:
+            var countMembers: [(key: String, value: JSONValue)] = ProblemStatus.allCases.map { ($0.rawValue, .int(counts.byStatus[$0] ?? 0)) }
+            countMembers.append(("overdue", .int(counts.overdue)))
+            return JSONText.render(basis.document(view: "board", members: [
+                ("counts", .object(countMembers)),
+                ("problems", Render.objects(rows, columns)),
+            ])) + "\n"
+        case .csv:
+            return Render.csv(rows, columns)
+        case .table:
+            let summary = ProblemStatus.allCases.map { "\($0.label) \(counts.byStatus[$0] ?? 0)" }.joined(separator: " · ")
+            return basis.caption(title: "问题台账") + "\n"
+                + "共 \(rows.count) 个问题：\(summary) · 超期 \(counts.overdue)\n\n"
+                + (rows.isEmpty ? "（没有符合条件的问题）\n" : Render.table(rows, tableColumns))
+        }
+    }
+}
+
+/// What a view was built from: the log head it read, the prefix (`asOf`), the moment (`at`), filters.
+public struct ViewBasis: Sendable {
+    public var headSeq: UInt64
+    public var headHash: String
+    public var asOf: String
+    public var at: Timestamp
+    public var filters: [(key: String, value: JSONValue)]
+
+    public init(headSeq: UInt64, headHash: String, asOf: String, at: Timestamp, filters: [(key: String, value: JSONValue)] = []) {
+        self.headSeq = headSeq; self.headHash = headHash; self.asOf = asOf; self.at = at; self.filters = filters
+    }
+
+    /// `{"view":…, "head":{seq,hash}, "asOf":…, "at":…, "filters":{…}, …members}`.
+    public func document(view: String, members: [(key: String, value: JSONValue)]) -> JSONValue {
+        .object([
+            ("view", .string(view)),
+            ("head", .object([("seq", .int(headSeq)), ("hash", .string(headHash))])),
+            ("asOf", .string(asOf)),
+            ("at", .time(at)),
+            ("filters", .object(filters)),
+        ] + members)
+    }
+
+    /// The line above a table: what it shows and as of when.
+    public func caption(title: String) -> String {
+        var text = "\(title)  截至 \(at.inOffset(Timestamp.chinaOffset).rfc3339)（业务时间）"
+        if asOf != "all" { text += "  按登记截至 \(asOf)" }
+        text += "  日志 seq \(headSeq)"
+        let shown = filters.filter { $0.value != .null && $0.value != .bool(false) && $0.value != .array([]) }
+        if !shown.isEmpty { text += "  筛选 " + shown.map { "\($0.key)=\(Render.plain($0.value))" }.joined(separator: " ") }
+        return text
+    }
+}

@@ -1,0 +1,232 @@
+import ArgumentParser
+import Campaign
+import EventLog
+import Foundation
+import JSON
+import Ledger
+import Projections
+import Reports
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create an empty store (folder readable by its owner only).")
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let path = store.path
+        if FileManager.default.fileExists(atPath: path + "/data.mdb") {
+            let ledger = try store.open()
+            print("存储 \(path) 已存在，共 \(try ledger.log.head().seq) 个事件；未作改动")
+            return
+        }
+        _ = try Ledger(path: path, create: true)
+        print("已创建存储 \(path)")
+    }
+}
+
+struct Append: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Append events from an NDJSON file (CloudEvents, one per line), all or nothing.",
+        discussion: "Each event is checked against every rule; if any is refused, none is stored and each refusal is listed with its line.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The NDJSON file, or - for standard input.")
+    var file: String
+    @Flag(help: "Check every rule, store nothing.")
+    var dryRun = false
+
+    func run() throws {
+        let bytes = try readInput(file)
+        let ledger = try store.open()
+        let (events, refusals) = CloudEvents.readLines(bytes)
+        if !refusals.isEmpty { throw AppendRefused(refusals: refusals) }
+        let report = try ledger.append(events, dryRun: dryRun)
+        printReport(report, dryRun: dryRun)
+    }
+}
+
+/// Prints what an append did.
+func printReport(_ report: AppendReport, dryRun: Bool) {
+    for duplicate in report.duplicates {
+        let place = duplicate.seq > 0 ? "已存于 seq \(duplicate.seq)" : "与本批前面的事件相同"
+        print("重复：第 \(duplicate.line) 行 id \(duplicate.id) \(place)，未重复写入")
+    }
+    let range = report.appended.isEmpty ? "" : "（seq \(report.appended.first!.seq)–\(report.appended.last!.seq)）"
+    if dryRun {
+        print("试运行：\(report.appended.count) 个事件可以写入\(range)，\(report.duplicates.count) 个重复；未写入任何内容")
+    } else {
+        print("已写入 \(report.appended.count) 个事件\(range)，\(report.duplicates.count) 个重复；日志头 \(report.head)")
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import a problem list as offices keep it in Excel (CSV, Chinese headers).",
+        discussion: "Headers: \(ProblemList.headers.joined(separator: " ")). Each row becomes problem.reported and, with a 责任单位, problem.assigned.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The CSV file (UTF-8, with or without BOM).")
+    var file: String
+    @Option(help: "Who imports the list.")
+    var actor = "office/import"
+    @Option(help: "The importer's role: office or inspector.")
+    var role = "office"
+    @Option(name: .customLong("actor-unit"), help: "The importer's unit id (required for office and inspector).")
+    var actorUnit: String?
+    @Flag(help: "Check every row and rule, store nothing.")
+    var dryRun = false
+
+    func validate() throws {
+        guard Role(rawValue: role) != nil else { throw ValidationError("--role “\(role)”：可用 \(Role.listing)") }
+    }
+
+    func run() throws {
+        let bytes = try readInput(file)
+        let ledger = try store.open()
+        let list = try ProblemList(csv: bytes)
+        let events = try list.events(by: .init(actor: actor, role: Role(rawValue: role)!, unit: actorUnit),
+                                     given: try ledger.currentState())
+        let report = try ledger.append(events, dryRun: dryRun)
+        print("\(file)：\(list.rows.count) 行问题")
+        printReport(report, dryRun: dryRun)
+    }
+}
+
+/// `--at` and `--as-of`, shared by every view.
+struct MomentOptions: ParsableArguments {
+    @Option(help: "Business time: the state of the world at this moment (RFC 3339, or \"2022-08-26 18:00\" in UTC+8). Default: now.")
+    var at: String?
+    @Option(name: .customLong("as-of"), help: "Transaction time: only events recorded up to this moment, or seq:N. Default: all.")
+    var asOf: String?
+    @Option(help: "table (Chinese, default), json or csv.")
+    var format: String = "table"
+
+    func validate() throws {
+        guard OutputFormat(rawValue: format) != nil else { throw ValidationError("--format “\(format)”：可用 table、json、csv") }
+        if let at { _ = try parseMoment(at, option: "--at") }
+        _ = try parseAsOf(asOf)
+    }
+
+    var outputFormat: OutputFormat { OutputFormat(rawValue: format) ?? .table }
+    func moment() throws -> Timestamp {
+        try at.map { try parseMoment($0, option: "--at") } ?? Ledger.systemClock().inOffset(Timestamp.chinaOffset)
+    }
+    func prefix() throws -> AsOf { try parseAsOf(asOf) }
+}
+
+struct Board: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The issue board (问题台账) as of any moment.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var moment: MomentOptions
+    @Option(help: "Only this batch.") var batch: String?
+    @Option(help: "Only problems assigned to this unit.") var unit: String?
+    @Option(help: "Only these statuses, comma-separated: reported,assigned,submitted,closed,withdrawn.") var status: String?
+    @Flag(help: "Only overdue problems.") var overdue = false
+
+    func validate() throws {
+        for s in statusList where ProblemStatus(rawValue: s) == nil {
+            throw ValidationError("--status “\(s)”：可用 \(ProblemStatus.listing)")
+        }
+    }
+
+    var statusList: [String] { status?.split(separator: ",").map { $0.trimmingSpaces } ?? [] }
+
+    func run() throws {
+        let ledger = try store.open(readOnly: true)
+        let at = try moment.moment()
+        let asOf = try moment.prefix()
+        var board = Projections.Board(at: at)
+        let head = try ledger.replay(asOf: asOf) { recorded, _ in board.apply(recorded); return true }
+        let filter = BoardFilter(batch: batch, unit: unit, statuses: Set(statusList.compactMap(ProblemStatus.init(rawValue:))),
+                                 overdueOnly: overdue)
+        let basis = ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: asOf.description, at: at, filters: [
+            ("batch", .string(batch)), ("unit", .string(unit)),
+            ("status", .array(statusList.map { .string($0) })), ("overdue", .bool(overdue)),
+        ])
+        print(BoardReport.render(board.rows(filter), basis: basis, format: moment.outputFormat), terminator: "")
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write the stored events as NDJSON (CloudEvents with seq, version, recordedat, prevhash, hash).")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Only events after this seq.") var after: UInt64 = 0
+    @Option(name: .customLong("as-of"), help: "Only events recorded up to this moment, or seq:N.") var asOf: String?
+
+    func run() throws {
+        let ledger = try store.open(readOnly: true)
+        var out = ""
+        let stdout = FileHandle.standardOutput
+        try ledger.replay(asOf: try parseAsOf(asOf), after: after) { recorded, entry in
+            JSONText.write(CloudEvents.json(recorded, entry: entry), to: &out)
+            out += "\n"
+            if out.utf8.count > 1 << 16 { stdout.write(out); out = "" }
+            return true
+        }
+        stdout.write(out)
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-read every stored byte, recompute the hash chain and the id index; exit 3 naming the first bad seq.")
+    @OptionGroup var store: StoreOptions
+    @Option(name: .customLong("expect-head"), help: "SEQ:HASH recorded earlier (civic head): fail unless the log still extends it.")
+    var expectHead: String?
+
+    func run() throws {
+        let ledger = try store.open(readOnly: true)
+        var expected: (seq: UInt64, hash: String)?
+        if let expectHead {
+            let parts = expectHead.split(separator: ":")
+            guard parts.count == 2, let seq = UInt64(parts[0]), parts[1].count == 64 else {
+                throw ValidationError("--expect-head “\(expectHead)”：须写作 SEQ:HASH（civic head 的输出）")
+            }
+            expected = (seq, parts[1].lowercased())
+        }
+        let head = try ledger.verify()
+        if let expected {
+            let entry = try ledger.log.read { try $0.entry(expected.seq) }
+            guard let entry, entry.hash.hex == expected.hash else {
+                throw LogDamage(seq: expected.seq, problem: entry == nil
+                    ? "the log no longer holds seq \(expected.seq) (head is \(head.seq)): events were removed"
+                    : "hash \(entry!.hash.hex) differs from the recorded \(expected.hash): the log was rewritten")
+            }
+        }
+        print("校验通过：\(head.seq) 个事件，哈希链完整，链头 \(head)")
+    }
+}
+
+struct Head: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the log's head SEQ:HASH, to record outside the store (verify --expect-head).")
+    @OptionGroup var store: StoreOptions
+    func run() throws {
+        print(try store.open(readOnly: true).log.head())
+    }
+}
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "What the store holds: events by type, subjects, problems by status, size.")
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let ledger = try store.open(readOnly: true)
+        var byType: [EventType: Int] = [:]
+        var first: Timestamp?, last: Timestamp?
+        let head = try ledger.replay { recorded, _ in
+            byType[recorded.event.type, default: 0] += 1
+            if first == nil { first = recorded.recordedAt }
+            last = recorded.recordedAt
+            return true
+        }
+        let state = try ledger.currentState()
+        let size = (try? FileManager.default.attributesOfItem(atPath: store.path + "/data.mdb")[.size] as? Int) ?? 0
+        print("存储 \(store.path)：\(head.seq) 个事件，链头 \(head)")
+        if let first, let last { print("登记时间 \(first) — \(last)") }
+        print("文件 \(size / 1024) KiB，映射 \(ledger.log.environment.mapSize / 1024 / 1024) MiB")
+        print("责任单位 \(state.units.count) · 问题清单 \(state.batches.count) · 问题 \(state.problems.count) · 问责案件 \(state.cases.count)")
+        let statuses = ProblemStatus.allCases.map { s in "\(s.label) \(state.problems.values.filter { $0.status == s }.count)" }
+        print("问题状态：" + statuses.joined(separator: " · "))
+        print("事件类型：")
+        for type in EventType.allCases where byType[type] != nil {
+            print("  \(type.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0)) \(byType[type]!)  \(type.label)")
+        }
+    }
+}

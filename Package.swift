@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections"],
                     resources: []),
-        .testTarget(name: "CivicCLITests", dependencies: ["civic"]),
+        .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -80,7 +80,10 @@ public enum Rules {
         case .batchOpened:
             if stream != nil { throw Refusal(.lifecycle, "问题清单 \(subject) 已建立，不能重复建立") }
         case .problemReported(let report):
-            if stream != nil { throw Refusal(.lifecycle, "问题 \(subject) 已上报过，不能重复上报") }
+            if stream != nil {
+                let status = state.problems[subject]?.status.named ?? "—"
+                throw Refusal(.lifecycle, "问题 \(subject) 已上报过，当前状态为 \(status)，不能重复上报")
+            }
             if let batch = report.batch, state.batches[batch] == nil {
                 throw Refusal(.reference, "问题清单 \(batch) 不存在：请先建立清单(batch.opened)")
             }

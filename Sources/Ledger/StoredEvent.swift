@@ -107,7 +107,7 @@ enum StoredEvent {
 
     /// The event stored as `body` under `id` and `subject`.
     /// - Throws: `Undecodable` when the bytes are not a civic.v1.Event civic can read.
-    static func decode(id: String, subject: String, body: some ContiguousBytes) throws -> Event {
+    static func decode(id: String, subject: String, body: [UInt8]) throws -> Event {
         let m: Civic_V1_Event
         do { m = try Civic_V1_Event(serializedBytes: body) } catch {
             throw Undecodable(description: "not a civic.v1.Event: \(error)")

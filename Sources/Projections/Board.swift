@@ -33,6 +33,8 @@ public struct Board: Sendable {
     /// The moment the board shows, against which deadlines are judged.
     public let at: Timestamp
     private var problems: [String: (report: ProblemReport, problem: Problem, version: UInt64)] = [:]
+    /// The registered name of each unit, for people to read.
+    public private(set) var unitNames: [String: String] = [:]
 
     public init(at: Timestamp) { self.at = at }
 
@@ -49,7 +51,9 @@ public struct Board: Sendable {
             entry.problem.apply(event)
             entry.version += 1
             problems[event.subject] = entry
-        case .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
+        case .unitRegistered(let registration):
+            unitNames[event.subject] = registration.name
+        case .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
             break
         }
     }

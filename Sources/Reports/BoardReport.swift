@@ -28,12 +28,18 @@ public enum BoardReport {
     ]
 
     /// The table shows the description last, where a long text does not push the other columns.
-    static var tableColumns: [Column<BoardRow>] {
-        columns.filter { $0.key != "description" } + columns.filter { $0.key == "description" }
+    /// Units appear by name where the name is known.
+    static func tableColumns(unitNames: [String: String]) -> [Column<BoardRow>] {
+        var shown = columns.filter { $0.key != "description" } + columns.filter { $0.key == "description" }
+        if let k = shown.firstIndex(where: { $0.key == "unit" }) {
+            shown[k].display = { row in row.problem.unit.map { unitNames[$0] ?? $0 } ?? "—" }
+        }
+        return shown
     }
 
     /// The board rendered in `format`; `basis` says what it was built from (head, as-of, at, filters).
-    public static func render(_ rows: [BoardRow], basis: ViewBasis, format: OutputFormat) -> String {
+    public static func render(_ rows: [BoardRow], basis: ViewBasis, format: OutputFormat,
+                              unitNames: [String: String] = [:]) -> String {
         let counts = Board.counts(rows)
         switch format {
         case .json:
@@ -49,7 +55,7 @@ public enum BoardReport {
             let summary = ProblemStatus.allCases.map { "\($0.label) \(counts.byStatus[$0] ?? 0)" }.joined(separator: " · ")
             return basis.caption(title: "问题台账") + "\n"
                 + "共 \(rows.count) 个问题：\(summary) · 超期 \(counts.overdue)\n\n"
-                + (rows.isEmpty ? "（没有符合条件的问题）\n" : Render.table(rows, tableColumns))
+                + (rows.isEmpty ? "（没有符合条件的问题）\n" : Render.table(rows, tableColumns(unitNames: unitNames)))
         }
     }
 }

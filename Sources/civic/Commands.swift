@@ -45,10 +45,11 @@ struct Append: ParsableCommand {
 
 /// Prints what an append did.
 func printReport(_ report: AppendReport, dryRun: Bool) {
-    for duplicate in report.duplicates {
+    for duplicate in report.duplicates.prefix(10) {
         let place = duplicate.seq > 0 ? "已存于 seq \(duplicate.seq)" : "与本批前面的事件相同"
         print("重复：第 \(duplicate.line) 行 id \(duplicate.id) \(place)，未重复写入")
     }
+    if report.duplicates.count > 10 { print("……另有 \(report.duplicates.count - 10) 个重复") }
     let range = report.appended.isEmpty ? "" : "（seq \(report.appended.first!.seq)–\(report.appended.last!.seq)）"
     if dryRun {
         print("试运行：\(report.appended.count) 个事件可以写入\(range)，\(report.duplicates.count) 个重复；未写入任何内容")
@@ -74,7 +75,10 @@ struct Import: ParsableCommand {
     var dryRun = false
 
     func validate() throws {
-        guard Role(rawValue: role) != nil else { throw ValidationError("--role “\(role)”：可用 \(Role.listing)") }
+        guard let parsed = Role(rawValue: role) else { throw ValidationError("--role “\(role)”：可用 \(Role.listing)") }
+        if actorUnit == nil && parsed != .discipline && parsed != .auditor {
+            throw ValidationError("请用 --actor-unit 写明导入人所在单位（例如 --actor-unit U-office）")
+        }
     }
 
     func run() throws {
@@ -140,7 +144,8 @@ struct Board: ParsableCommand {
             ("batch", .string(batch)), ("unit", .string(unit)),
             ("status", .array(statusList.map { .string($0) })), ("overdue", .bool(overdue)),
         ])
-        print(BoardReport.render(board.rows(filter), basis: basis, format: moment.outputFormat), terminator: "")
+        print(BoardReport.render(board.rows(filter), basis: basis, format: moment.outputFormat, unitNames: board.unitNames),
+              terminator: "")
     }
 }
 

@@ -1,0 +1,239 @@
+import Campaign
+import Foundation
+import JSON
+import Ledger
+import Testing
+
+/// The package's root folder, found from this file.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let setupFile = packageRoot.appendingPathComponent("Schemas/examples/hengkou/hengkou-setup.ndjson").path
+let problemsFile = packageRoot.appendingPathComponent("Schemas/examples/hengkou/hengkou-problems.csv").path
+
+/// The civic binary built beside the test bundle.
+let civicBinary: String = {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("civic").path
+    if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+    return packageRoot.appendingPathComponent(".build/debug/civic").path
+}()
+
+struct Run {
+    var status: Int32
+    var out: String
+    var err: String
+}
+
+/// Runs `civic` with `arguments` on `store`, feeding `input` on standard input.
+func civic(_ arguments: [String], store: String, input: String? = nil) throws -> Run {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: civicBinary)
+    process.arguments = arguments + ["--store", store]
+    let out = Pipe(), err = Pipe(), inp = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = inp
+    try process.run()
+    if let input { inp.fileHandleForWriting.write(Data(input.utf8)) }
+    try inp.fileHandleForWriting.close()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
+               err: String(decoding: errData, as: UTF8.self))
+}
+
+/// A temporary store folder, removed at the end.
+final class Folder {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("civic-cli-\(UUID().uuidString)").path
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A store holding the shared campaign: its units, its batch and its problem list.
+func filledStore() throws -> Folder {
+    let folder = Folder()
+    #expect(try civic(["init"], store: folder.path).status == 0)
+    #expect(try civic(["append", setupFile], store: folder.path).status == 0)
+    let imported = try civic(["import", problemsFile, "--actor", "office/li-xianfeng", "--actor-unit", "U-office"], store: folder.path)
+    #expect(imported.status == 0, "\(imported.err)")
+    return folder
+}
+
+func json(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
+
+extension JSONValue {
+    var array: [JSONValue] { if case .array(let a) = self { a } else { [] } }
+    var keys: [String] { if case .object(let m) = self { m.map(\.key) } else { [] } }
+    var text: String? { if case .string(let s) = self { s } else { nil } }
+    var int: Int? { if case .number(let n) = self { Int(n) } else { nil } }
+}
+
+@Suite("The command line, end to end on a temporary store", .serialized)
+struct CLITests {
+    @Test("init makes a store only its owner can read; a second init changes nothing")
+    func initStore() throws {
+        let folder = Folder()
+        let first = try civic(["init"], store: folder.path)
+        #expect(first.status == 0)
+        let mode = try FileManager.default.attributesOfItem(atPath: folder.path)[.posixPermissions] as? Int
+        #expect(mode == 0o700)
+        let dataMode = try FileManager.default.attributesOfItem(atPath: folder.path + "/data.mdb")[.posixPermissions] as? Int
+        #expect(dataMode == 0o600)
+        let second = try civic(["init"], store: folder.path)
+        #expect(second.status == 0)
+        #expect(second.out.contains("已存在"))
+    }
+
+    @Test("the board as JSON has §5's keys in order, counts, and what it was built from")
+    func boardJSON() throws {
+        let store = try filledStore()
+        let run = try civic(["board", "--format", "json", "--at", "2022-08-25T12:00:00+08:00"], store: store.path)
+        #expect(run.status == 0, "\(run.err)")
+        let view = try json(run.out)
+        let rows = view["problems"]?.array ?? []
+        #expect(rows.count == 22)
+        #expect(rows.first?.keys == ["id", "status", "batch", "source", "category", "area", "street", "point", "description",
+                                     "unit", "leader", "deadline", "overdue", "reportedAt", "closedAt", "rejections",
+                                     "escalations", "reopens", "version"])
+        #expect(rows.first?["id"]?.text == "P-20220819-001")
+        #expect(view["counts"]?["assigned"]?.int == 22)
+        #expect(view["counts"]?["overdue"]?.int == 7)  // deadlines on the 22nd, 23rd and 24th
+        #expect(view["head"]?["seq"]?.int == 55)
+        #expect(view["at"]?.text == "2022-08-25T12:00:00+08:00")
+        let p4 = rows.first { $0["id"]?.text == "P-20220819-004" }
+        #expect(p4?["deadline"]?.text == "2022-08-23T18:00:00+08:00")
+        #expect(p4?["overdue"] == .bool(true))
+        #expect(p4?["closedAt"] == .null)
+    }
+
+    @Test("the board as of a past seq or moment shows only what was then")
+    func boardPast() throws {
+        let store = try filledStore()
+        let before = try json(try civic(["board", "--format", "json", "--as-of", "seq:13"], store: store.path).out)
+        #expect(before["problems"]?.array.count == 1)
+        #expect(before["problems"]?.array.first?["status"]?.text == "assigned")
+        let reportedOnly = try json(try civic(["board", "--format", "json", "--as-of", "seq:12"], store: store.path).out)
+        #expect(reportedOnly["problems"]?.array.first?["status"]?.text == "reported")
+        #expect(reportedOnly["problems"]?.array.first?["deadline"] == .null)
+        let early = try json(try civic(["board", "--format", "json", "--at", "2022-08-19 16:07"], store: store.path).out)
+        #expect(early["problems"]?.array.map { $0["id"]?.text ?? "" } == ["P-20220819-001", "P-20220819-002"])
+    }
+
+    @Test("board filters: unit, status, overdue; and CSV output")
+    func boardFilters() throws {
+        let store = try filledStore()
+        let byUnit = try json(try civic(["board", "--format", "json", "--unit", "U-cgzf"], store: store.path).out)
+        #expect(byUnit["problems"]?.array.count == 4)
+        let overdue = try json(try civic(["board", "--format", "json", "--overdue", "--at", "2022-08-25T12:00:00+08:00"], store: store.path).out)
+        #expect(overdue["problems"]?.array.count == 7)
+        let closed = try json(try civic(["board", "--format", "json", "--status", "closed"], store: store.path).out)
+        #expect(closed["problems"]?.array.isEmpty == true)
+        let csv = try civic(["board", "--format", "csv"], store: store.path)
+        #expect(csv.out.hasPrefix("id,status,batch,source,category,area,street,point,description,unit,leader,deadline,overdue,"))
+        #expect(csv.out.split(separator: "\r\n").count == 23)
+        let table = try civic(["board"], store: store.path)
+        #expect(table.out.contains("编号"))
+        #expect(table.out.contains("城管执法大队"))
+    }
+
+    @Test("a refused append exits 1, names line, id and rule, and stores nothing")
+    func refusedAppend() throws {
+        let store = try filledStore()
+        let head = try civic(["head"], store: store.path).out
+        let input = """
+        {"specversion":"1.0","id":"v-1","source":"/t","type":"rectification.verified","subject":"P-20220819-001","time":"2022-08-22T10:00:00+08:00","actor":"office/li","actorrole":"office","actorunit":"U-office","data":{}}
+        {"specversion":"1.0","id":"s-1","source":"/t","type":"rectification.submitted","subject":"P-20220819-002","time":"2022-08-22T10:00:00+08:00","actor":"unit/x","actorrole":"unit","actorunit":"U-scjg","data":{"summary":"已清理","evidence":[{"sha256":"\(String(repeating: "ab", count: 32))"}]}}
+        """
+        let run = try civic(["append", "-"], store: store.path, input: input)
+        #expect(run.status == 1)
+        #expect(run.err.contains("第 1 行"))
+        #expect(run.err.contains("v-1"))
+        #expect(run.err.contains("已交办(assigned)"))
+        #expect(run.err.contains("[lifecycle]"))
+        #expect(!run.err.contains("s-1"))  // the second event was fine; it is not stored either
+        #expect(try civic(["head"], store: store.path).out == head)
+    }
+
+    @Test("usage errors exit 2: a bad option value, an unknown command, no store")
+    func usageErrors() throws {
+        let store = try filledStore()
+        #expect(try civic(["board", "--format", "xml"], store: store.path).status == 2)
+        #expect(try civic(["board", "--at", "yesterday"], store: store.path).status == 2)
+        #expect(try civic(["board", "--as-of", "seq:x"], store: store.path).status == 2)
+        #expect(try civic(["frobnicate"], store: store.path).status == 2)
+        let missing = try civic(["board"], store: store.path + "-nowhere")
+        #expect(missing.status == 2)
+        #expect(missing.err.contains("civic init"))
+    }
+
+    @Test("export writes every event with seq, version, recordedat and the chain; --after skips")
+    func export() throws {
+        let store = try filledStore()
+        let lines = try civic(["export"], store: store.path).out.split(separator: "\n")
+        #expect(lines.count == 55)
+        let first = try json(String(lines[0]))
+        #expect(first["seq"]?.int == 1)
+        #expect(first["prevhash"]?.text == String(repeating: "0", count: 64))
+        let second = try json(String(lines[1]))
+        #expect(second["prevhash"]?.text == first["hash"]?.text)
+        let after = try civic(["export", "--after", "50"], store: store.path).out.split(separator: "\n")
+        #expect(after.count == 5)
+        #expect(try json(String(after[0]))["seq"]?.int == 51)
+        // An export appends to a fresh store as the same events.
+        let copy = Folder()
+        _ = try civic(["init"], store: copy.path)
+        let replay = try civic(["append", "-"], store: copy.path, input: lines.joined(separator: "\n"))
+        #expect(replay.status == 0, "\(replay.err)")
+        #expect(replay.out.contains("55 个事件"))
+    }
+
+    @Test("verify passes on a sound store and exits 3 naming the seq of a changed byte")
+    func verifyDetectsTamper() throws {
+        let store = try filledStore()
+        let ok = try civic(["verify"], store: store.path)
+        #expect(ok.status == 0)
+        #expect(ok.out.contains("55 个事件"))
+        let head = try civic(["head"], store: store.path).out.trimmingSpaces
+        #expect(try civic(["verify", "--expect-head", head], store: store.path).status == 0)
+        let file = store.path + "/data.mdb"
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+        let needle = Array("盲道被占用".utf8)
+        let at = try #require((0...(bytes.count - needle.count)).first { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
+        bytes[at] ^= 0x02
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let bad = try civic(["verify"], store: store.path)
+        #expect(bad.status == 3)
+        #expect(bad.err.contains("seq 24"))  // P-20220819-007's report: 11 setup events, then two per row
+    }
+
+    @Test("a dry-run import stores nothing; an import without --actor-unit is a usage error")
+    func importOptions() throws {
+        let folder = Folder()
+        _ = try civic(["init"], store: folder.path)
+        _ = try civic(["append", setupFile], store: folder.path)
+        let dry = try civic(["import", problemsFile, "--actor-unit", "U-office", "--dry-run"], store: folder.path)
+        #expect(dry.status == 0)
+        #expect(dry.out.contains("试运行"))
+        #expect(try civic(["head"], store: folder.path).out.hasPrefix("11:"))
+        #expect(try civic(["import", problemsFile], store: folder.path).status == 2)
+    }
+
+    @Test("a map grown by another process is adopted, and its events are seen by the rules")
+    func anotherProcessAppends() throws {
+        let folder = Folder()
+        let ledger = try Ledger(path: folder.path, create: true, mapSize: 256 << 10)
+        let setup = CloudEvents.readLines(Array(try Data(contentsOf: URL(fileURLWithPath: setupFile)))).events
+        _ = try ledger.append(setup)
+        // Another process imports the list, writing past this process's map size.
+        var lines: [String] = []
+        for k in 1...1500 {
+            lines.append(#"{"specversion":"1.0","id":"r\#(k)","source":"/t","type":"problem.reported","subject":"P-\#(k)","time":"2022-08-21T09:00:00+08:00","actor":"office/li","actorrole":"office","actorunit":"U-office","data":{"batch":"B-20220819","source":"inspection","category":"sanitation","description":"背街小巷垃圾堆积、污水横流，群众反映强烈，请尽快清理","location":{"area":"中心城区"}}}"#)
+        }
+        let other = try civic(["append", "-"], store: folder.path, input: lines.joined(separator: "\n"))
+        #expect(other.status == 0, "\(other.err)")
+        // This process assigns a problem the other one reported.
+        let assign = #"{"specversion":"1.0","id":"a1","source":"/t","type":"problem.assigned","subject":"P-1500","time":"2022-08-21T10:00:00+08:00","actor":"office/li","actorrole":"office","actorunit":"U-office","data":{"unit":"U-hw","deadline":"2022-08-23T18:00:00+08:00"}}"#
+        let report = try ledger.append(CloudEvents.readLines(Array(assign.utf8)).events)
+        #expect(report.appended.first?.seq == 1512)
+        #expect(report.appended.first?.version == 2)
+        #expect(try ledger.verify().seq == 1512)
+    }
+}

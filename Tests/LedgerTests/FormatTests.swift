@@ -1,0 +1,98 @@
+import Campaign
+import EventLog
+import Foundation
+import JSON
+import Testing
+@testable import Ledger
+
+@Suite("Stored and exchanged formats")
+struct FormatTests {
+    @Test("the stored encoding is pinned: the setup events under a fixed clock give a known chain head")
+    func storedEncodingGolden() throws {
+        let store = TemporaryStore(clock: "2026-01-01T00:00:00Z")
+        let ledger = try store.open()
+        let report = try ledger.append(try hengkouSetup())
+        // If this changes, the stored format changed: existing stores would no longer verify.
+        let pinned = try String(contentsOf: packageRoot.appendingPathComponent("Schemas/examples/hengkou-setup.head"), encoding: .utf8)
+        #expect(report.head.description == pinned.trimmingSpaces)
+    }
+
+    @Test("vocabulary codes are stored by the numbers the .proto gives them")
+    func enumNumbersMatchProto() {
+        for role in Role.allCases { #expect("\(Civic_V1_Role(rawValue: StoredEvent.number(role))!)" == "\(role)") }
+        for kind in UnitKind.allCases { #expect("\(Civic_V1_UnitKind(rawValue: StoredEvent.number(kind))!)" == "\(kind)") }
+        for source in ProblemSource.allCases { #expect("\(Civic_V1_Source(rawValue: StoredEvent.number(source))!)" == "\(source)") }
+        for category in Category.allCases { #expect("\(Civic_V1_Category(rawValue: StoredEvent.number(category))!)" == "\(category)") }
+        for measure in Measure.allCases { #expect("\(Civic_V1_Measure(rawValue: StoredEvent.number(measure))!)" == "\(measure)") }
+    }
+
+    @Test("every valid example of Schemas/examples is read, stored and exported back the same")
+    func validExamplesRoundTrip() throws {
+        let folder = packageRoot.appendingPathComponent("Schemas/examples/valid")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files.count >= 13)
+        var types: Set<EventType> = []
+        for file in files {
+            let bytes = Array(try Data(contentsOf: folder.appendingPathComponent(file)))
+            let incoming = try CloudEvents.read(line: 1, bytes)
+            try Rules.checkWellFormed(incoming.event)
+            types.insert(incoming.event.type)
+            let stored = try StoredEvent.decode(id: incoming.event.id, subject: incoming.event.subject,
+                                                body: StoredEvent.encode(incoming.event))
+            #expect(stored.hasSameContent(as: incoming.event), "\(file)")
+            let exported = JSONText.render(CloudEvents.json(stored))
+            let reread = try CloudEvents.read(line: 1, Array(exported.utf8))
+            #expect(reread.event.hasSameContent(as: incoming.event), "\(file)")
+        }
+        #expect(types == Set(EventType.allCases))
+    }
+
+    @Test("every invalid example of Schemas/examples is refused as malformed")
+    func invalidExamplesRefused() throws {
+        let folder = packageRoot.appendingPathComponent("Schemas/examples/invalid")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files.count >= 12)
+        for file in files {
+            let bytes = Array(try Data(contentsOf: folder.appendingPathComponent(file)))
+            do {
+                let incoming = try CloudEvents.read(line: 1, bytes)
+                try Rules.decide(incoming.event, given: CampaignState(), recordedAt: incoming.event.time)
+                Issue.record("\(file) was accepted")
+            } catch let refusal as LineRefusal {
+                #expect(refusal.refusal.rule == .malformed, "\(file): \(refusal)")
+            } catch let refusal as Refusal {
+                #expect(refusal.rule == .malformed, "\(file): \(refusal)")
+            }
+        }
+    }
+
+    @Test("malformed lines are refused with their line number and what is wrong")
+    func malformedLines() {
+        let text = """
+        {"specversion":"1.0","id":"x1"
+        not json at all
+
+        {"specversion":"1.0","id":"x2","source":"/t","type":"problem.closed","subject":"P","time":"2022-08-19T16:00:00+08:00","actor":"a","actorrole":"office","actorunit":"U","data":{}}
+        {"specversion":"1.0","id":"x3","source":"/t","type":"problem.withdrawn","subject":"P","time":"2022-08-19 16:00","actor":"a","actorrole":"office","actorunit":"U","data":{"reason":"r"}}
+        {"specversion":"1.0","id":"x4","source":"/t","type":"problem.withdrawn","subject":"P","time":"2022-08-19T16:00:00+08:00","actor":"a","actorrole":"office","actorunit":"U","data":{"reason":"r","extra":1}}
+        """
+        let (events, refusals) = CloudEvents.readLines(Array(text.utf8))
+        #expect(events.isEmpty)
+        #expect(refusals.map(\.line) == [1, 2, 4, 5, 6])
+        #expect(refusals[2].refusal.message.contains("problem.closed"))
+        #expect(refusals[3].refusal.message.contains("time"))
+        #expect(refusals[4].refusal.message.contains("data.extra"))
+        #expect(refusals.allSatisfy { $0.refusal.rule == .malformed })
+    }
+
+    @Test("a BOM, CRLF line ends and blank lines are accepted in NDJSON")
+    func ndjsonTolerance() throws {
+        var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let setup = try fixture("Schemas/examples/hengkou/hengkou-setup.ndjson")
+        for b in setup { if b == 0x0A { bytes += [0x0D, 0x0A, 0x0D, 0x0A] } else { bytes.append(b) } }
+        let (events, refusals) = CloudEvents.readLines(bytes)
+        #expect(refusals.isEmpty)
+        #expect(events.count == 11)
+        #expect(events[1].line == 3)
+    }
+}

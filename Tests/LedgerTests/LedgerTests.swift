@@ -1,0 +1,188 @@
+import Campaign
+import EventLog
+import Foundation
+import Testing
+@testable import Ledger
+
+@Suite("The ledger: append, read back, idempotency, atomicity")
+struct LedgerTests {
+    @Test("appended events get gapless seqs, per-subject versions and the store's clock")
+    func appendAssignsPlaces() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        let report = try ledger.append(try hengkouSetup())
+        #expect(report.appended.map(\.seq) == Array(1...11))
+        #expect(report.appended.allSatisfy { $0.version == 1 })
+        #expect(report.head.seq == 11)
+
+        let more = try ledger.append(try events("""
+        \(line("r1", "problem.reported", "P-1", "2022-08-21T09:00:00+08:00", #"{"batch":"B-20220819","source":"inspection","category":"sanitation","description":"垃圾堆积","location":{"area":"中心城区"}}"#))
+        \(line("a1", "problem.assigned", "P-1", "2022-08-21T09:10:00+08:00", #"{"unit":"U-hw","deadline":"2022-08-23T18:00:00+08:00"}"#))
+        """))
+        #expect(more.appended.map(\.seq) == [12, 13])
+        #expect(more.appended.map(\.version) == [1, 2])
+        #expect(more.appended.allSatisfy { $0.recordedAt == Timestamp(rfc3339: "2026-11-22T09:00:00+08:00")! })
+        #expect(try ledger.verify().seq == 13)
+    }
+
+    @Test("the store's clock never goes backwards, even when the machine's does")
+    func clockNeverGoesBackwards() throws {
+        let store = TemporaryStore(clock: "2026-11-22T10:00:00Z")
+        let ledger = try store.open()
+        _ = try ledger.append(Array(try hengkouSetup().prefix(1)))
+        store.setClock("2026-11-22T08:00:00Z")
+        let report = try ledger.append(Array(try hengkouSetup()[1...1]))
+        #expect(report.appended[0].recordedAt == Timestamp(rfc3339: "2026-11-22T10:00:00Z")!)
+    }
+
+    @Test("appending an event stored already with the same content is a no-op reported as duplicate")
+    func duplicateIsNoOp() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        _ = try ledger.append(try hengkouSetup())
+        let head = try ledger.log.head()
+        let again = try ledger.append(try hengkouSetup())
+        #expect(again.appended.isEmpty)
+        #expect(again.duplicates.map(\.seq) == Array(1...11))
+        #expect(try ledger.log.head() == head)
+    }
+
+    @Test("an id stored already with other content is refused as a conflict, and nothing is stored")
+    func conflictingIdRefused() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        _ = try ledger.append(try hengkouSetup())
+        let head = try ledger.log.head()
+        let changed = try events(line("setup-u-hw", "unit.registered", "U-hw", "2022-06-24T09:04:00+08:00",
+                                      #"{"name":"环卫公司","kind":"enterprise"}"#))
+        let error = try #require(throws: AppendRefused.self) { try ledger.append(changed) }
+        #expect(error.refusals.map(\.refusal.rule) == [.conflict])
+        #expect(error.refusals[0].id == "setup-u-hw")
+        #expect(try ledger.log.head() == head)
+    }
+
+    @Test("the same id twice in one append: identical is a duplicate, different is a conflict")
+    func duplicateWithinOneAppend() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        let unit = line("u1", "unit.registered", "U-1", "2022-06-24T09:00:00+08:00", #"{"name":"一号单位","kind":"department"}"#)
+        let report = try ledger.append(try events(unit + "\n" + unit))
+        #expect(report.appended.count == 1)
+        #expect(report.duplicates.count == 1)
+        let other = line("u2", "unit.registered", "U-2", "2022-06-24T09:00:00+08:00", #"{"name":"二号单位","kind":"department"}"#)
+        let clash = line("u2", "unit.registered", "U-3", "2022-06-24T09:00:00+08:00", #"{"name":"三号单位","kind":"department"}"#)
+        let error = try #require(throws: AppendRefused.self) { try ledger.append(try events(other + "\n" + clash)) }
+        #expect(error.refusals.map(\.line) == [2])
+        #expect(error.refusals.map(\.refusal.rule) == [.conflict])
+        #expect(try ledger.log.head().seq == 1)
+    }
+
+    @Test("expectedversion: matching is stored, mismatching is refused")
+    func expectedVersion() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        _ = try ledger.append(try hengkouSetup())
+        let report = line("r1", "problem.reported", "P-1", "2022-08-21T09:00:00+08:00",
+                          #"{"source":"inspection","category":"sanitation","description":"垃圾","location":{"area":"城北"}}"#,
+                          extra: #","expectedversion":0"#)
+        _ = try ledger.append(try events(report))
+        let stale = line("a1", "problem.assigned", "P-1", "2022-08-21T10:00:00+08:00",
+                         #"{"unit":"U-hw","deadline":"2022-08-23T18:00:00+08:00"}"#, extra: #","expectedversion":0"#)
+        let error = try #require(throws: AppendRefused.self) { try ledger.append(try events(stale)) }
+        #expect(error.refusals[0].refusal.rule == .concurrency)
+        let fresh = line("a1", "problem.assigned", "P-1", "2022-08-21T10:00:00+08:00",
+                         #"{"unit":"U-hw","deadline":"2022-08-23T18:00:00+08:00"}"#, extra: #","expectedversion":1"#)
+        #expect(try ledger.append(try events(fresh)).appended.count == 1)
+    }
+
+    @Test("an append with one refused event stores nothing, names every refusal, and leaves the rules' state as before")
+    func appendIsAtomic() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        _ = try ledger.append(try hengkouSetup())
+        let before = try ledger.currentState()
+        let batch = try events("""
+        \(line("r1", "problem.reported", "P-1", "2022-08-21T09:00:00+08:00", #"{"source":"inspection","category":"sanitation","description":"垃圾","location":{"area":"城北"}}"#))
+        \(line("a1", "problem.assigned", "P-1", "2022-08-21T09:10:00+08:00", #"{"unit":"U-nobody","deadline":"2022-08-23T18:00:00+08:00"}"#))
+        \(line("v1", "rectification.verified", "P-1", "2022-08-21T09:20:00+08:00", #"{}"#))
+        """)
+        let error = try #require(throws: AppendRefused.self) { try ledger.append(batch) }
+        #expect(error.refusals.map(\.line) == [2, 3])
+        #expect(error.refusals.map(\.refusal.rule) == [.reference, .lifecycle])
+        #expect(error.refusals[1].refusal.message.contains("已上报(reported)"))
+        #expect(try ledger.log.head().seq == 11)
+        #expect(try ledger.log.read { try $0.seq(ofID: "r1") } == nil)
+        #expect(try ledger.currentState() == before)
+        // The same report alone now goes through: the refused append left no trace.
+        #expect(try ledger.append(Array(batch.prefix(1))).appended.map(\.seq) == [12])
+    }
+
+    @Test("a dry run checks every rule and stores nothing")
+    func dryRunStoresNothing() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        let report = try ledger.append(try hengkouSetup(), dryRun: true)
+        #expect(report.appended.count == 11)
+        #expect(try ledger.log.head().seq == 0)
+        #expect(try ledger.currentState().units.isEmpty)
+    }
+
+    @Test("the map grows when it is full, and the log still verifies")
+    func mapGrows() throws {
+        let store = TemporaryStore()
+        let ledger = try Ledger(path: store.path, create: true, mapSize: 64 << 10, clock: store.clock)
+        let before = ledger.log.environment.mapSize
+        _ = try ledger.append(try hengkouSetup())
+        var lines: [String] = []
+        for k in 1...2000 {
+            lines.append(line("r\(k)", "problem.reported", "P-\(k)", "2022-08-21T09:00:00+08:00",
+                              #"{"source":"inspection","category":"sanitation","description":"背街小巷垃圾堆积、污水横流，群众反映强烈","location":{"area":"中心城区","street":"中心大街"}}"#))
+        }
+        _ = try ledger.append(try events(lines.joined(separator: "\n")))
+        #expect(ledger.log.environment.mapSize > before)
+        #expect(try ledger.verify().seq == 2011)
+    }
+
+    @Test("a store opened read-only refuses every write")
+    func readOnlyRefusesWrites() throws {
+        let store = TemporaryStore()
+        _ = try store.open()
+        let reader = try Ledger(path: store.path, readOnly: true)
+        #expect(throws: (any Error).self) { try reader.append(try hengkouSetup()) }
+        #expect(try reader.log.head().seq == 0)
+    }
+
+    @Test("a changed byte in data.mdb makes verify name its seq")
+    func tamperDetected() throws {
+        let store = TemporaryStore()
+        do {
+            let ledger = try store.open()
+            _ = try ledger.append(try hengkouSetup())
+        }
+        let file = store.path + "/data.mdb"
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+        let needle = Array("渣土运输公司".utf8)
+        let at = try #require((0...(bytes.count - needle.count)).first { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
+        bytes[at + 3] ^= 0x01  // 输 → another character
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let ledger = try Ledger(path: store.path, readOnly: true)
+        let damage = try #require(throws: LogDamage.self) { try ledger.verify() }
+        #expect(damage.seq == 6)  // setup-u-zt is the sixth event
+    }
+
+    @Test("replay as of a seq or a recording time stops at that prefix")
+    func replayPrefix() throws {
+        let store = TemporaryStore(clock: "2026-11-22T01:00:00Z")
+        let ledger = try store.open()
+        _ = try ledger.append(Array(try hengkouSetup().prefix(5)))
+        store.setClock("2026-11-22T02:00:00Z")
+        _ = try ledger.append(Array(try hengkouSetup().dropFirst(5)))
+        var seqs: [UInt64] = []
+        let head = try ledger.replay(asOf: .seq(3)) { recorded, _ in seqs.append(recorded.seq); return true }
+        #expect(seqs == [1, 2, 3])
+        #expect(head.seq == 3)
+        seqs = []
+        try ledger.replay(asOf: .time(Timestamp(rfc3339: "2026-11-22T01:30:00Z")!)) { recorded, _ in seqs.append(recorded.seq); return true }
+        #expect(seqs == [1, 2, 3, 4, 5])
+    }
+}

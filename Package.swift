@@ -34,11 +34,16 @@ let package = Package(
             "Campaign", "EventLog", "Projections", "JSON",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
+        // A realistic sample campaign, for `civic demo` and the tour.
+        .target(name: "Demo", dependencies: [
+            "Campaign", "Ledger",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], resources: [.copy("Resources/hengkou-setup.ndjson"), .copy("Resources/hengkou-problems.csv")]),
         // Rendering: Chinese tables, CSV, JSON.
         .target(name: "Reports", dependencies: ["Projections", "Campaign", "JSON"]),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(name: "civic", dependencies: [
-            "Ledger", "Reports", "Projections", "Campaign",
+            "Ledger", "Reports", "Projections", "Campaign", "Demo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -47,8 +52,7 @@ let package = Package(
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB"]),
         .testTarget(name: "CampaignTests", dependencies: ["Campaign"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections"],
-                    resources: []),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections", "JSON", "Demo"]),
         .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON"]),
     ],
     swiftLanguageModes: [.v6]

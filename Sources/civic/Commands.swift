@@ -1,5 +1,6 @@
 import ArgumentParser
 import Campaign
+import Demo
 import EventLog
 import Foundation
 import JSON
@@ -110,7 +111,9 @@ struct MomentOptions: ParsableArguments {
 
     var outputFormat: OutputFormat { OutputFormat(rawValue: format) ?? .table }
     func moment() throws -> Timestamp {
-        try at.map { try parseMoment($0, option: "--at") } ?? Ledger.systemClock().inOffset(Timestamp.chinaOffset)
+        if let at { return try parseMoment(at, option: "--at") }
+        let now = Ledger.systemClock().micros
+        return Timestamp(micros: now - now % 1_000_000, offsetMinutes: Timestamp.chinaOffset)
     }
     func prefix() throws -> AsOf { try parseAsOf(asOf) }
 }
@@ -233,5 +236,36 @@ struct Stats: ParsableCommand {
         for type in EventType.allCases where byType[type] != nil {
             print("  \(type.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0)) \(byType[type]!)  \(type.label)")
         }
+    }
+}
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Fill a fresh store with a realistic sample campaign, and tell what to look at.")
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let path = store.path
+        if FileManager.default.fileExists(atPath: path + "/data.mdb"), try store.open().log.head().seq > 0 {
+            throw StoreFailure(message: "存储 \(path) 已有内容：civic demo 只填充新的存储（换一个 --store 目录）", status: 2)
+        }
+        let ledger = try Ledger(path: path, create: true)
+        let count = try DemoCampaign.fill(ledger)
+        let head = try ledger.log.head()
+        let s = "--store \(path)"
+        print("""
+        示范存储 \(path)：恒口示范区创文，8月19日曝光问题清单与之后五周的整改，共 \(count) 个事件，链头 \(head)
+
+        可以看看（civic 即 \(CommandLine.arguments[0])）：
+          civic board \(s) --at "2022-08-25 12:00"            8月25日中午的台账：谁在整改、谁已超期
+          civic board \(s) --at "2022-08-25 12:00" --overdue  只看超期问题
+          civic board \(s) --unit U-zt --format json          渣土运输公司的问题，JSON
+          civic board \(s) --as-of seq:60                     只按前 60 个事件重建：当时登记的样子
+          civic board \(s) --status assigned                  当前仍未整改的问题
+          civic export \(s) --after 70                        第 70 个事件之后的日志（含哈希链）
+          civic verify \(s)                                   重新计算整条哈希链
+          civic stats \(s)                                    存储概况
+        """)
     }
 }

@@ -6,8 +6,8 @@ import Testing
 
 /// The package's root folder, found from this file.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-let setupFile = packageRoot.appendingPathComponent("Schemas/examples/hengkou/hengkou-setup.ndjson").path
-let problemsFile = packageRoot.appendingPathComponent("Schemas/examples/hengkou/hengkou-problems.csv").path
+let setupFile = packageRoot.appendingPathComponent("Sources/Demo/Resources/hengkou-setup.ndjson").path
+let problemsFile = packageRoot.appendingPathComponent("Sources/Demo/Resources/hengkou-problems.csv").path
 
 /// The civic binary built beside the test bundle.
 let civicBinary: String = {

@@ -13,7 +13,7 @@ struct FormatTests {
         let ledger = try store.open()
         let report = try ledger.append(try hengkouSetup())
         // If this changes, the stored format changed: existing stores would no longer verify.
-        let pinned = try String(contentsOf: packageRoot.appendingPathComponent("Schemas/examples/hengkou-setup.head"), encoding: .utf8)
+        let pinned = try String(contentsOf: packageRoot.appendingPathComponent("Schemas/examples/golden/hengkou-setup.head"), encoding: .utf8)
         #expect(report.head.description == pinned.trimmingSpaces)
     }
 
@@ -88,7 +88,7 @@ struct FormatTests {
     @Test("a BOM, CRLF line ends and blank lines are accepted in NDJSON")
     func ndjsonTolerance() throws {
         var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
-        let setup = try fixture("Schemas/examples/hengkou/hengkou-setup.ndjson")
+        let setup = try fixture("Sources/Demo/Resources/hengkou-setup.ndjson")
         for b in setup { if b == 0x0A { bytes += [0x0D, 0x0A, 0x0D, 0x0A] } else { bytes.append(b) } }
         let (events, refusals) = CloudEvents.readLines(bytes)
         #expect(refusals.isEmpty)

@@ -12,7 +12,7 @@ struct ProblemListTests {
         let store = TemporaryStore()
         let ledger = try store.open()
         _ = try ledger.append(try hengkouSetup())
-        let list = try ProblemList(csv: try fixture("Schemas/examples/hengkou/hengkou-problems.csv"))
+        let list = try ProblemList(csv: try fixture("Sources/Demo/Resources/hengkou-problems.csv"))
         #expect(list.rows.count == 22)
         let events = try list.events(by: actor, given: try ledger.currentState())
         #expect(events.count == 44)
@@ -44,7 +44,7 @@ struct ProblemListTests {
         let store = TemporaryStore()
         let ledger = try store.open()
         _ = try ledger.append(try hengkouSetup())
-        var text = String(decoding: try fixture("Schemas/examples/hengkou/hengkou-problems.csv"), as: UTF8.self)
+        var text = String(decoding: try fixture("Sources/Demo/Resources/hengkou-problems.csv"), as: UTF8.self)
         text = text.replacingOccurrences(of: "渣土运输公司", with: "渣土公司").replacingOccurrences(of: "恒口公安分局", with: "公安局")
         let list = try ProblemList(csv: Array(text.utf8))
         let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: try ledger.currentState()) }

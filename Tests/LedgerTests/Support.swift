@@ -54,9 +54,9 @@ func line(_ id: String, _ type: String, _ subject: String, _ time: String, _ dat
     """
 }
 
-/// The shared campaign's units and batch (Schemas/examples/hengkou/hengkou-setup.ndjson).
+/// The shared campaign's units and batch (Sources/Demo/Resources/hengkou-setup.ndjson).
 func hengkouSetup() throws -> [Incoming] {
-    let (events, refusals) = CloudEvents.readLines(try fixture("Schemas/examples/hengkou/hengkou-setup.ndjson"))
+    let (events, refusals) = CloudEvents.readLines(try fixture("Sources/Demo/Resources/hengkou-setup.ndjson"))
     if let first = refusals.first { throw first }
     return events
 }

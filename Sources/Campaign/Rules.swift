@@ -70,13 +70,10 @@ public enum Rules {
         }
 
         switch event.data {
-        case .unitRegistered(let unit):
+        case .unitRegistered:
+            // `parent` is not checked: §4 names only batch, unit and problems as references, and units
+            // are often registered children first.
             if stream != nil { throw Refusal(.lifecycle, "责任单位 \(subject) 已登记，不能重复登记") }
-            if let parent = unit.parent {
-                guard parent != subject, state.units[parent] != nil else {
-                    throw Refusal(.reference, "上级单位 \(parent) 未登记")
-                }
-            }
         case .batchOpened:
             if stream != nil { throw Refusal(.lifecycle, "问题清单 \(subject) 已建立，不能重复建立") }
         case .problemReported(let report):

@@ -42,7 +42,7 @@ func civic(_ arguments: [String], store: String, input: String? = nil) throws ->
 }
 
 /// A temporary store folder, removed at the end.
-final class Folder {
+final class Folder: Sendable {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("civic-cli-\(UUID().uuidString)").path
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
@@ -236,4 +236,42 @@ struct CLITests {
         #expect(report.appended.first?.version == 2)
         #expect(try ledger.verify().seq == 1512)
     }
+
+    @Test("appends from several processes at once are serialized by LMDB's writer lock: all stored, the chain whole")
+    func concurrentWriters() throws {
+        let folder = Folder()
+        _ = try civic(["init"], store: folder.path)
+        _ = try civic(["append", setupFile], store: folder.path)
+        let writers = 4, each = 200
+        let group = DispatchGroup()
+        let statuses = Statuses()
+        for w in 0..<writers {
+            let lines = (0..<each).map { k in
+                #"{"specversion":"1.0","id":"w\#(w)-\#(k)","source":"/t","type":"problem.reported","subject":"P-\#(w)-\#(k)","time":"2022-08-21T09:00:00+08:00","actor":"office/li","actorrole":"office","actorunit":"U-office","data":{"source":"inspection","category":"sanitation","description":"垃圾","location":{"area":"城北"}}}"#
+            }
+            // Each writer sends its events in many small appends, so that the writers interleave.
+            let chunks = stride(from: 0, to: each, by: 20).map { lines[$0..<min($0 + 20, each)].joined(separator: "\n") }
+            group.enter()
+            DispatchQueue.global().async {
+                for chunk in chunks {
+                    let status = (try? civic(["append", "-"], store: folder.path, input: chunk).status) ?? -1
+                    statuses.add(status)
+                }
+                group.leave()
+            }
+        }
+        group.wait()
+        #expect(statuses.all.allSatisfy { $0 == 0 })
+        let verified = try civic(["verify"], store: folder.path)
+        #expect(verified.status == 0)
+        #expect(verified.out.contains("\(11 + writers * each) 个事件"))
+    }
+}
+
+/// Exit statuses collected from several threads.
+final class Statuses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int32] = []
+    func add(_ v: Int32) { lock.lock(); values.append(v); lock.unlock() }
+    var all: [Int32] { lock.lock(); defer { lock.unlock() }; return values }
 }

@@ -40,7 +40,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Resources/hengkou-setup.ndjson"), .copy("Resources/hengkou-problems.csv")]),
         // Rendering: Chinese tables, CSV, JSON.
-        .target(name: "Reports", dependencies: ["Projections", "Campaign", "JSON"]),
+        .target(name: "Reports", dependencies: [
+            "Projections", "Campaign", "JSON",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(name: "civic", dependencies: [
             "Ledger", "Reports", "Projections", "Campaign", "Demo",
@@ -49,9 +52,9 @@ let package = Package(
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB"]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "CampaignTests", dependencies: ["Campaign"]),
-        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign", "Reports", "JSON"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections", "JSON", "Demo"]),
         .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON"]),
     ],

@@ -58,6 +58,8 @@ public struct Problem: Sendable, Equatable {
     public var reportedAt: Timestamp
     /// The `time` of the verification that closed it; nil unless closed.
     public var closedAt: Timestamp?
+    /// The `time` of its withdrawal; nil unless withdrawn.
+    public var withdrawnAt: Timestamp?
     public var rejections = 0
     public var escalations = 0
     public var reopens = 0
@@ -104,10 +106,14 @@ public struct Problem: Sendable, Equatable {
             reopens += 1
         case .problemWithdrawn:
             status = .withdrawn
+            withdrawnAt = event.time
         case .problemReported, .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
             break
         }
     }
+
+    /// Whether it still counts as outstanding (open or submitted): reported, assigned or submitted.
+    public var isOutstanding: Bool { status == .reported || status == .assigned || status == .submitted }
 
     /// Whether it is overdue at `moment`: assigned, with its deadline in force before then.
     public func isOverdue(at moment: Timestamp) -> Bool {

@@ -161,7 +161,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return (q, a - q * b)
     }
 
-    static func days(fromCivil y: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+    public static func days(fromCivil y: Int64, _ m: Int64, _ d: Int64) -> Int64 {
         let y = m <= 2 ? y - 1 : y
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -170,7 +170,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return era * 146_097 + doe - 719_468
     }
 
-    static func civil(fromDays z: Int64) -> (Int64, Int64, Int64) {
+    public static func civil(fromDays z: Int64) -> (Int64, Int64, Int64) {
         let z = z + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

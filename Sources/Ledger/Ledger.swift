@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import JSON
 import LMDB
+import Projections
 
 /// An append refused whole: every refused event, by line, id and subject. Nothing was stored.
 public struct AppendRefused: Error, Sendable, CustomStringConvertible {
@@ -211,6 +212,18 @@ public final class Ledger: @unchecked Sendable {
             }
             return head
         }
+    }
+
+    /// The projection every view reads, folded from the prefix `asOf` and judged at `at`.
+    /// - Returns: the projection and the head of the prefix it read.
+    @available(*, noasync)
+    public func projection(asOf: AsOf = .all, at: Timestamp) throws -> (Projection, LogHead) {
+        var projection = Projection(at: at)
+        let head = try replay(asOf: asOf) { recorded, _ in
+            projection.apply(recorded)
+            return true
+        }
+        return (projection, head)
     }
 
     /// Re-reads every stored byte: the log's own checks (chain, seqs, versions, id index) and, for each

@@ -25,48 +25,16 @@ public struct BoardFilter: Sendable, Equatable {
     }
 }
 
-/// The issue board: every problem reported by the moment `at`, folded from the events up to it.
-///
-/// Events whose `time` lies after `at` are skipped (business time); which events are offered at all
-/// (transaction time, `--as-of`) is the caller's prefix of the log.
-public struct Board: Sendable {
-    /// The moment the board shows, against which deadlines are judged.
-    public let at: Timestamp
-    private var problems: [String: (report: ProblemReport, problem: Problem, version: UInt64)] = [:]
-    /// The registered name of each unit, for people to read.
-    public private(set) var unitNames: [String: String] = [:]
-
-    public init(at: Timestamp) { self.at = at }
-
-    /// Folds one stored event.
-    public mutating func apply(_ recorded: RecordedEvent) {
-        let event = recorded.event
-        guard event.time <= at else { return }
-        switch event.data {
-        case .problemReported(let report):
-            problems[event.subject] = (report, Problem(reportedAt: event.time, batch: report.batch), 1)
-        case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
-             .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
-            guard var entry = problems[event.subject] else { return }
-            entry.problem.apply(event)
-            entry.version += 1
-            problems[event.subject] = entry
-        case .unitRegistered(let registration):
-            unitNames[event.subject] = registration.name
-        case .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
-            break
-        }
-    }
-
-    /// The rows that pass `filter`, sorted by problem id.
-    public func rows(_ filter: BoardFilter = BoardFilter()) -> [BoardRow] {
-        problems.compactMap { id, entry -> BoardRow? in
-            let overdue = entry.problem.isOverdue(at: at)
-            if let batch = filter.batch, entry.problem.batch != batch { return nil }
-            if let unit = filter.unit, entry.problem.unit != unit { return nil }
-            if !filter.statuses.isEmpty, !filter.statuses.contains(entry.problem.status) { return nil }
+extension Projection {
+    /// The board: every problem reported by `at` that passes `filter`, sorted by id.
+    public func board(_ filter: BoardFilter = BoardFilter()) -> [BoardRow] {
+        problems.compactMap { id, view -> BoardRow? in
+            let overdue = view.problem.isOverdue(at: at)
+            if let batch = filter.batch, view.problem.batch != batch { return nil }
+            if let unit = filter.unit, view.problem.unit != unit { return nil }
+            if !filter.statuses.isEmpty, !filter.statuses.contains(view.problem.status) { return nil }
             if filter.overdueOnly, !overdue { return nil }
-            return BoardRow(id: id, report: entry.report, problem: entry.problem, version: entry.version, overdue: overdue)
+            return BoardRow(id: id, report: view.report, problem: view.problem, version: view.version, overdue: overdue)
         }
         .sorted { $0.id < $1.id }
     }

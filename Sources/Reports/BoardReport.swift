@@ -40,56 +40,23 @@ public enum BoardReport {
     /// The board rendered in `format`; `basis` says what it was built from (head, as-of, at, filters).
     public static func render(_ rows: [BoardRow], basis: ViewBasis, format: OutputFormat,
                               unitNames: [String: String] = [:]) -> String {
-        let counts = Board.counts(rows)
+        let counts = Projection.counts(rows)
+        var countMembers: [(key: String, value: JSONValue)] = ProblemStatus.allCases.map { ($0.rawValue, .int(counts.byStatus[$0] ?? 0)) }
+        countMembers.append(("overdue", .int(counts.overdue)))
+        let members: [(key: String, value: JSONValue)] = [
+            ("counts", .object(countMembers)),
+            ("problems", Render.objects(rows, columns)),
+        ]
         switch format {
         case .json:
-            var countMembers: [(key: String, value: JSONValue)] = ProblemStatus.allCases.map { ($0.rawValue, .int(counts.byStatus[$0] ?? 0)) }
-            countMembers.append(("overdue", .int(counts.overdue)))
-            return JSONText.render(basis.document(view: "board", members: [
-                ("counts", .object(countMembers)),
-                ("problems", Render.objects(rows, columns)),
-            ])) + "\n"
+            return JSONText.render(basis.document(view: "board", members: members)) + "\n"
         case .csv:
             return Render.csv(rows, columns)
         case .table:
             let summary = ProblemStatus.allCases.map { "\($0.label) \(counts.byStatus[$0] ?? 0)" }.joined(separator: " · ")
-            return basis.caption(title: "问题台账") + "\n"
+            return basis.caption(title: "问题台账", members: members, view: "board") + "\n"
                 + "共 \(rows.count) 个问题：\(summary) · 超期 \(counts.overdue)\n\n"
                 + (rows.isEmpty ? "（没有符合条件的问题）\n" : Render.table(rows, tableColumns(unitNames: unitNames)))
         }
-    }
-}
-
-/// What a view was built from: the log head it read, the prefix (`asOf`), the moment (`at`), filters.
-public struct ViewBasis: Sendable {
-    public var headSeq: UInt64
-    public var headHash: String
-    public var asOf: String
-    public var at: Timestamp
-    public var filters: [(key: String, value: JSONValue)]
-
-    public init(headSeq: UInt64, headHash: String, asOf: String, at: Timestamp, filters: [(key: String, value: JSONValue)] = []) {
-        self.headSeq = headSeq; self.headHash = headHash; self.asOf = asOf; self.at = at; self.filters = filters
-    }
-
-    /// `{"view":…, "head":{seq,hash}, "asOf":…, "at":…, "filters":{…}, …members}`.
-    public func document(view: String, members: [(key: String, value: JSONValue)]) -> JSONValue {
-        .object([
-            ("view", .string(view)),
-            ("head", .object([("seq", .int(headSeq)), ("hash", .string(headHash))])),
-            ("asOf", .string(asOf)),
-            ("at", .time(at)),
-            ("filters", .object(filters)),
-        ] + members)
-    }
-
-    /// The line above a table: what it shows and as of when.
-    public func caption(title: String) -> String {
-        var text = "\(title)  截至 \(at.inOffset(Timestamp.chinaOffset).rfc3339)（业务时间）"
-        if asOf != "all" { text += "  按登记截至 \(asOf)" }
-        text += "  日志 seq \(headSeq)"
-        let shown = filters.filter { $0.value != .null && $0.value != .bool(false) && $0.value != .array([]) }
-        if !shown.isEmpty { text += "  筛选 " + shown.map { "\($0.key)=\(Render.plain($0.value))" }.joined(separator: " ") }
-        return text
     }
 }

@@ -62,6 +62,8 @@ public enum Render {
         case .string(let s): s
         case .bool(let b): b ? "true" : "false"
         case .number(let n): n
+        case .array(let items) where items.allSatisfy({ if case .string = $0 { true } else { false } }):
+            items.map(plain).joined(separator: ";")
         case .array, .object: JSONText.render(value)
         }
     }

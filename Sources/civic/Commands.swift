@@ -96,6 +96,13 @@ struct Import: ParsableCommand {
 
 /// `--at` and `--as-of`, shared by every view.
 struct MomentOptions: ParsableArguments {
+    init() {}
+    init(at: String?, asOf: String?, format: String) {
+        self.at = at
+        self.asOf = asOf
+        self.format = format
+    }
+
     @Option(help: "Business time: the state of the world at this moment (RFC 3339, or \"2022-08-26 18:00\" in UTC+8). Default: now.")
     var at: String?
     @Option(name: .customLong("as-of"), help: "Transaction time: only events recorded up to this moment, or seq:N. Default: all.")
@@ -116,6 +123,14 @@ struct MomentOptions: ParsableArguments {
         return Timestamp(micros: now - now % 1_000_000, offsetMinutes: Timestamp.chinaOffset)
     }
     func prefix() throws -> AsOf { try parseAsOf(asOf) }
+
+    /// The projection of `ledger` these options ask for, and what it was built from.
+    func project(_ ledger: Ledger, filters: [(key: String, value: JSONValue)]) throws -> (Projection, ViewBasis) {
+        let at = try moment()
+        let asOf = try prefix()
+        let (projection, head) = try ledger.projection(asOf: asOf, at: at)
+        return (projection, ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: asOf.description, at: at, filters: filters))
+    }
 }
 
 struct Board: ParsableCommand {
@@ -137,18 +152,94 @@ struct Board: ParsableCommand {
 
     func run() throws {
         let ledger = try store.open(readOnly: true)
-        let at = try moment.moment()
-        let asOf = try moment.prefix()
-        var board = Projections.Board(at: at)
-        let head = try ledger.replay(asOf: asOf) { recorded, _ in board.apply(recorded); return true }
-        let filter = BoardFilter(batch: batch, unit: unit, statuses: Set(statusList.compactMap(ProblemStatus.init(rawValue:))),
-                                 overdueOnly: overdue)
-        let basis = ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: asOf.description, at: at, filters: [
+        let (projection, basis) = try moment.project(ledger, filters: [
             ("batch", .string(batch)), ("unit", .string(unit)),
             ("status", .array(statusList.map { .string($0) })), ("overdue", .bool(overdue)),
         ])
-        print(BoardReport.render(board.rows(filter), basis: basis, format: moment.outputFormat, unitNames: board.unitNames),
-              terminator: "")
+        let filter = BoardFilter(batch: batch, unit: unit, statuses: Set(statusList.compactMap(ProblemStatus.init(rawValue:))),
+                                 overdueOnly: overdue)
+        print(BoardReport.render(projection.board(filter), basis: basis, format: moment.outputFormat,
+                                 unitNames: projection.unitNames), terminator: "")
+    }
+}
+
+struct Progress: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The zero-out (清零) progress of every list, per unit, day by day.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var moment: MomentOptions
+    @Option(help: "Only this batch.") var batch: String?
+
+    func run() throws {
+        let ledger = try store.open(readOnly: true)
+        let (projection, basis) = try moment.project(ledger, filters: [("batch", .string(batch))])
+        print(ProgressReport.render(projection.progress(batch: batch), basis: basis, format: moment.outputFormat,
+                                    unitNames: projection.unitNames), terminator: "")
+    }
+}
+
+struct Ranking: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The weekly ranking of units (周排名), judged at the end of an ISO week in UTC+8.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The ISO week, e.g. 2022-W34 (default: the current week).") var week: String?
+    @Option(name: .customLong("as-of"), help: "Transaction time: only events recorded up to this moment, or seq:N.")
+    var asOf: String?
+    @Option(help: "table (Chinese, default), json or csv.") var format: String = "table"
+
+    func validate() throws {
+        if let week, Week(week) == nil { throw ValidationError("--week “\(week)” 不是 ISO 周：写作 2022-W34") }
+        guard OutputFormat(rawValue: format) != nil else { throw ValidationError("--format “\(format)”：可用 table、json、csv") }
+        _ = try parseAsOf(asOf)
+    }
+
+    func run() throws {
+        let ledger = try store.open(readOnly: true)
+        let chosen = week.flatMap(Week.init) ?? Week(containing: Ledger.systemClock())
+        let moment = MomentOptions(at: chosen.lastInstant.rfc3339, asOf: asOf, format: format)
+        let (projection, basis) = try moment.project(ledger, filters: [("week", .string(chosen.description))])
+        print(RankingReport.render(projection.ranking(chosen), week: chosen, basis: basis, format: moment.outputFormat,
+                                   unitNames: projection.unitNames), terminator: "")
+    }
+}
+
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The audit trail of a problem, a unit or a person: every stored event concerned, with flags.",
+        discussion: "Flags: backdated (recorded long after its time), late (a fix reported after the deadline), recorded-after-deadline (dated before the deadline, recorded after it).")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var moment: MomentOptions
+    @Option(help: "One stream: a problem, batch, unit or case id.") var subject: String?
+    @Option(help: "A unit: its problems, accountability aimed at it, its own stream.") var unit: String?
+    @Option(help: "An actor, e.g. office/li-xianfeng.") var actor: String?
+    @Option(name: .customLong("backdate-hours"), help: "Flag events recorded more than this many hours after their time.")
+    var backdateHours: Double = 72
+
+    func validate() throws {
+        guard [subject, unit, actor].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("请指定且只指定一个：--subject、--unit 或 --actor")
+        }
+        guard backdateHours >= 0 else { throw ValidationError("--backdate-hours 不能为负数") }
+    }
+
+    func run() throws {
+        let ledger = try store.open(readOnly: true)
+        let selector: AuditSelector = subject.map { .subject($0) } ?? unit.map { .unit($0) } ?? .actor(actor ?? "")
+        let at = try moment.moment()
+        let asOf = try moment.prefix()
+        var trail = AuditTrail(selector, at: at, backdateHours: backdateHours)
+        if trail.needsScan {
+            try ledger.replay(asOf: asOf) { recorded, _ in trail.scan(recorded); return true }
+        }
+        var rows: [AuditRow] = []
+        let head = try ledger.replay(asOf: asOf) { recorded, entry in
+            if let row = trail.row(recorded, hash: entry.hash.hex) { rows.append(row) }
+            return true
+        }
+        let basis = ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: asOf.description, at: at, filters: [
+            ("subject", .string(subject)), ("unit", .string(unit)), ("actor", .string(actor)),
+            ("backdateHours", .double(backdateHours)),
+        ])
+        print(AuditReport.render(rows, basis: basis, format: moment.outputFormat), terminator: "")
     }
 }
 

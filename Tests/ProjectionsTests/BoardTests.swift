@@ -25,8 +25,8 @@ struct Log {
     }
 
     /// The board at `at` from the first `prefix` events (all when nil).
-    func board(at: String, prefix: Int? = nil) -> Board {
-        var board = Board(at: t(at))
+    func board(at: String, prefix: Int? = nil) -> Projection {
+        var board = Projection(at: t(at))
         for e in events.prefix(prefix ?? events.count) { board.apply(e) }
         return board
     }
@@ -44,7 +44,7 @@ struct BoardTests {
         log.submit("P-1", "2022-08-23T10:00")
         log.add("P-1", "2022-08-24T10:00", .rectificationVerified(note: nil))
 
-        let row = try #require(log.board(at: "2022-08-30T00:00").rows().first)
+        let row = try #require(log.board(at: "2022-08-30T00:00").board().first)
         #expect(row.problem.status == .closed)
         #expect(row.problem.closedAt == log.t("2022-08-24T10:00"))
         #expect(row.problem.rejections == 1)
@@ -56,7 +56,7 @@ struct BoardTests {
         #expect(!row.overdue)
 
         // On the 22nd at noon it had just been rejected: assigned, not yet overdue, closedAt null.
-        let earlier = try #require(log.board(at: "2022-08-22T12:00").rows().first)
+        let earlier = try #require(log.board(at: "2022-08-22T12:00").board().first)
         #expect(earlier.problem.status == .assigned)
         #expect(earlier.problem.closedAt == nil)
         #expect(earlier.version == 4)
@@ -73,10 +73,10 @@ struct BoardTests {
         log.submit("P-2", "2022-08-23T12:00")
         log.report("P-3", "2022-08-19T16:20")
 
-        #expect(log.board(at: "2022-08-23T18:00").rows().filter(\.overdue).isEmpty)  // at the deadline: not yet
-        let after = log.board(at: "2022-08-23T18:01").rows()
+        #expect(log.board(at: "2022-08-23T18:00").board().filter(\.overdue).isEmpty)  // at the deadline: not yet
+        let after = log.board(at: "2022-08-23T18:01").board()
         #expect(after.filter(\.overdue).map(\.id) == ["P-1"])
-        #expect(Board.counts(after).overdue == 1)
+        #expect(Projection.counts(after).overdue == 1)
     }
 
     @Test("an extension moves the deadline in force; the board judges against it")
@@ -85,9 +85,9 @@ struct BoardTests {
         log.report("P-1", "2022-08-19T16:00")
         log.assign("P-1", "2022-08-19T17:00", to: "U-cgzf", until: "2022-08-26T18:00")
         log.add("P-1", "2022-08-23T09:00", .deadlineExtended(DeadlineExtension(deadline: log.t("2022-09-02T18:00"), reason: "程序")))
-        let before = try #require(log.board(at: "2022-08-22T00:00").rows().first)
+        let before = try #require(log.board(at: "2022-08-22T00:00").board().first)
         #expect(before.problem.deadline == log.t("2022-08-26T18:00"))
-        let row = try #require(log.board(at: "2022-08-30T00:00").rows().first)
+        let row = try #require(log.board(at: "2022-08-30T00:00").board().first)
         #expect(row.problem.deadline == log.t("2022-09-02T18:00"))
         #expect(!row.overdue)
     }
@@ -99,8 +99,8 @@ struct BoardTests {
         log.assign("P-1", "2022-08-19T17:00", to: "U-hw", until: "2022-08-26T18:00")
         log.assign("P-1", "2022-08-20T09:00", to: "U-zj", until: "2022-08-27T18:00", leader: nil)
         let board = log.board(at: "2022-08-21T00:00")
-        #expect(board.rows(BoardFilter(unit: "U-hw")).isEmpty)
-        let row = try #require(board.rows(BoardFilter(unit: "U-zj")).first)
+        #expect(board.board(BoardFilter(unit: "U-hw")).isEmpty)
+        let row = try #require(board.board(BoardFilter(unit: "U-zj")).first)
         #expect(row.problem.leader == nil)
         #expect(row.problem.deadline == log.t("2022-08-27T18:00"))
     }
@@ -113,7 +113,7 @@ struct BoardTests {
         log.submit("P-1", "2022-08-24T10:00")
         log.add("P-1", "2022-08-25T10:00", .rectificationVerified(note: nil))
         log.add("P-1", "2022-09-05T10:00", .problemReopened(Reopening(reason: "反弹", deadline: log.t("2022-09-09T18:00"))))
-        var row = try #require(log.board(at: "2022-09-06T00:00").rows().first)
+        var row = try #require(log.board(at: "2022-09-06T00:00").board().first)
         #expect(row.problem.status == .assigned)
         #expect(row.problem.reopens == 1)
         #expect(row.problem.closedAt == nil)
@@ -124,7 +124,7 @@ struct BoardTests {
         log.submit("P-1", "2022-09-07T10:00")
         log.add("P-1", "2022-09-08T10:00", .rectificationVerified(note: nil))
         log.add("P-1", "2022-09-20T10:00", .problemReopened(Reopening(reason: "再次反弹", deadline: log.t("2022-09-25T18:00"), unit: "U-cgzf")))
-        row = try #require(log.board(at: "2022-09-21T00:00").rows().first)
+        row = try #require(log.board(at: "2022-09-21T00:00").board().first)
         #expect(row.problem.reopens == 2)
         #expect(row.problem.unit == "U-cgzf")
         #expect(row.problem.leader == nil)
@@ -137,10 +137,10 @@ struct BoardTests {
         log.report("P-2", "2022-08-20T16:00")
         log.assign("P-1", "2022-08-21T09:00", to: "U-hw", until: "2022-08-26T18:00")
         let board = log.board(at: "2022-08-20T12:00")
-        #expect(board.rows().map(\.id) == ["P-1"])
-        #expect(board.rows().first?.problem.status == .reported)
-        #expect(board.rows().first?.problem.deadline == nil)
-        #expect(board.rows().first?.version == 1)
+        #expect(board.board().map(\.id) == ["P-1"])
+        #expect(board.board().first?.problem.status == .reported)
+        #expect(board.board().first?.problem.deadline == nil)
+        #expect(board.board().first?.version == 1)
     }
 
     @Test("a prefix of the log (as of a seq) gives the board as it was recorded then")
@@ -149,9 +149,9 @@ struct BoardTests {
         log.report("P-1", "2022-08-19T16:00")
         log.assign("P-1", "2022-08-19T17:00", to: "U-hw", until: "2022-08-26T18:00")
         log.report("P-2", "2022-08-19T18:00")
-        #expect(log.board(at: "2022-09-01T00:00", prefix: 1).rows().map(\.problem.status) == [.reported])
-        #expect(log.board(at: "2022-09-01T00:00", prefix: 2).rows().map(\.problem.status) == [.assigned])
-        #expect(log.board(at: "2022-09-01T00:00").rows().count == 2)
+        #expect(log.board(at: "2022-09-01T00:00", prefix: 1).board().map(\.problem.status) == [.reported])
+        #expect(log.board(at: "2022-09-01T00:00", prefix: 2).board().map(\.problem.status) == [.assigned])
+        #expect(log.board(at: "2022-09-01T00:00").board().count == 2)
     }
 
     @Test("filters by batch, unit, status and overdue; counts per status")
@@ -163,16 +163,16 @@ struct BoardTests {
         log.report("P-3", "2022-08-19T16:00", batch: nil)
         log.add("P-3", "2022-08-19T18:00", .problemWithdrawn(reason: "不属实"))
         let board = log.board(at: "2022-08-21T00:00")
-        #expect(board.rows(BoardFilter(batch: "B-2")).map(\.id) == ["P-2"])
-        #expect(board.rows(BoardFilter(statuses: [.withdrawn, .reported])).map(\.id) == ["P-1", "P-3"])
-        #expect(board.rows(BoardFilter(overdueOnly: true)).map(\.id) == ["P-2"])
-        let counts = Board.counts(board.rows())
+        #expect(board.board(BoardFilter(batch: "B-2")).map(\.id) == ["P-2"])
+        #expect(board.board(BoardFilter(statuses: [.withdrawn, .reported])).map(\.id) == ["P-1", "P-3"])
+        #expect(board.board(BoardFilter(overdueOnly: true)).map(\.id) == ["P-2"])
+        let counts = Projection.counts(board.board())
         #expect(counts.byStatus[.reported] == 1)
         #expect(counts.byStatus[.assigned] == 1)
         #expect(counts.byStatus[.withdrawn] == 1)
         #expect(counts.byStatus[.closed] == 0)
         #expect(counts.overdue == 1)
-        #expect(board.rows().map(\.id) == ["P-1", "P-2", "P-3"])  // sorted by id
+        #expect(board.board().map(\.id) == ["P-1", "P-2", "P-3"])  // sorted by id
     }
 
     @Test("escalations are counted without changing the status")
@@ -181,7 +181,7 @@ struct BoardTests {
         log.report("P-1", "2022-08-19T16:00")
         log.add("P-1", "2022-08-20T16:00", .problemEscalated(Escalation(to: "李显锋", reason: "逾期")))
         log.add("P-1", "2022-08-21T16:00", .problemEscalated(Escalation(to: "街道主任", reason: "仍未整改")))
-        let row = try #require(log.board(at: "2022-08-22T00:00").rows().first)
+        let row = try #require(log.board(at: "2022-08-22T00:00").board().first)
         #expect(row.problem.escalations == 2)
         #expect(row.problem.status == .reported)
     }

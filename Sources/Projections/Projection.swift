@@ -1,0 +1,110 @@
+import Campaign
+
+/// One problem as the views see it: its report, its state, and how many of its events were folded.
+public struct ProblemView: Sendable, Equatable {
+    public var report: ProblemReport
+    public var problem: Problem
+    public var version: UInt64
+}
+
+/// One batch (problem list) as the views see it.
+public struct BatchView: Sendable, Equatable {
+    public var opening: BatchOpening
+    /// The `time` of its batch.opened.
+    public var openedAt: Timestamp
+    /// For the burn-down: how the number of outstanding problems changed on each day (UTC+8 day index).
+    public var outstandingChanges: [Int64: Int]
+}
+
+/// What a unit did in one week, counted on problems then assigned to it.
+public struct WeekCounts: Sendable, Equatable {
+    public var closed = 0
+    public var rejected = 0
+    public var reopened = 0
+    public var escalated = 0
+}
+
+/// The projection every view reads: one fold of the log up to the moment `at` (business time).
+///
+/// It holds one record per problem, batch and unit, daily burn-down changes per batch and weekly
+/// counts per unit: its size grows with the campaign, not with the number of events. Events whose
+/// `time` lies after `at` are skipped; which events are offered at all (`--as-of`) is the caller's
+/// prefix of the log. The board, progress and ranking are readings of it.
+public struct Projection: Sendable, Equatable {
+    /// The moment the projection shows; deadlines are judged against it.
+    public private(set) var at: Timestamp
+    public private(set) var problems: [String: ProblemView] = [:]
+    public private(set) var batches: [String: BatchView] = [:]
+    /// The registered name of each unit.
+    public private(set) var unitNames: [String: String] = [:]
+    /// Every unit ever given a problem (assigned, or moved to by a reopening).
+    public private(set) var unitsAssigned: Set<String> = []
+    /// Per week (its Monday), per unit.
+    public private(set) var weeks: [Week: [String: WeekCounts]] = [:]
+    /// The seq of the last event offered (folded or skipped for its time).
+    public private(set) var seq: UInt64 = 0
+
+    /// An empty projection of the moment `at`.
+    public init(at: Timestamp) { self.at = at }
+
+    /// The same projection judged at another moment, for a snapshot taken with no events after either.
+    public func judged(at moment: Timestamp) -> Projection {
+        var copy = self
+        copy.at = moment
+        return copy
+    }
+
+    /// Folds one stored event (skipped when its `time` lies after `at`).
+    public mutating func apply(_ recorded: RecordedEvent) {
+        seq = recorded.seq
+        let event = recorded.event
+        guard event.time <= at else { return }
+        let subject = event.subject
+        switch event.data {
+        case .unitRegistered(let registration):
+            unitNames[subject] = registration.name
+        case .batchOpened(let opening):
+            batches[subject] = BatchView(opening: opening, openedAt: event.time, outstandingChanges: [:])
+        case .problemReported(let report):
+            problems[subject] = ProblemView(report: report, problem: Problem(reportedAt: event.time, batch: report.batch), version: 1)
+            if let batch = report.batch { batches[batch]?.outstandingChanges[event.time.chinaDay, default: 0] += 1 }
+        case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
+             .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
+            guard var view = problems[subject] else { return }
+            let before = view.problem
+            view.problem.apply(event)
+            view.version += 1
+            problems[subject] = view
+            count(event, before: before, after: view.problem)
+        case .accountabilityRecorded, .accountabilityRevoked:
+            break
+        }
+    }
+
+    /// Keeps the burn-down and the weekly counts of a problem event.
+    private mutating func count(_ event: Event, before: Problem, after: Problem) {
+        if let batch = after.batch, before.isOutstanding != after.isOutstanding {
+            batches[batch]?.outstandingChanges[event.time.chinaDay, default: 0] += after.isOutstanding ? 1 : -1
+        }
+        if let unit = after.unit, after.unit != before.unit || event.type == .problemAssigned {
+            unitsAssigned.insert(unit)
+        }
+        guard let unit = after.unit else { return }
+        let week = Week(containing: event.time)
+        switch event.data {
+        case .rectificationVerified: weeks[week, default: [:]][unit, default: WeekCounts()].closed += 1
+        case .rectificationRejected: weeks[week, default: [:]][unit, default: WeekCounts()].rejected += 1
+        case .problemReopened: weeks[week, default: [:]][unit, default: WeekCounts()].reopened += 1
+        case .problemEscalated: weeks[week, default: [:]][unit, default: WeekCounts()].escalated += 1
+        case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .problemWithdrawn, .problemReported,
+             .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
+            break
+        }
+    }
+}
+
+/// `part / whole` rounded to 4 places, nil when `whole` is 0.
+func rate(_ part: Int, _ whole: Int) -> Double? {
+    guard whole > 0 else { return nil }
+    return (Double(part) / Double(whole) * 10_000).rounded() / 10_000
+}

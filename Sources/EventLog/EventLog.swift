@@ -166,7 +166,7 @@ public final class EventLog: @unchecked Sendable {
 
 /// Reads of the log inside one transaction.
 public struct LogReader: ~Copyable {
-    let txn: Transaction
+    var txn: Transaction
     let log: Database
     let ids: Database
 
@@ -222,7 +222,7 @@ public struct LogReader: ~Copyable {
 
 /// Appends inside the one write transaction; also reads, seeing what it appended so far.
 public struct LogWriter: ~Copyable {
-    let reader: LogReader
+    var reader: LogReader
     /// The head including what this transaction appended.
     public private(set) var head: LogHead
 
@@ -231,7 +231,7 @@ public struct LogWriter: ~Copyable {
         self.reader = reader
     }
 
-    consuming func commit() throws {
+    mutating func commit() throws {
         try reader.txn.commit()
     }
 
@@ -256,8 +256,9 @@ public struct LogWriter: ~Copyable {
         stored.event = Data(body)
         let bytes: [UInt8] = try stored.serializedBytes()
         let hash = EventLog.chain(head.hash, bytes)
-        try reader.txn.put(reader.log, key: stored.seq.bigEndianBytes, value: hash + bytes, options: .append)
+        // The id is claimed first: if it is taken, nothing of this event has been written.
         try reader.txn.put(reader.ids, key: Array(id.utf8), value: stored.seq.bigEndianBytes, options: .noOverwrite)
+        try reader.txn.put(reader.log, key: stored.seq.bigEndianBytes, value: hash + bytes, options: .append)
         let entry = LogEntry(seq: stored.seq, version: version, recordedAtMicros: recordedAtMicros, id: id,
                              subject: subject, body: body, prevHash: head.hash, hash: hash)
         head = LogHead(seq: entry.seq, hash: hash, recordedAtMicros: recordedAtMicros)

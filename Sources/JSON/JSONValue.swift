@@ -104,13 +104,14 @@ public struct JSONParser {
         try enter()
         i += 1
         var members: [(key: String, value: JSONValue)] = []
+        var keys: Set<[UInt8]> = []  // by bytes: keys that differ in code points are different keys
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; depth -= 1; return .object(members) }
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("对象的键须为字符串") }
             let key = try string()
-            if members.contains(where: { $0.key == key }) { throw error("键 “\(key)” 重复出现") }
+            if !keys.insert(Array(key.utf8)).inserted { throw error("键 “\(key)” 重复出现") }
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("键后缺少冒号") }
             i += 1

@@ -16,6 +16,7 @@ public final class Environment: @unchecked Sendable {
     /// The folder holding the environment.
     public let path: String
     private let writeLock = NSLock()
+    private let mapLock = MapLock()
     private let maximumMapSize: Int
 
     /// Opens (and with `create`, creates) the environment in folder `path`.
@@ -101,7 +102,7 @@ public final class Environment: @unchecked Sendable {
     @available(*, noasync, message: "never hold a transaction across an await")
     public func write<R>(_ body: (borrowing Transaction) throws -> R) throws -> R {
         try writing {
-            let txn = try beginWrite()
+            var txn = try beginWrite()
             let result = try body(txn)
             try txn.commit()
             return result
@@ -139,14 +140,20 @@ public final class Environment: @unchecked Sendable {
 
     private func begin(flags: UInt32) throws(LMDBError) -> Transaction {
         var txn: OpaquePointer?
+        mapLock.share()
         var rc = mdb_txn_begin(handle, nil, flags, &txn)
         if rc == MDB_MAP_RESIZED {
-            // Another process grew the map: adopt its size and begin again.
-            try LMDBError.check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize (adopt)")
+            // Another process grew the map: adopt its size, with no transaction of ours active, and begin again.
+            mapLock.release()
+            try resize(to: 0, "mdb_env_set_mapsize (adopt)")
+            mapLock.share()
             rc = mdb_txn_begin(handle, nil, flags, &txn)
         }
-        try LMDBError.check(rc, "mdb_txn_begin")
-        return Transaction(handle: txn!, isReadOnly: flags & UInt32(MDB_RDONLY) != 0)
+        guard rc == MDB_SUCCESS, let txn else {
+            mapLock.release()
+            throw LMDBError(code: .init(rc), operation: "mdb_txn_begin")
+        }
+        return Transaction(handle: txn, isReadOnly: flags & UInt32(MDB_RDONLY) != 0, mapLock: mapLock)
     }
 
     private func grow() throws(LMDBError) {
@@ -154,7 +161,14 @@ public final class Environment: @unchecked Sendable {
         guard current < maximumMapSize else {
             throw LMDBError(code: .mapFull, operation: "mdb_put (map at its maximum of \(maximumMapSize) bytes)")
         }
-        try LMDBError.check(mdb_env_set_mapsize(handle, min(current * 2, maximumMapSize)), "mdb_env_set_mapsize")
+        try resize(to: min(current * 2, maximumMapSize), "mdb_env_set_mapsize")
+    }
+
+    /// Sets the map size (0: adopt the size in the file) once no transaction of this process is active.
+    private func resize(to size: Int, _ operation: String) throws(LMDBError) {
+        mapLock.own()
+        defer { mapLock.release() }
+        try LMDBError.check(mdb_env_set_mapsize(handle, size), operation)
     }
 
     /// Opens (with `create`, creates) the named database `name`.
@@ -170,7 +184,7 @@ public final class Environment: @unchecked Sendable {
             return Database(dbi: dbi, name: name)
         }
         if create && !isReadOnly { return try write(open) }
-        let txn = try beginRead()
+        var txn = try beginRead()
         let db = try open(txn)
         try txn.commit()
         return db

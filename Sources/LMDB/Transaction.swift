@@ -26,20 +26,29 @@ public struct Transaction: ~Copyable {
     let handle: OpaquePointer
     /// Whether this is a read transaction.
     public let isReadOnly: Bool
+    /// Held shared while the transaction lives, so that the map is not resized under it.
+    let mapLock: MapLock
+    /// Set by `commit`: liblmdb has freed the handle, whether the commit succeeded or not.
+    private var isOver = false
 
-    init(handle: OpaquePointer, isReadOnly: Bool) {
+    init(handle: OpaquePointer, isReadOnly: Bool, mapLock: MapLock) {
         self.handle = handle
         self.isReadOnly = isReadOnly
+        self.mapLock = mapLock
     }
 
-    /// Commits what the transaction wrote; it is over either way.
-    package consuming func commit() throws(LMDBError) {
+    /// Commits what the transaction wrote; it is over either way, and nothing else may be done with it.
+    package mutating func commit() throws(LMDBError) {
+        precondition(!isOver, "transaction committed twice")
         let rc = mdb_txn_commit(handle)
-        discard self  // liblmdb frees the handle whether the commit succeeded or not
+        isOver = true
         try LMDBError.check(rc, "mdb_txn_commit")
     }
 
-    deinit { mdb_txn_abort(handle) }
+    deinit {
+        if !isOver { mdb_txn_abort(handle) }
+        mapLock.release()
+    }
 
     /// Calls `body` with the value stored under `key`, or with nil when there is none.
     /// The buffer is valid only during the call.

@@ -74,19 +74,20 @@ extension Projection {
             BatchProgress(
                 id: id, name: view.opening.name, dueAt: view.opening.dueAt, tally: tallies[id] ?? Tally(),
                 units: (unitTallies[id] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                series: series(of: view))
+                series: series(of: id, view))
         }
         .sorted { $0.id < $1.id }
     }
 
     /// Outstanding problems at the end of each day from the day the batch opened to the day of `at`.
-    private func series(of batch: BatchView) -> [BurnDownDay] {
+    private func series(of id: String, _ batch: BatchView) -> [BurnDownDay] {
         let first = batch.openedAt.chinaDay, last = at.chinaDay
         guard first <= last else { return [] }
-        var outstanding = batch.outstandingChanges.filter { $0.key < first }.values.reduce(0, +)
+        let changes = outstandingChanges[id] ?? [:]
+        var outstanding = changes.filter { $0.key < first }.values.reduce(0, +)
         var days: [BurnDownDay] = []
         for day in first...last {
-            outstanding += batch.outstandingChanges[day] ?? 0
+            outstanding += changes[day] ?? 0
             days.append(BurnDownDay(date: Timestamp.startOfChinaDay(day).chinaDate, outstanding: outstanding))
         }
         return days

@@ -12,8 +12,6 @@ public struct BatchView: Sendable, Equatable {
     public var opening: BatchOpening
     /// The `time` of its batch.opened.
     public var openedAt: Timestamp
-    /// For the burn-down: how the number of outstanding problems changed on each day (UTC+8 day index).
-    public var outstandingChanges: [Int64: Int]
 }
 
 /// What a unit did in one week, counted on problems then assigned to it.
@@ -35,6 +33,9 @@ public struct Projection: Sendable, Equatable {
     public private(set) var at: Timestamp
     public private(set) var problems: [String: ProblemView] = [:]
     public private(set) var batches: [String: BatchView] = [:]
+    /// Per batch id, for the burn-down: how the number of its outstanding problems changed on each day
+    /// (UTC+8 day index). Kept apart from `batches`: a problem may be dated before its list was opened.
+    public private(set) var outstandingChanges: [String: [Int64: Int]] = [:]
     /// The registered name of each unit.
     public private(set) var unitNames: [String: String] = [:]
     /// Every unit ever given a problem (assigned, or moved to by a reopening).
@@ -64,10 +65,10 @@ public struct Projection: Sendable, Equatable {
         case .unitRegistered(let registration):
             unitNames[subject] = registration.name
         case .batchOpened(let opening):
-            batches[subject] = BatchView(opening: opening, openedAt: event.time, outstandingChanges: [:])
+            batches[subject] = BatchView(opening: opening, openedAt: event.time)
         case .problemReported(let report):
             problems[subject] = ProblemView(report: report, problem: Problem(reportedAt: event.time, batch: report.batch), version: 1)
-            if let batch = report.batch { batches[batch]?.outstandingChanges[event.time.chinaDay, default: 0] += 1 }
+            if let batch = report.batch { outstandingChanges[batch, default: [:]][event.time.chinaDay, default: 0] += 1 }
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
             guard var view = problems[subject] else { return }
@@ -84,7 +85,7 @@ public struct Projection: Sendable, Equatable {
     /// Keeps the burn-down and the weekly counts of a problem event.
     private mutating func count(_ event: Event, before: Problem, after: Problem) {
         if let batch = after.batch, before.isOutstanding != after.isOutstanding {
-            batches[batch]?.outstandingChanges[event.time.chinaDay, default: 0] += after.isOutstanding ? 1 : -1
+            outstandingChanges[batch, default: [:]][event.time.chinaDay, default: 0] += after.isOutstanding ? 1 : -1
         }
         if let unit = after.unit, after.unit != before.unit || event.type == .problemAssigned {
             unitsAssigned.insert(unit)

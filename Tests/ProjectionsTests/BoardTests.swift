@@ -8,11 +8,16 @@ struct Log {
 
     func t(_ s: String) -> Timestamp { Timestamp(rfc3339: s + ":00+08:00")! }
 
-    mutating func add(_ subject: String, _ time: String, _ data: EventData, actor: String = "office/li") {
+    mutating func add(_ subject: String, _ time: String, _ data: EventData, actor: String = "office/li",
+                      recorded: String? = nil) {
         let event = Event(id: "e\(events.count + 1)", source: "/t", subject: subject, time: t(time), actor: actor,
                           role: .office, actorUnit: "U-office", data: data)
-        events.append(RecordedEvent(seq: UInt64(events.count + 1), version: 1, recordedAt: t(time), event: event))
+        events.append(RecordedEvent(seq: UInt64(events.count + 1), version: 1, recordedAt: t(recorded ?? time), event: event))
     }
+    mutating func open(_ batch: String, _ time: String, due: String) {
+        add(batch, time, .batchOpened(BatchOpening(name: "清单 \(batch)", source: .covertExposure, dueAt: t(due))))
+    }
+    mutating func verify(_ p: String, _ time: String) { add(p, time, .rectificationVerified(note: nil)) }
     mutating func report(_ p: String, _ time: String, batch: String? = "B-1") {
         add(p, time, .problemReported(ProblemReport(batch: batch, source: .inspection, category: .sanitation,
                                                     description: "垃圾堆积", location: Location(area: "城北", street: "和平路"))))
@@ -20,8 +25,9 @@ struct Log {
     mutating func assign(_ p: String, _ time: String, to unit: String, until deadline: String, leader: String? = "李显锋") {
         add(p, time, .problemAssigned(Assignment(unit: unit, leader: leader, deadline: t(deadline))))
     }
-    mutating func submit(_ p: String, _ time: String) {
-        add(p, time, .rectificationSubmitted(Rectification(summary: "已整改", evidence: [Evidence(sha256: String(repeating: "a", count: 64))])))
+    mutating func submit(_ p: String, _ time: String, recorded: String? = nil) {
+        add(p, time, .rectificationSubmitted(Rectification(summary: "已整改", evidence: [Evidence(sha256: String(repeating: "a", count: 64))])),
+            recorded: recorded)
     }
 
     /// The board at `at` from the first `prefix` events (all when nil).

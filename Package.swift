@@ -31,8 +31,9 @@ let package = Package(
         .target(name: "Projections", dependencies: ["Campaign"]),
         // The campaign's ledger: Campaign's rules over the EventLog, and the stored and exchanged formats.
         .target(name: "Ledger", dependencies: [
-            "Campaign", "EventLog", "Projections", "JSON",
+            "Campaign", "EventLog", "Projections", "JSON", "LMDB",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // A realistic sample campaign, for `civic demo` and the tour.
         .target(name: "Demo", dependencies: [

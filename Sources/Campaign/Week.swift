@@ -3,6 +3,9 @@ public struct Week: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Days since 1970-01-01 of its Monday (in UTC+8).
     public let monday: Int64
 
+    /// The week whose Monday is `monday` days after 1970-01-01.
+    public init(monday: Int64) { self.monday = monday }
+
     /// The week holding `moment` (in UTC+8).
     public init(containing moment: Timestamp) {
         let day = moment.chinaDay

@@ -52,6 +52,8 @@ public struct LogDamage: Error, Sendable, Equatable, CustomStringConvertible {
 /// Databases:
 /// - `log`: seq (8 bytes big-endian) → hash (32 bytes) ‖ civic.v1.Entry (protobuf).
 /// - `ids`: event id (UTF-8) → seq (8 bytes big-endian): the idempotency index.
+/// - `checkpoints`: seq (8 bytes big-endian) → opaque bytes of the layer above: derived data, written
+///   apart from appends, never chained, and safe to lose.
 ///
 /// Entries are never changed or deleted. Every append runs in one LMDB write transaction, so a crash
 /// at any instant leaves the log as it was before or after the whole append, never between.
@@ -62,6 +64,8 @@ public final class EventLog: @unchecked Sendable {
     public let environment: Environment
     let log: Database
     let ids: Database
+    /// Nil in a store opened read-only that was made before checkpoints existed.
+    let checkpoints: Database?
 
     /// Opens the log in folder `path` (with `create`, creating folder and databases).
     /// - Throws: `LMDBError` (`.noSuchFile` when there is no store there, `.notFound` when the folder
@@ -72,12 +76,31 @@ public final class EventLog: @unchecked Sendable {
                                       maximumMapSize: maximumMapSize, maxDatabases: 8, create: create)
         log = try environment.database("log", create: create)
         ids = try environment.database("ids", create: create)
+        do {
+            checkpoints = try environment.database("checkpoints", create: !readOnly)
+        } catch let error as LMDBError where error.code == .notFound {
+            checkpoints = nil
+        }
+    }
+
+    /// Stores `bytes` as the checkpoint of `seq`, in a transaction of its own.
+    @available(*, noasync)
+    public func storeCheckpoint(_ seq: UInt64, _ bytes: [UInt8]) throws {
+        guard let checkpoints else { return }
+        try environment.write { txn in try txn.put(checkpoints, key: seq.bigEndianBytes, value: bytes) }
+    }
+
+    /// Removes the checkpoint of `seq` (one found damaged).
+    @available(*, noasync)
+    public func discardCheckpoint(_ seq: UInt64) throws {
+        guard let checkpoints else { return }
+        try environment.write { txn in try txn.delete(checkpoints, key: seq.bigEndianBytes) }
     }
 
     /// Runs `body` on a consistent snapshot of the log; appends made meanwhile are not seen.
     @available(*, noasync)
     public func read<R>(_ body: (borrowing LogReader) throws -> R) throws -> R {
-        let reader = LogReader(txn: try environment.beginRead(), log: log, ids: ids)
+        let reader = LogReader(txn: try environment.beginRead(), log: log, ids: ids, checkpoints: checkpoints)
         return try body(reader)
     }
 
@@ -88,7 +111,8 @@ public final class EventLog: @unchecked Sendable {
     @available(*, noasync)
     public func write<R>(_ body: (inout LogWriter) throws -> R) throws -> R {
         try environment.writing {
-            var writer = try LogWriter(reader: LogReader(txn: try environment.beginWrite(), log: log, ids: ids))
+            var writer = try LogWriter(reader: LogReader(txn: try environment.beginWrite(), log: log, ids: ids,
+                                                         checkpoints: checkpoints))
             let result = try body(&writer)
             try writer.commit()
             return result
@@ -169,6 +193,35 @@ public struct LogReader: ~Copyable {
     var txn: Transaction
     let log: Database
     let ids: Database
+    let checkpoints: Database?
+
+    /// Visits stored checkpoints from the last at or before `seq` backwards, until `body` returns false.
+    public func checkpoints(atOrBefore seq: UInt64, _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool) throws {
+        guard let checkpoints else { return }
+        try txn.forEachBackward(checkpoints, from: seq.bigEndianBytes) { key, value in
+            try body(UInt64(bigEndianBytes: key), value)
+        }
+    }
+
+    /// The seqs of every stored checkpoint, ascending.
+    public func checkpointSeqs() throws -> [UInt64] {
+        guard let checkpoints else { return [] }
+        var seqs: [UInt64] = []
+        try txn.forEach(checkpoints) { key, _ in seqs.append(UInt64(bigEndianBytes: key)); return true }
+        return seqs
+    }
+
+    /// The last seq recorded at or before `micros` (0 when none): the store's clock never goes
+    /// backwards, so a binary search over seqs finds it.
+    public func lastSeq(recordedAtOrBefore micros: Int64) throws -> UInt64 {
+        var low: UInt64 = 0, high = try head().seq  // invariant: low is at or before, everything after high is after
+        while low < high {
+            let mid = low + (high - low + 1) / 2
+            guard let entry = try entry(mid) else { throw LogDamage(seq: mid, problem: "missing") }
+            if entry.recordedAtMicros <= micros { low = mid } else { high = mid - 1 }
+        }
+        return low
+    }
 
     /// The head: last seq, its hash and clock.
     public func head() throws -> LogHead {

@@ -85,6 +85,42 @@ public struct Transaction: ~Copyable {
         try LMDBError.check(rc, "mdb_put \(db.name)")
     }
 
+    /// Removes the entry under `key`, if any. For derived data only: the log is never edited.
+    public func delete(_ db: Database, key: some ContiguousBytes) throws(LMDBError) {
+        let rc = key.withUnsafeBytes { k in
+            var keyVal = MDB_val(mv_size: k.count, mv_data: UnsafeMutableRawPointer(mutating: k.baseAddress))
+            return mdb_del(handle, db.dbi, &keyVal, nil)
+        }
+        if rc != MDB_NOTFOUND { try LMDBError.check(rc, "mdb_del \(db.name)") }
+    }
+
+    /// Visits the entries of `db` in reverse key order, from the last key at or before `start`, until
+    /// `body` returns false. The buffers are valid only during each call.
+    public func forEachBackward(
+        _ db: Database, from start: [UInt8],
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        let cursor = try Cursor(self, db)
+        var key = MDB_val(), value = MDB_val()
+        var rc = start.withUnsafeBytes { s in
+            key = MDB_val(mv_size: s.count, mv_data: UnsafeMutableRawPointer(mutating: s.baseAddress))
+            return mdb_cursor_get(cursor.handle, &key, &value, MDB_SET_RANGE)
+        }
+        if rc == MDB_NOTFOUND {
+            rc = mdb_cursor_get(cursor.handle, &key, &value, MDB_LAST)
+        } else if rc == MDB_SUCCESS,
+                  !UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size).elementsEqual(start) {
+            rc = mdb_cursor_get(cursor.handle, &key, &value, MDB_PREV)  // the first key after start: step back
+        }
+        while rc == MDB_SUCCESS {
+            let more = try body(UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size),
+                                UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+            if !more { return }
+            rc = mdb_cursor_get(cursor.handle, &key, &value, MDB_PREV)
+        }
+        if rc != MDB_NOTFOUND { try LMDBError.check(rc, "mdb_cursor_get \(db.name) backward") }
+    }
+
     /// Removes every entry of `db` (the database itself stays). For derived data only.
     public func clear(_ db: Database) throws(LMDBError) {
         try LMDBError.check(mdb_drop(handle, db.dbi, 0), "mdb_drop \(db.name)")

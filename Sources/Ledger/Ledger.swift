@@ -214,16 +214,95 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// How many events apart checkpoints of the projection are taken.
+    public static let checkpointInterval: UInt64 = 10_000
+
     /// The projection every view reads, folded from the prefix `asOf` and judged at `at`.
+    ///
+    /// It starts from the latest sound checkpoint it may start from (at or before the prefix's end, with no
+    /// event after `at` in it) and folds the rest of the prefix; with `fromCheckpoints` false it folds the
+    /// whole prefix, which is the reference the checkpoints are tested against.
     /// - Returns: the projection and the head of the prefix it read.
     @available(*, noasync)
-    public func projection(asOf: AsOf = .all, at: Timestamp) throws -> (Projection, LogHead) {
-        var projection = Projection(at: at)
-        let head = try replay(asOf: asOf) { recorded, _ in
-            projection.apply(recorded)
-            return true
+    public func projection(asOf: AsOf = .all, at: Timestamp, fromCheckpoints: Bool = true) throws -> (Projection, LogHead) {
+        try log.read { reader in
+            let end: UInt64
+            switch asOf {
+            case .all: end = try reader.head().seq
+            case .seq(let n): end = min(n, try reader.head().seq)
+            case .time(let t): end = try reader.lastSeq(recordedAtOrBefore: t.micros)
+            }
+            var projection = Projection(at: at)
+            if fromCheckpoints {
+                var damaged: [UInt64] = []
+                try reader.checkpoints(atOrBefore: end) { seq, bytes in
+                    guard let restored = try? Snapshot.decode(bytes), restored.seq == seq else {
+                        damaged.append(seq)
+                        return true
+                    }
+                    guard restored.latestTime.map({ $0 <= at }) ?? true else { return true }  // holds events after `at`
+                    projection = restored.judged(at: at)
+                    return false
+                }
+                if !damaged.isEmpty { damagedCheckpoints.insert(contentsOf: damaged) }
+            }
+            var head = LogHead.empty
+            if let entry = try reader.entry(projection.seq) {
+                head = LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
+            }
+            if projection.seq < end {
+                try reader.forEach(after: projection.seq) { entry in
+                    guard entry.seq <= end else { return false }
+                    projection.apply(try StoredEvent.recorded(entry))
+                    head = LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
+                    return entry.seq < end
+                }
+            }
+            return (projection, head)
         }
-        return (projection, head)
+    }
+
+    /// Checkpoints found damaged by views of this process, for `checkpoint` to discard.
+    private let damagedCheckpoints = Checkpoints()
+
+    /// Takes the checkpoints the log lacks: every `interval` seqs up to the head, folding from the latest
+    /// sound one. Damaged checkpoints are discarded and taken again. Checkpoints are derived data: this
+    /// changes no answer, only how fast views as of late seqs come back.
+    /// - Returns: the seqs checkpointed.
+    @available(*, noasync)
+    @discardableResult
+    public func checkpoint(interval: UInt64 = Ledger.checkpointInterval) throws -> [UInt64] {
+        for seq in damagedCheckpoints.drain() { try log.discardCheckpoint(seq) }
+        let head = try log.head().seq
+        var written: [UInt64] = []
+        var next = (try latestSoundCheckpoint() / interval + 1) * interval
+        while next <= head {
+            // Each checkpoint folds from the one before, in a read of its own, then is written.
+            let (projection, _) = try projection(asOf: .seq(next), at: Projection.endOfTime)
+            try log.storeCheckpoint(next, Snapshot.encode(projection))
+            written.append(next)
+            next += interval
+        }
+        return written
+    }
+
+    /// The seq of the last checkpoint that decodes (0 when none), discarding damaged ones on the way.
+    private func latestSoundCheckpoint() throws -> UInt64 {
+        var damaged: [UInt64] = []
+        let sound: UInt64 = try log.read { reader in
+            var found: UInt64 = 0
+            try reader.checkpoints(atOrBefore: UInt64.max) { seq, bytes in
+                if let restored = try? Snapshot.decode(bytes), restored.seq == seq {
+                    found = seq
+                    return false
+                }
+                damaged.append(seq)
+                return true
+            }
+            return found
+        }
+        for seq in damaged { try log.discardCheckpoint(seq) }
+        return sound
     }
 
     /// Re-reads every stored byte: the log's own checks (chain, seqs, versions, id index) and, for each
@@ -239,4 +318,12 @@ public final class Ledger: @unchecked Sendable {
             }
         }
     }
+}
+
+/// Seqs noted from any thread.
+final class Checkpoints: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seqs: Set<UInt64> = []
+    func insert(contentsOf more: [UInt64]) { lock.lock(); seqs.formUnion(more); lock.unlock() }
+    func drain() -> [UInt64] { lock.lock(); defer { lock.unlock() }; let all = seqs.sorted(); seqs = []; return all }
 }

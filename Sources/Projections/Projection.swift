@@ -5,6 +5,9 @@ public struct ProblemView: Sendable, Equatable {
     public var report: ProblemReport
     public var problem: Problem
     public var version: UInt64
+    public init(report: ProblemReport, problem: Problem, version: UInt64) {
+        self.report = report; self.problem = problem; self.version = version
+    }
 }
 
 /// One batch (problem list) as the views see it.
@@ -12,6 +15,7 @@ public struct BatchView: Sendable, Equatable {
     public var opening: BatchOpening
     /// The `time` of its batch.opened.
     public var openedAt: Timestamp
+    public init(opening: BatchOpening, openedAt: Timestamp) { self.opening = opening; self.openedAt = openedAt }
 }
 
 /// What a unit did in one week, counted on problems then assigned to it.
@@ -20,6 +24,9 @@ public struct WeekCounts: Sendable, Equatable {
     public var rejected = 0
     public var reopened = 0
     public var escalated = 0
+    public init(closed: Int = 0, rejected: Int = 0, reopened: Int = 0, escalated: Int = 0) {
+        self.closed = closed; self.rejected = rejected; self.reopened = reopened; self.escalated = escalated
+    }
 }
 
 /// The projection every view reads: one fold of the log up to the moment `at` (business time).
@@ -44,9 +51,23 @@ public struct Projection: Sendable, Equatable {
     public private(set) var weeks: [Week: [String: WeekCounts]] = [:]
     /// The seq of the last event offered (folded or skipped for its time).
     public private(set) var seq: UInt64 = 0
+    /// The latest `time` among the events offered; nil before the first.
+    public private(set) var latestTime: Timestamp?
+
+    /// The end of time: a projection of every event offered, whatever its `time` (for snapshots).
+    public static let endOfTime = Timestamp(micros: Int64.max)
 
     /// An empty projection of the moment `at`.
     public init(at: Timestamp) { self.at = at }
+
+    /// A projection restored from its parts (a snapshot).
+    public init(at: Timestamp, seq: UInt64, latestTime: Timestamp?, problems: [String: ProblemView],
+                batches: [String: BatchView], outstandingChanges: [String: [Int64: Int]], unitNames: [String: String],
+                unitsAssigned: Set<String>, weeks: [Week: [String: WeekCounts]]) {
+        self.at = at; self.seq = seq; self.latestTime = latestTime; self.problems = problems; self.batches = batches
+        self.outstandingChanges = outstandingChanges; self.unitNames = unitNames; self.unitsAssigned = unitsAssigned
+        self.weeks = weeks
+    }
 
     /// The same projection judged at another moment, for a snapshot taken with no events after either.
     public func judged(at moment: Timestamp) -> Projection {
@@ -59,6 +80,7 @@ public struct Projection: Sendable, Equatable {
     public mutating func apply(_ recorded: RecordedEvent) {
         seq = recorded.seq
         let event = recorded.event
+        if latestTime.map({ event.time > $0 }) ?? true { latestTime = event.time }
         guard event.time <= at else { return }
         let subject = event.subject
         switch event.data {

@@ -41,6 +41,16 @@ struct Append: ParsableCommand {
         if !refusals.isEmpty { throw AppendRefused(refusals: refusals) }
         let report = try ledger.append(events, dryRun: dryRun)
         printReport(report, dryRun: dryRun)
+        if !dryRun { takeCheckpoints(ledger) }
+    }
+}
+
+/// Takes the checkpoints the log lacks after an append. They are derived: a failure is reported, not fatal.
+func takeCheckpoints(_ ledger: Ledger) {
+    do {
+        try ledger.checkpoint()
+    } catch {
+        FileHandle.standardError.write("提示：未能保存视图检查点（不影响已写入的事件）：\(error)\n")
     }
 }
 
@@ -91,6 +101,7 @@ struct Import: ParsableCommand {
         let report = try ledger.append(events, dryRun: dryRun)
         print("\(file)：\(list.rows.count) 行问题")
         printReport(report, dryRun: dryRun)
+        if !dryRun { takeCheckpoints(ledger) }
     }
 }
 
@@ -343,6 +354,7 @@ struct DemoCommand: ParsableCommand {
         }
         let ledger = try Ledger(path: path, create: true)
         let count = try DemoCampaign.fill(ledger)
+        takeCheckpoints(ledger)
         let head = try ledger.log.head()
         let s = "--store \(path)"
         print("""

@@ -1,0 +1,276 @@
+import Campaign
+import Crypto
+import Foundation
+import Projections
+
+/// A checkpoint of the projection, stored so that a view as of a late seq need not fold the whole log.
+///
+/// Snapshots are derived data, in the LMDB database `snapshots` (key: seq, 8 bytes big-endian). Each
+/// holds the projection of every event up to its seq, whatever their `time`, with the latest `time`
+/// among them: it can start a view as of any seq at or after its own, at any moment not before that
+/// time. A snapshot that does not decode, or whose checksum does not match, is ignored (and rebuilt by
+/// the next checkpoint): losing or damaging snapshots never changes an answer, only its speed.
+///
+/// Encoding (little-endian varints, strings interned): `CIVSNAP` + format byte, SHA-256 of the
+/// payload (32 bytes), then the payload. It is private to civic and may change with its format byte.
+enum Snapshot {
+    static let magic = Array("CIVSNAP".utf8) + [1]
+
+    /// The stored bytes of `projection` (taken with `at` = `Projection.endOfTime`).
+    static func encode(_ p: Projection) -> [UInt8] {
+        var w = SnapshotWriter()
+        w.varint(p.seq)
+        w.optionalTime(p.latestTime)
+        w.varint(UInt64(p.problems.count))
+        for (id, view) in p.problems.sorted(by: { $0.key < $1.key }) {
+            w.string(id)
+            let r = view.report
+            w.optional(r.batch)
+            w.vocabulary(r.source)
+            w.vocabulary(r.category)
+            w.string(r.description)
+            w.string(r.location.area)
+            w.optional(r.location.street)
+            w.optional(r.location.point)
+            w.optionalDouble(r.location.lat)
+            w.optionalDouble(r.location.lon)
+            w.varint(UInt64(r.evidence.count))
+            for e in r.evidence {
+                w.string(e.sha256)
+                w.optional(e.uri)
+                w.optional(e.caption)
+            }
+            let s = view.problem
+            w.vocabulary(s.status)
+            w.optional(s.batch)
+            w.optional(s.unit)
+            w.optional(s.leader)
+            w.optionalTime(s.deadline)
+            w.optional(s.submittedBy)
+            w.time(s.reportedAt)
+            w.optionalTime(s.closedAt)
+            w.optionalTime(s.withdrawnAt)
+            w.varint(UInt64(s.rejections))
+            w.varint(UInt64(s.escalations))
+            w.varint(UInt64(s.reopens))
+            w.varint(view.version)
+        }
+        w.varint(UInt64(p.batches.count))
+        for (id, b) in p.batches.sorted(by: { $0.key < $1.key }) {
+            w.string(id)
+            w.string(b.opening.name)
+            w.vocabulary(b.opening.source)
+            w.time(b.opening.dueAt)
+            w.time(b.openedAt)
+        }
+        w.varint(UInt64(p.outstandingChanges.count))
+        for (batch, days) in p.outstandingChanges.sorted(by: { $0.key < $1.key }) {
+            w.string(batch)
+            w.varint(UInt64(days.count))
+            for (day, change) in days.sorted(by: { $0.key < $1.key }) {
+                w.signed(day)
+                w.signed(Int64(change))
+            }
+        }
+        w.varint(UInt64(p.unitNames.count))
+        for (id, name) in p.unitNames.sorted(by: { $0.key < $1.key }) {
+            w.string(id)
+            w.string(name)
+        }
+        w.varint(UInt64(p.unitsAssigned.count))
+        for unit in p.unitsAssigned.sorted() { w.string(unit) }
+        w.varint(UInt64(p.weeks.count))
+        for (week, units) in p.weeks.sorted(by: { $0.key < $1.key }) {
+            w.signed(week.monday)
+            w.varint(UInt64(units.count))
+            for (unit, c) in units.sorted(by: { $0.key < $1.key }) {
+                w.string(unit)
+                for n in [c.closed, c.rejected, c.reopened, c.escalated] { w.varint(UInt64(n)) }
+            }
+        }
+        return magic + Array(SHA256.hash(data: w.bytes)) + w.bytes
+    }
+
+    struct Damaged: Error {}
+
+    /// The projection stored in `bytes`, judged at the end of time.
+    /// - Throws: `Damaged` when the bytes are not a snapshot of this format or their checksum fails.
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> Projection {
+        let head = magic.count + 32
+        guard bytes.count > head, bytes.prefix(magic.count).elementsEqual(magic) else { throw Damaged() }
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[head...])
+        guard SHA256.hash(data: payload).elementsEqual(bytes[magic.count..<head]) else { throw Damaged() }
+        var r = SnapshotReader(payload)
+        let seq = try r.varint()
+        let latest = try r.optionalTime()
+        var problems: [String: ProblemView] = [:]
+        let problemCount = try r.count()
+        problems.reserveCapacity(problemCount)
+        for _ in 0..<problemCount {
+            let id = try r.string()
+            let batch = try r.optional()
+            let source: ProblemSource = try r.vocabulary()
+            let category: Category = try r.vocabulary()
+            let description = try r.string()
+            let location = Location(area: try r.string(), street: try r.optional(), point: try r.optional(),
+                                    lat: try r.optionalDouble(), lon: try r.optionalDouble())
+            var evidence: [Evidence] = []
+            for _ in 0..<(try r.count()) {
+                evidence.append(Evidence(sha256: try r.string(), uri: try r.optional(), caption: try r.optional()))
+            }
+            let status: ProblemStatus = try r.vocabulary()
+            var s = Problem(reportedAt: Timestamp(micros: 0), batch: try r.optional())
+            s.status = status
+            s.unit = try r.optional()
+            s.leader = try r.optional()
+            s.deadline = try r.optionalTime()
+            s.submittedBy = try r.optional()
+            s.reportedAt = try r.time()
+            s.closedAt = try r.optionalTime()
+            s.withdrawnAt = try r.optionalTime()
+            s.rejections = try r.count()
+            s.escalations = try r.count()
+            s.reopens = try r.count()
+            let version = try r.varint()
+            problems[id] = ProblemView(report: ProblemReport(batch: batch, source: source, category: category,
+                                                             description: description, location: location, evidence: evidence),
+                                       problem: s, version: version)
+        }
+        var batches: [String: BatchView] = [:]
+        for _ in 0..<(try r.count()) {
+            let id = try r.string()
+            batches[id] = BatchView(opening: BatchOpening(name: try r.string(), source: try r.vocabulary(), dueAt: try r.time()),
+                                    openedAt: try r.time())
+        }
+        var changes: [String: [Int64: Int]] = [:]
+        for _ in 0..<(try r.count()) {
+            let batch = try r.string()
+            var days: [Int64: Int] = [:]
+            for _ in 0..<(try r.count()) { days[try r.signed()] = Int(try r.signed()) }
+            changes[batch] = days
+        }
+        var names: [String: String] = [:]
+        for _ in 0..<(try r.count()) { names[try r.string()] = try r.string() }
+        var assigned: Set<String> = []
+        for _ in 0..<(try r.count()) { assigned.insert(try r.string()) }
+        var weeks: [Week: [String: WeekCounts]] = [:]
+        for _ in 0..<(try r.count()) {
+            let week = Week(monday: try r.signed())
+            var units: [String: WeekCounts] = [:]
+            for _ in 0..<(try r.count()) {
+                units[try r.string()] = WeekCounts(closed: try r.count(), rejected: try r.count(),
+                                                   reopened: try r.count(), escalated: try r.count())
+            }
+            weeks[week] = units
+        }
+        guard r.isAtEnd else { throw Damaged() }
+        return Projection(at: Projection.endOfTime, seq: seq, latestTime: latest, problems: problems, batches: batches,
+                          outstandingChanges: changes, unitNames: names, unitsAssigned: assigned, weeks: weeks)
+    }
+}
+
+/// Writes varints and interned strings.
+struct SnapshotWriter {
+    var bytes: [UInt8] = []
+    private var interned: [String: UInt64] = [:]
+
+    mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+    mutating func signed(_ v: Int64) { varint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
+    /// A string: 0 and its bytes the first time, then its place in the table plus one.
+    mutating func string(_ s: String) {
+        if let k = interned[s] { varint(k + 1); return }
+        interned[s] = UInt64(interned.count)
+        varint(0)
+        varint(UInt64(s.utf8.count))
+        bytes.append(contentsOf: s.utf8)
+    }
+    mutating func optional(_ s: String?) {
+        bytes.append(s == nil ? 0 : 1)
+        if let s { string(s) }
+    }
+    mutating func time(_ t: Timestamp) {
+        signed(t.micros)
+        signed(Int64(t.offsetMinutes))
+    }
+    mutating func optionalTime(_ t: Timestamp?) {
+        bytes.append(t == nil ? 0 : 1)
+        if let t { time(t) }
+    }
+    mutating func optionalDouble(_ d: Double?) {
+        bytes.append(d == nil ? 0 : 1)
+        if let d { varint(d.bitPattern) }
+    }
+    mutating func vocabulary<V: Vocabulary>(_ v: V) {
+        bytes.append(UInt8(V.allCases.distance(from: V.allCases.startIndex, to: V.allCases.firstIndex(of: v)!)))
+    }
+}
+
+/// Reads what `SnapshotWriter` wrote; any inconsistency is `Snapshot.Damaged`.
+struct SnapshotReader {
+    private let bytes: UnsafeRawBufferPointer
+    private var i = 0
+    private var table: [String] = []
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var isAtEnd: Bool { i == bytes.count }
+
+    mutating func byte() throws -> UInt8 {
+        guard i < bytes.count else { throw Snapshot.Damaged() }
+        defer { i += 1 }
+        return bytes[i]
+    }
+    mutating func varint() throws -> UInt64 {
+        var v: UInt64 = 0, shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            guard shift < 64 else { throw Snapshot.Damaged() }
+            v |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return v }
+            shift += 7
+        }
+    }
+    mutating func count() throws -> Int {
+        let v = try varint()
+        guard v <= UInt64(bytes.count) * 8 else { throw Snapshot.Damaged() }
+        return Int(v)
+    }
+    mutating func signed() throws -> Int64 {
+        let v = try varint()
+        return Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)
+    }
+    mutating func string() throws -> String {
+        let k = try varint()
+        if k > 0 {
+            guard k - 1 < UInt64(table.count) else { throw Snapshot.Damaged() }
+            return table[Int(k - 1)]
+        }
+        let n = try count()
+        guard i + n <= bytes.count, let s = String(validating: bytes[i..<(i + n)], as: UTF8.self) else { throw Snapshot.Damaged() }
+        i += n
+        table.append(s)
+        return s
+    }
+    mutating func optional() throws -> String? { try byte() == 0 ? nil : try string() }
+    mutating func time() throws -> Timestamp {
+        let micros = try signed()
+        let offset = try signed()
+        guard let minutes = Int32(exactly: offset) else { throw Snapshot.Damaged() }
+        return Timestamp(micros: micros, offsetMinutes: minutes)
+    }
+    mutating func optionalTime() throws -> Timestamp? { try byte() == 0 ? nil : try time() }
+    mutating func optionalDouble() throws -> Double? { try byte() == 0 ? nil : Double(bitPattern: try varint()) }
+    mutating func vocabulary<V: Vocabulary>() throws -> V {
+        let k = Int(try byte())
+        let all = Array(V.allCases)
+        guard k < all.count else { throw Snapshot.Damaged() }
+        return all[k]
+    }
+}

@@ -1,0 +1,180 @@
+import Campaign
+import EventLog
+import Foundation
+import Projections
+import Testing
+@testable import Ledger
+
+/// A small deterministic generator (SplitMix64), so that a failing case can be replayed from its seed.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A random but lawful campaign: units, lists, and problems walked through random lives, with business
+/// times that wander (some events dated long before others recorded with them), appended in several
+/// appends at several store-clock moments.
+func randomCampaign(seed: UInt64, events count: Int, into ledger: Ledger, store: TemporaryStore) throws {
+    var rng = SeededRandom(state: seed)
+    var state = CampaignState()
+    let start = Timestamp(rfc3339: "2022-08-01T09:00:00+08:00")!
+    var clock = Timestamp(rfc3339: "2026-01-01T00:00:00Z")!
+    var batch: [Incoming] = []
+    var n = 0
+    func time(_ base: Timestamp) -> Timestamp { base.adding(seconds: Int64.random(in: 0...(3 * 86_400), using: &rng)) }
+    func emit(_ subject: String, _ t: Timestamp, _ role: Role, _ unit: String?, _ data: EventData, actor: String = "office/li") {
+        let lastTime = state.streams[subject]?.lastTime ?? start
+        let event = Event(id: "r\(n)", source: "/random", subject: subject, time: max(t, lastTime), actor: actor, role: role,
+                          actorUnit: unit, data: data)
+        guard (try? Rules.decide(event, given: state, recordedAt: clock)) != nil else { return }
+        Rules.evolve(&state, event)
+        batch.append(Incoming(line: n, event: event))
+        n += 1
+    }
+    let units = (0..<5).map { "U-\($0)" }
+    for unit in units { emit(unit, start, .office, "U-0", .unitRegistered(UnitRegistration(name: "单位\(unit)", kind: .department))) }
+    for b in 0..<3 {
+        emit("B-\(b)", time(start), .office, "U-0", .batchOpened(BatchOpening(name: "清单\(b)", source: .inspection,
+                                                                             dueAt: start.adding(seconds: 14 * 86_400))))
+    }
+    var problems: [String] = []
+    while n < count {
+        if batch.count >= Int.random(in: 5...40, using: &rng) {
+            _ = try ledger.append(batch)
+            batch = []
+            clock = clock.adding(seconds: Int64.random(in: 60...86_400, using: &rng))
+            store.setClock(clock.rfc3339)
+        }
+        let roll = Int.random(in: 0..<100, using: &rng)
+        if problems.isEmpty || roll < 15 {
+            let id = "P-\(problems.count)"
+            problems.append(id)
+            emit(id, time(start.adding(seconds: Int64(problems.count) * 3_600)), .inspector, "U-0",
+                 .problemReported(ProblemReport(batch: Bool.random(using: &rng) ? "B-\(Int.random(in: 0..<3, using: &rng))" : nil,
+                                                source: .inspection, category: .sanitation, description: "问题\(id)",
+                                                location: Location(area: "片区"))))
+            continue
+        }
+        let id = problems.randomElement(using: &rng)!
+        guard let p = state.problems[id], let last = state.streams[id]?.lastTime else { continue }
+        let t = time(last)
+        let unit = units[Int.random(in: 1..<units.count, using: &rng)]
+        let deadline = t.adding(seconds: Int64.random(in: 3_600...(5 * 86_400), using: &rng))
+        switch p.status {
+        case .reported:
+            roll < 80 ? emit(id, t, .office, "U-0", .problemAssigned(Assignment(unit: unit, leader: "李", deadline: deadline)))
+                : roll < 90 ? emit(id, t, .office, "U-0", .problemEscalated(Escalation(to: "李", reason: "慢")))
+                : emit(id, t, .office, "U-0", .problemWithdrawn(reason: "不属实"))
+        case .assigned:
+            roll < 70 ? emit(id, t, .unit, p.unit, .rectificationSubmitted(Rectification(
+                summary: "已改", evidence: [Evidence(sha256: String(repeating: "c", count: 64))])), actor: "unit/x")
+                : roll < 80 ? emit(id, t, .office, "U-0", .problemAssigned(Assignment(unit: unit, deadline: deadline)))
+                : roll < 90 ? emit(id, t, .office, "U-0", .deadlineExtended(DeadlineExtension(
+                    deadline: max(deadline, (p.deadline ?? t).adding(seconds: 86_400)), reason: "延期")))
+                : emit(id, t, .office, "U-0", .problemEscalated(Escalation(to: "李", reason: "慢")))
+        case .submitted:
+            roll < 65 ? emit(id, t, .inspector, "U-0", .rectificationVerified(note: nil), actor: "inspector/zhao")
+                : emit(id, t, .inspector, "U-0", .rectificationRejected(reason: "不到位"), actor: "inspector/zhao")
+        case .closed:
+            if roll < 30 {
+                emit(id, t, .inspector, "U-0", .problemReopened(Reopening(reason: "反弹", deadline: deadline,
+                                                                          unit: Bool.random(using: &rng) ? unit : nil)))
+            }
+        case .withdrawn:
+            break
+        }
+    }
+    if !batch.isEmpty { _ = try ledger.append(batch) }
+}
+
+@Suite("Checkpoints of the projection")
+struct CheckpointTests {
+    @Test("views started from checkpoints equal full folds, at random prefixes and moments of random campaigns",
+          arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func checkpointsGiveTheSameViews(seed: UInt64) throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        try randomCampaign(seed: seed, events: 600, into: ledger, store: store)
+        var types: Set<EventType> = []
+        var outOfOrder = false
+        var latestSoFar = Timestamp(micros: 0)
+        try ledger.replay { recorded, _ in
+            types.insert(recorded.event.type)
+            if recorded.event.time < latestSoFar { outOfOrder = true }
+            latestSoFar = max(latestSoFar, recorded.event.time)
+            return true
+        }
+        // The campaign exercises every problem event, and business time is not in seq order.
+        #expect(types.isSuperset(of: [.problemReported, .problemAssigned, .deadlineExtended, .rectificationSubmitted,
+                                      .rectificationVerified, .rectificationRejected, .problemEscalated,
+                                      .problemReopened, .problemWithdrawn]))
+        #expect(outOfOrder)
+        let written = try ledger.checkpoint(interval: 37)
+        let head = try ledger.log.head()
+        #expect(written.count == Int(head.seq / 37))
+        var rng = SeededRandom(state: seed &* 7919)
+        let (all, _) = try ledger.projection(at: Projection.endOfTime, fromCheckpoints: false)
+        let earliest = Timestamp(rfc3339: "2022-08-01T00:00:00+08:00")!.micros
+        let latest = (all.latestTime ?? Timestamp(micros: earliest)).micros + 86_400_000_000
+        for _ in 0..<40 {
+            let asOf: AsOf
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: asOf = .all
+            case 1: asOf = .seq(UInt64.random(in: 0...(head.seq + 5), using: &rng))
+            default:
+                let micros = Int64.random(in: Timestamp(rfc3339: "2025-12-31T00:00:00Z")!.micros...head.recordedAtMicros, using: &rng)
+                asOf = .time(Timestamp(micros: micros))
+            }
+            let at = Timestamp(micros: Int64.random(in: earliest...latest, using: &rng), offsetMinutes: 480)
+            let (fast, fastHead) = try ledger.projection(asOf: asOf, at: at)
+            let (full, fullHead) = try ledger.projection(asOf: asOf, at: at, fromCheckpoints: false)
+            #expect(fast == full, "seed \(seed), asOf \(asOf), at \(at)")
+            #expect(fastHead == fullHead)
+            #expect(fast.board() == full.board())
+            #expect(fast.progress() == full.progress())
+        }
+    }
+
+    @Test("a damaged checkpoint changes no answer, and the next checkpoint replaces it")
+    func damagedCheckpointIgnored() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        try randomCampaign(seed: 42, events: 300, into: ledger, store: store)
+        try ledger.checkpoint(interval: 50)
+        let at = Timestamp(rfc3339: "2022-09-30T00:00:00+08:00")!
+        let (before, _) = try ledger.projection(at: at)
+        var bytes = try #require(try ledger.log.read { reader in
+            var found: [UInt8]?
+            try reader.checkpoints(atOrBefore: 250) { _, value in found = Array(value); return false }
+            return found
+        })
+        bytes[bytes.count / 2] ^= 0xFF
+        try ledger.log.storeCheckpoint(250, bytes)
+        try ledger.log.storeCheckpoint(300, Array("not a snapshot".utf8))
+        let (after, _) = try ledger.projection(at: at)
+        #expect(after == before)
+        #expect(try ledger.checkpoint(interval: 50) == [250, 300])
+        #expect(try ledger.projection(at: at).0 == before)
+    }
+
+    @Test("the projection holds its prefix's head and skips nothing: as of seq N, then N more")
+    func asOfTimeUsesTheStoreClock() throws {
+        let store = TemporaryStore(clock: "2026-01-01T00:00:00Z")
+        let ledger = try store.open()
+        _ = try ledger.append(Array(try hengkouSetup().prefix(4)))
+        store.setClock("2026-01-02T00:00:00Z")
+        _ = try ledger.append(Array(try hengkouSetup().dropFirst(4)))
+        try ledger.checkpoint(interval: 3)
+        let at = Timestamp(rfc3339: "2022-12-31T00:00:00Z")!
+        let (early, head) = try ledger.projection(asOf: .time(Timestamp(rfc3339: "2026-01-01T12:00:00Z")!), at: at)
+        #expect(head.seq == 4)
+        #expect(early.unitNames.count == 4)
+        #expect(try ledger.projection(asOf: .time(Timestamp(rfc3339: "2025-12-31T00:00:00Z")!), at: at).1.seq == 0)
+    }
+}

@@ -275,3 +275,90 @@ final class Statuses: @unchecked Sendable {
     func add(_ v: Int32) { lock.lock(); values.append(v); lock.unlock() }
     var all: [Int32] { lock.lock(); defer { lock.unlock() }; return values }
 }
+
+@Suite("Progress, ranking and audit from the command line", .serialized)
+struct ViewCLITests {
+    /// The demo campaign: the shared list and five weeks of what followed.
+    static let demo: Folder = {
+        let folder = Folder()
+        _ = try? civic(["demo"], store: folder.path)
+        return folder
+    }()
+
+    @Test("progress as JSON: §5's keys, per unit, the series, zeroedAt, and the basis with its digest")
+    func progressJSON() throws {
+        let run = try civic(["progress", "--format", "json", "--at", "2022-08-26T20:00:00+08:00"], store: Self.demo.path)
+        #expect(run.status == 0, "\(run.err)")
+        let view = try json(run.out)
+        #expect(view.keys == ["view", "head", "asOf", "at", "filters", "digest", "batches"])
+        let batch = try #require(view["batches"]?.array.first)
+        #expect(batch.keys == ["id", "name", "dueAt", "total", "withdrawn", "closed", "submitted", "open", "overdue",
+                               "clearRate", "zeroed", "zeroedAt", "units", "series"])
+        #expect(batch["total"]?.int == 22)
+        #expect(batch["withdrawn"]?.int == 1)
+        #expect(batch["closed"]?.int == 19)
+        #expect(batch["zeroed"] == .bool(false))
+        #expect(batch["series"]?.array.first?["date"]?.text == "2022-08-20")
+        #expect(batch["series"]?.array.last?["date"]?.text == "2022-08-26")
+        #expect(batch["series"]?.array.last?["outstanding"]?.int == 2)
+        let units = batch["units"]?.array ?? []
+        let hw = try #require(units.first { $0["unit"]?.text == "U-hw" })
+        #expect(hw["zeroed"] == .bool(true))
+        #expect(hw["zeroedAt"]?.text == "2022-08-26T15:00:00+08:00")
+        // The same view rebuilt gives the same digest; another moment another.
+        let again = try json(try civic(["progress", "--format", "json", "--at", "2022-08-26T20:00:00+08:00"], store: Self.demo.path).out)
+        #expect(again["digest"] == view["digest"])
+        let later = try json(try civic(["progress", "--format", "json", "--at", "2022-08-29T20:00:00+08:00"], store: Self.demo.path).out)
+        #expect(later["digest"] != view["digest"])
+        #expect(later["batches"]?.array.first?["zeroedAt"] == .null)  // P-20220819-013 was given until 2 September
+        // Zero on 2 September, lost to the look-back's reopening on the 5th, zero again on the 8th.
+        func zeroedAt(_ at: String) throws -> JSONValue? {
+            try json(try civic(["progress", "--format", "json", "--batch", "B-20220819", "--at", at], store: Self.demo.path).out)["batches"]?
+                .array.first?["zeroedAt"]
+        }
+        #expect(try zeroedAt("2022-09-03T00:00:00+08:00") == .string("2022-09-02T10:00:00+08:00"))
+        #expect(try zeroedAt("2022-09-06T00:00:00+08:00") == .null)
+        #expect(try zeroedAt("2022-09-09T00:00:00+08:00") == .string("2022-09-08T10:00:00+08:00"))
+    }
+
+    @Test("ranking of a week as JSON, ordered and ranked; a bad week is a usage error")
+    func rankingJSON() throws {
+        let run = try civic(["ranking", "--week", "2022-W34", "--format", "json"], store: Self.demo.path)
+        #expect(run.status == 0, "\(run.err)")
+        let view = try json(run.out)
+        let rows = view["units"]?.array ?? []
+        #expect(rows.first?.keys == ["unit", "assigned", "closed", "overdue", "clearRate", "closedInWeek", "rejectedInWeek",
+                                     "reopenedInWeek", "escalatedInWeek", "rank"])
+        #expect(rows.map { $0["rank"]?.int ?? 0 } == Array(1...rows.count))
+        #expect(rows.count == 9)
+        #expect(view["at"]?.text == "2022-08-28T23:59:59.999999+08:00")
+        #expect(try civic(["ranking", "--week", "2022-W60"], store: Self.demo.path).status == 2)
+    }
+
+    @Test("audit of a unit with flags; exactly one selector is required")
+    func auditJSON() throws {
+        let run = try civic(["audit", "--unit", "U-zt", "--format", "json", "--backdate-hours", "1000000"], store: Self.demo.path)
+        #expect(run.status == 0, "\(run.err)")
+        let events = try json(run.out)["events"]?.array ?? []
+        #expect(events.first?.keys == ["seq", "version", "recordedAt", "occurredAt", "type", "subject", "actor",
+                                       "actorrole", "id", "hash", "flags"])
+        #expect(Set(events.compactMap { $0["subject"]?.text }) == ["U-zt", "P-20220819-008", "A-20220829-001"])
+        let flagged = events.filter { $0["flags"]?.array.isEmpty == false }
+        #expect(flagged.map { $0["flags"]?.array.first?.text ?? "" } == ["recorded-after-deadline", "late"])
+        // Everything in the demo was recorded years after it happened.
+        let strict = try json(try civic(["audit", "--subject", "P-20220819-008", "--format", "json"], store: Self.demo.path).out)
+        #expect(strict["events"]?.array.allSatisfy { $0["flags"]?.array.first?.text == "backdated" } == true)
+        #expect(try civic(["audit"], store: Self.demo.path).status == 2)
+        #expect(try civic(["audit", "--unit", "U-zt", "--actor", "x"], store: Self.demo.path).status == 2)
+    }
+
+    @Test("views as of a past seq use the checkpoints yet equal the full fold: the demo store at seq 60")
+    func asOfSeq() throws {
+        let board = try json(try civic(["board", "--format", "json", "--as-of", "seq:60", "--at", "2022-09-30T00:00:00+08:00"],
+                                       store: Self.demo.path).out)
+        #expect(board["head"]?["seq"]?.int == 60)
+        #expect(board["problems"]?.array.count == 22)
+        #expect(board["counts"]?["submitted"]?.int == 1)  // seq 56–58 submitted three fixes; 59–60 verified two
+        #expect(board["counts"]?["closed"]?.int == 2)
+    }
+}

@@ -51,6 +51,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Tools: a deterministic campaign generator and the benchmark of PRODUCT.md §7.
+        .executableTarget(name: "civic-generate", dependencies: ["Campaign", "Ledger", "JSON"], path: "Tools/Generate"),
+
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", .product(name: "Crypto", package: "swift-crypto")]),

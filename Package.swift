@@ -52,7 +52,9 @@ let package = Package(
         ]),
 
         // Tools: a deterministic campaign generator and the benchmark of PRODUCT.md §7.
-        .executableTarget(name: "civic-generate", dependencies: ["Campaign", "Ledger", "JSON"], path: "Tools/Generate"),
+        .executableTarget(name: "civic-generate", dependencies: ["Campaign", "Ledger", "JSON", "Demo"], path: "Tools/Generate"),
+        .executableTarget(name: "civic-bench", dependencies: ["Campaign", "EventLog", "Ledger", "Projections", "JSON", "Demo"],
+                          path: "Tools/Bench"),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),

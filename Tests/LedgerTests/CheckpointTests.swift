@@ -1,27 +1,17 @@
 import Campaign
+import Demo
 import EventLog
 import Foundation
 import Projections
 import Testing
 @testable import Ledger
 
-/// A small deterministic generator (SplitMix64), so that a failing case can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A random but lawful campaign: units, lists, and problems walked through random lives, with business
 /// times that wander (some events dated long before others recorded with them), appended in several
 /// appends at several store-clock moments.
 func randomCampaign(seed: UInt64, events count: Int, into ledger: Ledger, store: TemporaryStore) throws {
-    var rng = SeededRandom(state: seed)
+    var rng = SeededRandom(seed: seed)
     var state = CampaignState()
     let start = Timestamp(rfc3339: "2022-08-01T09:00:00+08:00")!
     var clock = Timestamp(rfc3339: "2026-01-01T00:00:00Z")!
@@ -118,7 +108,7 @@ struct CheckpointTests {
         let written = try ledger.checkpoint(interval: 37)
         let head = try ledger.log.head()
         #expect(written.count == Int(head.seq / 37))
-        var rng = SeededRandom(state: seed &* 7919)
+        var rng = SeededRandom(seed: seed &* 7919)
         let (all, _) = try ledger.projection(at: Projection.endOfTime, fromCheckpoints: false)
         let earliest = Timestamp(rfc3339: "2022-08-01T00:00:00+08:00")!.micros
         let latest = (all.latestTime ?? Timestamp(micros: earliest)).micros + 86_400_000_000

@@ -9,20 +9,11 @@
 // revoked. Events come out in business-time order, each problem's in its own order, all lawful, so that
 // `civic append` stores every one. The same seed gives the same bytes.
 import Campaign
+import Demo
 import Foundation
 import JSON
 import Ledger
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 var arguments = CommandLine.arguments.dropFirst()
 var total = 10_000
@@ -36,7 +27,7 @@ while let flag = arguments.popFirst() {
         exit(2)
     }
 }
-var rng = SplitMix64(state: seed)
+var rng = SeededRandom(seed: seed)
 @MainActor func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
 @MainActor func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
 @MainActor func hours(_ low: Double, _ high: Double) -> Int64 { Int64(Double.random(in: low...high, using: &rng) * 3600) }
@@ -95,7 +86,9 @@ let stdout = FileHandle.standardOutput
     }
 }
 @MainActor func evidence(_ problem: String, _ t: Timestamp) -> [Evidence] {
-    var hasher = SplitMix64(state: UInt64(truncatingIfNeeded: t.micros) ^ UInt64(problem.hashValue & 0))
+    // A stand-in photo hash, the same for the same problem and moment (FNV-1a of the id, mixed with the time).
+    let fnv = problem.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+    var hasher = SeededRandom(seed: UInt64(truncatingIfNeeded: t.micros) ^ fnv)
     let hex = (0..<4).map { _ in String(hasher.next(), radix: 16) }.map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
     return [Evidence(sha256: hex, uri: "photos/\(problem)/\(t.micros / 1_000_000).jpg", caption: "整改后现场照片")]
 }

@@ -131,67 +131,78 @@ public final class Ledger: @unchecked Sendable {
     private struct Rehearsal: Error { var report: AppendReport }
 
     private func appendLocked(_ incoming: [Incoming], dryRun: Bool) throws -> AppendReport {
-        try log.write { writer in
-            try catchUp(writer.read)
-            var undo = CampaignState.Undo()
-            do {
-                let recordedAt = writer.clock(now: clock().micros)
-                var refusals: [LineRefusal] = []
-                var duplicates: [(line: Int, id: String, seq: UInt64)] = []
-                var staged: [(event: Event, version: UInt64, body: [UInt8])] = []
-                var seenHere: [String: (subject: String, body: [UInt8], line: Int)] = [:]
-                for item in incoming {
-                    let event = item.event
-                    let body = StoredEvent.encode(event)
-                    func refuse(_ refusal: Refusal) {
-                        refusals.append(LineRefusal(line: item.line, id: event.id, subject: event.subject, refusal: refusal))
-                    }
-                    if let earlier = seenHere[event.id] {
-                        if earlier.subject == event.subject && earlier.body == body {
-                            duplicates.append((item.line, event.id, 0))
-                        } else {
-                            refuse(Refusal(.conflict, "id \(event.id) 在本批第 \(earlier.line) 行已出现，内容不同"))
-                        }
-                        continue
-                    }
-                    if let seq = try writer.read.seq(ofID: event.id), let stored = try writer.read.entry(seq) {
-                        if stored.subject == event.subject && stored.body == body {
-                            duplicates.append((item.line, event.id, seq))
-                        } else {
-                            refuse(Refusal(.conflict, "id \(event.id) 已由 seq \(seq) 使用，内容不同：同一 id 不能代表两个事件"))
-                        }
-                        continue
-                    }
-                    seenHere[event.id] = (event.subject, body, item.line)
-                    do {
-                        try Rules.decide(event, given: state, recordedAt: Timestamp(micros: recordedAt),
-                                         expectedVersion: item.expectedVersion)
-                    } catch let refusal as Refusal {
-                        refuse(refusal)
-                        continue
-                    }
+        // The rules' state takes the append's events before LMDB has committed them: until the commit
+        // succeeds, `pending` can put it back (a refusal, a full map that makes `write` run the body again,
+        // a commit that fails).
+        var pending = CampaignState.Undo()
+        do {
+            let report = try log.write { writer in
+                pending.restore(&state)
+                pending = CampaignState.Undo()
+                try catchUp(writer.read)
+                return try stage(incoming, dryRun: dryRun, into: &writer, undo: &pending)
+            }
+            stateSeq = report.head.seq
+            return report
+        } catch {
+            pending.restore(&state)
+            throw error
+        }
+    }
+
+    /// Checks every event of an append against the rules and writes the accepted ones in `writer`'s
+    /// transaction; the rules' state takes them, with what they changed saved in `undo`.
+    private func stage(_ incoming: [Incoming], dryRun: Bool, into writer: inout LogWriter,
+                       undo: inout CampaignState.Undo) throws -> AppendReport {
+        let recordedAt = writer.clock(now: clock().micros)
+        var refusals: [LineRefusal] = []
+        var duplicates: [(line: Int, id: String, seq: UInt64)] = []
+        var staged: [(event: Event, version: UInt64, body: [UInt8])] = []
+        var seenHere: [String: (subject: String, body: [UInt8], line: Int)] = [:]
+        for item in incoming {
+            let event = item.event
+            let body = StoredEvent.encode(event)
+            var refusal: Refusal?
+            if let earlier = seenHere[event.id] {
+                if earlier.subject == event.subject && earlier.body == body {
+                    duplicates.append((item.line, event.id, 0))
+                } else {
+                    refusal = Refusal(.conflict, "id \(event.id) 在本批第 \(earlier.line) 行已出现，内容不同")
+                }
+            } else if let seq = try writer.read.seq(ofID: event.id), let stored = try writer.read.entry(seq) {
+                if stored.subject == event.subject && stored.body == body {
+                    duplicates.append((item.line, event.id, seq))
+                } else {
+                    refusal = Refusal(.conflict, "id \(event.id) 已由 seq \(seq) 使用，内容不同：同一 id 不能代表两个事件")
+                }
+            } else {
+                seenHere[event.id] = (event.subject, body, item.line)
+                do {
+                    try Rules.decide(event, given: state, recordedAt: Timestamp(micros: recordedAt),
+                                     expectedVersion: item.expectedVersion)
                     undo.save(event.subject, of: state)
                     Rules.evolve(&state, event)
                     staged.append((event, state.streams[event.subject]?.version ?? 1, body))
+                } catch {
+                    refusal = error
                 }
-                if !refusals.isEmpty { throw AppendRefused(refusals: refusals) }
-                var appended: [RecordedEvent] = []
-                appended.reserveCapacity(staged.count)
-                for item in staged {
-                    let entry = try writer.append(id: item.event.id, subject: item.event.subject, version: item.version,
-                                                  recordedAtMicros: recordedAt, body: item.body)
-                    appended.append(RecordedEvent(seq: entry.seq, version: entry.version,
-                                                  recordedAt: Timestamp(micros: recordedAt), event: item.event))
-                }
-                let report = AppendReport(appended: appended, duplicates: duplicates, head: writer.head)
-                if dryRun { throw Rehearsal(report: report) }
-                stateSeq = writer.head.seq
-                return report
-            } catch {
-                undo.restore(&state)
-                throw error
+            }
+            if let refusal {
+                refusals.append(LineRefusal(line: item.line, id: event.id, subject: event.subject, refusal: refusal))
             }
         }
+        if !refusals.isEmpty { throw AppendRefused(refusals: refusals) }
+        var appended: [RecordedEvent] = []
+        appended.reserveCapacity(staged.count)
+        for item in staged {
+            let entry = try writer.append(id: item.event.id, subject: item.event.subject, version: item.version,
+                                          recordedAtMicros: recordedAt, body: item.body)
+            appended.append(RecordedEvent(seq: entry.seq, version: entry.version,
+                                          recordedAt: Timestamp(micros: recordedAt), event: item.event))
+        }
+        let report = AppendReport(appended: appended, duplicates: duplicates, head: writer.head)
+        if dryRun { throw Rehearsal(report: report) }
+        return report
     }
 
     /// Calls `body` with every stored event of the prefix `asOf`, in seq order, until it returns false.

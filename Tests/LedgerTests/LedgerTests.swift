@@ -143,6 +143,22 @@ struct LedgerTests {
         #expect(try ledger.verify().seq == 2011)
     }
 
+    @Test("many single appends through a growing map: none is refused, none lost (the map may fill at commit)")
+    func singleAppendsThroughGrowth() throws {
+        let store = TemporaryStore()
+        let ledger = try Ledger(path: store.path, create: true, mapSize: 32 << 10, clock: store.clock)
+        _ = try ledger.append(try hengkouSetup())
+        let before = ledger.log.environment.mapSize
+        for k in 1...400 {
+            let report = try ledger.append(try events(line("s\(k)", "problem.reported", "P-\(k)", "2022-08-21T09:00:00+08:00",
+                #"{"source":"inspection","category":"sanitation","description":"背街小巷垃圾堆积、污水横流，群众反映强烈","location":{"area":"中心城区"}}"#)))
+            #expect(report.appended.count == 1)
+        }
+        #expect(ledger.log.environment.mapSize > before)
+        #expect(try ledger.verify().seq == 411)
+        #expect(try ledger.currentState().problems.count == 400)
+    }
+
     @Test("a store opened read-only refuses every write")
     func readOnlyRefusesWrites() throws {
         let store = TemporaryStore()

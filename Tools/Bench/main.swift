@@ -164,6 +164,26 @@ case "memory":
     report("civic.memory.peak", peakMemoryMiB(), "MiB")
     report("civic.memory.before", before, "MiB")
 
+case "checkpoint":
+    // How long the last checkpoint takes to read back, and how big it is.
+    let ledger = try Ledger(path: args[1], readOnly: true)
+    var times: [Double] = []
+    var size = 0
+    for _ in 0..<5 {
+        let t0 = now()
+        let (projection, _) = try ledger.projection(asOf: .seq(try ledger.log.head().seq / 10_000 * 10_000), at: Projection.endOfTime)
+        times.append((now() - t0) * 1000)
+        size = projection.problems.count
+    }
+    try ledger.log.read { reader in
+        try reader.checkpoints(atOrBefore: UInt64.max) { _, bytes in
+            report("civic.checkpoint.bytes", Double(bytes.count), "bytes")
+            return false
+        }
+    }
+    report("civic.checkpoint.problems", Double(size), "problems")
+    report("civic.checkpoint.load.p50", percentile(times, 0.5), "ms")
+
 default:
     fail("unknown command \(command)")
 }

@@ -317,17 +317,57 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Re-reads every stored byte: the log's own checks (chain, seqs, versions, id index) and, for each
-    /// entry, that its event decodes and has a valid id.
-    /// - Throws: `LogDamage` naming the first seq that does not hold.
-    public func verify() throws -> LogHead {
-        try log.verify { entry in
+    /// entry, that its event decodes and has a valid id. With `checkpoints`, it also folds the projection
+    /// and compares every stored checkpoint with it: a checkpoint is derived, but a view starts from it,
+    /// so one that was altered would alter answers without touching the chain.
+    /// - Throws: `LogDamage` naming the first seq that does not hold (for a checkpoint, its seq).
+    @available(*, noasync)
+    public func verify(checkpoints: Bool = true) throws -> LogHead {
+        let stored = checkpoints ? Set(try log.read { try $0.checkpointSeqs() }) : []
+        var projection = Projection(at: Projection.endOfTime)
+        var mismatch: UInt64?
+        let head = try log.verify { entry in
+            let event: Event
             do {
-                let event = try StoredEvent.decode(id: entry.id, subject: entry.subject, body: entry.body)
-                return Rules.isIdentifier(event.id) ? nil : "id \(entry.id) is not a valid event id"
+                event = try StoredEvent.decode(id: entry.id, subject: entry.subject, body: entry.body)
             } catch {
                 return "event does not decode: \(error)"
             }
+            guard Rules.isIdentifier(event.id) else { return "id \(entry.id) is not a valid event id" }
+            guard !stored.isEmpty else { return nil }
+            projection.apply(RecordedEvent(seq: entry.seq, version: entry.version,
+                                           recordedAt: Timestamp(micros: entry.recordedAtMicros), event: event))
+            if mismatch == nil, stored.contains(entry.seq), (try? checkpoint(entry.seq)) != projection {
+                mismatch = entry.seq
+            }
+            return nil
         }
+        if let mismatch {
+            throw LogDamage(seq: mismatch, problem: "the checkpoint stored at this seq does not match the log "
+                + "(derived data: civic checkpoints --rebuild takes it again from the log)")
+        }
+        return head
+    }
+
+    /// The projection stored as the checkpoint of `seq`.
+    private func checkpoint(_ seq: UInt64) throws -> Projection? {
+        try log.read { reader in
+            var found: Projection?
+            try reader.checkpoints(atOrBefore: seq) { at, bytes in
+                if at == seq { found = try Snapshot.decode(bytes) }
+                return false
+            }
+            return found
+        }
+    }
+
+    /// Discards every checkpoint and takes them again from the log.
+    /// - Returns: the seqs checkpointed.
+    @available(*, noasync)
+    @discardableResult
+    public func rebuildCheckpoints(interval: UInt64 = Ledger.checkpointInterval) throws -> [UInt64] {
+        for seq in try log.read({ try $0.checkpointSeqs() }) { try log.discardCheckpoint(seq) }
+        return try checkpoint(interval: interval)
     }
 }
 

@@ -280,6 +280,8 @@ struct Verify: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(name: .customLong("expect-head"), help: "SEQ:HASH recorded earlier (civic head): fail unless the log still extends it.")
     var expectHead: String?
+    @Flag(name: .customLong("log-only"), help: "Check the log and its id index only, not the checkpoints views start from.")
+    var logOnly = false
 
     func run() throws {
         let ledger = try store.open(readOnly: true)
@@ -291,7 +293,7 @@ struct Verify: ParsableCommand {
             }
             expected = (seq, parts[1].lowercased())
         }
-        let head = try ledger.verify()
+        let head = try ledger.verify(checkpoints: !logOnly)
         if let expected {
             let entry = try ledger.log.read { try $0.entry(expected.seq) }
             guard let entry, entry.hash.hex == expected.hash else {
@@ -300,7 +302,27 @@ struct Verify: ParsableCommand {
                     : "hash \(entry!.hash.hex) differs from the recorded \(expected.hash): the log was rewritten")
             }
         }
-        print("校验通过：\(head.seq) 个事件，哈希链完整，链头 \(head)")
+        print("校验通过：\(head.seq) 个事件，哈希链完整\(logOnly ? "" : "，视图检查点与日志一致")，链头 \(head)")
+    }
+}
+
+struct CheckpointsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoints",
+        abstract: "List the checkpoints views start from; --rebuild discards them and takes them again from the log.")
+    @OptionGroup var store: StoreOptions
+    @Flag(help: "Discard every checkpoint and take them again from the log.") var rebuild = false
+
+    func run() throws {
+        let ledger = try store.open()
+        if rebuild {
+            let taken = try ledger.rebuildCheckpoints()
+            print("已重建 \(taken.count) 个检查点")
+        } else {
+            try ledger.checkpoint()
+        }
+        let seqs = try ledger.log.read { try $0.checkpointSeqs() }
+        print("检查点（每 \(Ledger.checkpointInterval) 个事件一个，由日志推导，可随时重建）：\(seqs.isEmpty ? "无" : seqs.map(String.init).joined(separator: ", "))")
     }
 }
 

@@ -153,6 +153,27 @@ struct CheckpointTests {
         #expect(try ledger.projection(at: at).0 == before)
     }
 
+    @Test("verify compares every checkpoint with the log: a forged one is named by its seq, and a rebuild mends it")
+    func verifyChecksCheckpoints() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        try randomCampaign(seed: 9, events: 300, into: ledger, store: store)
+        try ledger.checkpoint(interval: 100)
+        #expect(try ledger.verify().seq == 300)
+        // A forged checkpoint: well-formed, checksummed, but not what the log says at seq 200.
+        let (other, _) = try ledger.projection(asOf: .seq(150), at: Projection.endOfTime, fromCheckpoints: false)
+        var forged = other
+        forged = Projection(at: forged.at, seq: 200, latestTime: forged.latestTime, problems: forged.problems,
+                            batches: forged.batches, outstandingChanges: forged.outstandingChanges,
+                            unitNames: forged.unitNames, unitsAssigned: forged.unitsAssigned, weeks: forged.weeks)
+        try ledger.log.storeCheckpoint(200, Snapshot.encode(forged))
+        let damage = try #require(throws: LogDamage.self) { try ledger.verify() }
+        #expect(damage.seq == 200)
+        #expect(try ledger.verify(checkpoints: false).seq == 300)
+        #expect(try ledger.rebuildCheckpoints(interval: 100) == [100, 200, 300])
+        #expect(try ledger.verify().seq == 300)
+    }
+
     @Test("the projection holds its prefix's head and skips nothing: as of seq N, then N more")
     func asOfTimeUsesTheStoreClock() throws {
         let store = TemporaryStore(clock: "2026-01-01T00:00:00Z")

@@ -101,7 +101,7 @@ public enum CloudEvents {
             expected = n
         }
         try o.refuseOthers(["specversion", "id", "source", "type", "subject", "time", "actor", "actorrole",
-                            "actorunit", "expectedversion", "datacontenttype", "data"] + outgoingAttributes)
+                            "actorunit", "expectedversion", "datacontenttype", "dataschema", "data"] + outgoingAttributes)
         let event = Event(
             id: try o.string("id"), source: try o.string("source"), subject: try o.string("subject"),
             time: try o.time("time"), actor: try o.string("actor"), role: try o.vocabulary("actorrole"),

@@ -88,7 +88,8 @@ public struct Projection: Sendable, Equatable {
             unitNames[subject] = registration.name
         case .batchOpened(let opening):
             batches[subject] = BatchView(opening: opening, openedAt: event.time)
-        case .problemReported(let report):
+        case .problemReported(var report):
+            report.evidence = []  // no view shows the report's photos; their hashes stay in the log
             problems[subject] = ProblemView(report: report, problem: Problem(reportedAt: event.time, batch: report.batch), version: 1)
             if let batch = report.batch { outstandingChanges[batch, default: [:]][event.time.chinaDay, default: 0] += 1 }
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,

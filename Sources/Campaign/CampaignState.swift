@@ -141,10 +141,14 @@ public struct CampaignState: Sendable, Equatable {
 
     public init() {}
 
-    /// The registered unit called `name` (its registered name), if exactly one is.
-    public func unit(named name: String) -> ResponsibleUnit? {
-        let found = units.values.filter { $0.registration.name == name }
-        return found.count == 1 ? found[0] : nil
+    /// The registered units called `name` (their registered name), sorted by id.
+    public func units(named name: String) -> [ResponsibleUnit] {
+        units.values.filter { $0.registration.name == name }.sorted { $0.id < $1.id }
+    }
+
+    /// The opened batches called `name`, sorted by id.
+    public func batches(named name: String) -> [Batch] {
+        batches.values.filter { $0.opening.name == name }.sorted { $0.id < $1.id }
     }
 }
 

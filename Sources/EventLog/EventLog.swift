@@ -126,10 +126,11 @@ public final class EventLog: @unchecked Sendable {
 
     /// Re-reads every stored byte: keys gapless from 1, each entry decodable with its own seq, the hash
     /// chain, the store's clock never going backwards, the stream versions, and the id index both ways.
-    /// `check` is called on every entry, for the layer above to check its body; it returns a problem or nil.
+    /// `check` is called on every entry, with the reader of the same snapshot, for the layer above to
+    /// check its body and what it derived; it returns a problem or nil.
     /// - Returns: the head, when everything holds.
     /// - Throws: `LogDamage` naming the first seq that does not hold; `LMDBError` when reading fails.
-    public func verify(check: (LogEntry) -> String? = { _ in nil }) throws -> LogHead {
+    public func verify(check: (LogEntry, borrowing LogReader) -> String? = { _, _ in nil }) throws -> LogHead {
         try read { reader in
             var expected: UInt64 = 1
             var prev = EventLog.genesisHash
@@ -164,7 +165,7 @@ public final class EventLog: @unchecked Sendable {
                 guard try reader.seq(ofID: entry.id) == seq else {
                     throw LogDamage(seq: seq, problem: "id index does not point \(entry.id) to this seq")
                 }
-                if let problem = check(entry) { throw LogDamage(seq: seq, problem: problem) }
+                if let problem = check(entry, reader) { throw LogDamage(seq: seq, problem: problem) }
                 prev = entry.hash
                 lastClock = entry.recordedAtMicros
                 head = LogHead(seq: seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
@@ -252,6 +253,7 @@ public struct LogReader: ~Copyable {
 
     /// Visits entries in seq order from `after + 1` until `body` returns false.
     public func forEach(after: UInt64 = 0, _ body: (LogEntry) throws -> Bool) throws {
+        guard after < UInt64.max else { return }
         var prev: [UInt8] = after == 0 ? EventLog.genesisHash
             : try txn.withValue(log, key: after.bigEndianBytes) { $0.map { Array($0.prefix(32)) } } ?? []
         try txn.forEach(log, from: (after + 1).bigEndianBytes) { _, value in

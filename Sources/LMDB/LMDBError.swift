@@ -23,6 +23,10 @@ public struct LMDBError: Error, Equatable, CustomStringConvertible, Sendable {
         public static let mapResized = Code(MDB_MAP_RESIZED)
         public static let incompatible = Code(MDB_INCOMPATIBLE)
         public static let badValueSize = Code(MDB_BAD_VALSIZE)
+        public static let pageNotFound = Code(MDB_PAGE_NOTFOUND)
+
+        /// Whether the code says the store's file is damaged.
+        public var meansDamage: Bool { self == .corrupted || self == .panic || self == .pageNotFound || self == .invalid }
         /// `EACCES`: the store is read-only for this process (opened with `MDB_RDONLY`, or file modes).
         public static let permissionDenied = Code(13)
         /// `ENOSPC`: the disk is full.

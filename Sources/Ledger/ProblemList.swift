@@ -76,6 +76,9 @@ public struct ProblemList: Sendable {
                 return v
             }
             guard !id.isEmpty else { refuse("编号为空"); continue }
+            guard Rules.isIdentifier(id), id.utf8.count <= 110 else {
+                refuse("编号“\(id)”只能由字母、数字和 . _ : - 组成，最长 110 个字符"); continue
+            }
             guard let sourceText = text("来源"), let source = ProblemSource(codeOrLabel: sourceText) else {
                 refuse("来源“\(row.fields["来源"] ?? "")”不可识别；可用：\(ProblemSource.listing)"); continue
             }
@@ -84,9 +87,13 @@ public struct ProblemList: Sendable {
             }
             var batch: String?
             if let b = text("批次") {
+                let named = state.batches(named: b)
                 if state.batches[b] != nil { batch = b }
-                else if let named = state.batches.values.first(where: { $0.opening.name == b }) { batch = named.id }
-                else { refuse("批次“\(b)”不存在：请先建立清单(batch.opened)"); continue }
+                else if named.count == 1 { batch = named[0].id }
+                else if named.isEmpty { refuse("批次“\(b)”不存在：请先建立清单(batch.opened)"); continue }
+                else {
+                    refuse("批次名称“\(b)”对应多个清单（\(named.map(\.id).joined(separator: "、"))）：请在“批次”列填写清单编号"); continue
+                }
             }
             guard let found = text("发现时间"), let reportedAt = Timestamp(local: found) else {
                 refuse("发现时间“\(row.fields["发现时间"] ?? "")”不是时间，例如 2022-08-19 16:00"); continue
@@ -97,7 +104,12 @@ public struct ProblemList: Sendable {
                                        location: Location(area: area, street: text("路段"), point: text("点位")))
             var assignment: Assignment?
             if let unitName = text("责任单位") {
-                guard let unit = state.units[unitName] ?? state.unit(named: unitName) else {
+                let named = state.units(named: unitName)
+                if state.units[unitName] == nil && named.count > 1 {
+                    refuse("责任单位名称“\(unitName)”对应多个已登记单位（\(named.map(\.id).joined(separator: "、"))）：请在“责任单位”列填写单位编号")
+                    continue
+                }
+                guard let unit = state.units[unitName] ?? named.first else {
                     unknownUnits[unitName, default: []].append(row.line)
                     continue
                 }

@@ -176,10 +176,15 @@ enum StoredEvent {
     }
 
     /// The recorded event of a log entry.
+    /// - Throws: `LogDamage` naming its seq when its event does not decode.
     static func recorded(_ entry: LogEntry) throws -> RecordedEvent {
-        RecordedEvent(seq: entry.seq, version: entry.version,
-                      recordedAt: Timestamp(micros: entry.recordedAtMicros),
-                      event: try decode(id: entry.id, subject: entry.subject, body: entry.body))
+        do {
+            return RecordedEvent(seq: entry.seq, version: entry.version,
+                                 recordedAt: Timestamp(micros: entry.recordedAtMicros),
+                                 event: try decode(id: entry.id, subject: entry.subject, body: entry.body))
+        } catch {
+            throw LogDamage(seq: entry.seq, problem: "event does not decode: \(error)")
+        }
     }
 
     private static func encode(_ e: Evidence) -> Civic_V1_Evidence {

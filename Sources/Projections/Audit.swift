@@ -109,7 +109,7 @@ public struct AuditTrail: Sendable {
         if recorded.recordedAt.micros - event.time.micros > backdateMicros { flags.append(.backdated) }
         if event.type == .rectificationSubmitted, let deadline {
             if event.time > deadline { flags.append(.late) }
-            else if recorded.recordedAt > deadline { flags.append(.recordedAfterDeadline) }
+            else if event.time < deadline, recorded.recordedAt > deadline { flags.append(.recordedAfterDeadline) }
         }
         return AuditRow(seq: recorded.seq, version: recorded.version, recordedAt: recorded.recordedAt,
                         occurredAt: event.time, type: event.type, subject: event.subject, actor: event.actor,

@@ -31,6 +31,9 @@ struct Civic: ParsableCommand {
         } catch let failure as StoreFailure {
             FileHandle.standardError.write(failure.message + "\n")
             Foundation.exit(failure.status)
+        } catch let error as LMDBError where error.code.meansDamage {
+            FileHandle.standardError.write("校验失败：存储文件已损坏（\(error)）\n")
+            Foundation.exit(3)
         } catch let error as LMDBError {
             FileHandle.standardError.write("存储出错：\(error)\n")
             Foundation.exit(4)

@@ -38,7 +38,13 @@ struct Append: ParsableCommand {
         let bytes = try readInput(file)
         let ledger = try store.open()
         let (events, refusals) = CloudEvents.readLines(bytes)
-        if !refusals.isEmpty { throw AppendRefused(refusals: refusals) }
+        if !refusals.isEmpty {
+            // Name every refusal at once: the rules are tried on the lines that could be read (some may
+            // be refused only because a line they depend on could not be).
+            var all = refusals
+            do { _ = try ledger.append(events, dryRun: true) } catch let refused as AppendRefused { all += refused.refusals }
+            throw AppendRefused(refusals: all.sorted { $0.line < $1.line })
+        }
         let report = try ledger.append(events, dryRun: dryRun)
         printReport(report, dryRun: dryRun)
         if !dryRun { takeCheckpoints(ledger) }
@@ -229,7 +235,9 @@ struct Audit: ParsableCommand {
         guard [subject, unit, actor].compactMap({ $0 }).count == 1 else {
             throw ValidationError("请指定且只指定一个：--subject、--unit 或 --actor")
         }
-        guard backdateHours >= 0 else { throw ValidationError("--backdate-hours 不能为负数") }
+        guard backdateHours.isFinite, backdateHours >= 0, backdateHours <= 1_000_000 else {
+            throw ValidationError("--backdate-hours 须为 0 至 1000000 之间的小时数")
+        }
     }
 
     func run() throws {
@@ -238,11 +246,14 @@ struct Audit: ParsableCommand {
         let at = try moment.moment()
         let asOf = try moment.prefix()
         var trail = AuditTrail(selector, at: at, backdateHours: backdateHours)
+        var prefix = asOf
         if trail.needsScan {
-            try ledger.replay(asOf: asOf) { recorded, _ in trail.scan(recorded); return true }
+            // The second pass reads exactly what the first did, whatever is appended meanwhile.
+            let scanned = try ledger.replay(asOf: asOf) { recorded, _ in trail.scan(recorded); return true }
+            prefix = .seq(scanned.seq)
         }
         var rows: [AuditRow] = []
-        let head = try ledger.replay(asOf: asOf) { recorded, entry in
+        let head = try ledger.replay(asOf: prefix) { recorded, entry in
             if let row = trail.row(recorded, hash: entry.hash.hex) { rows.append(row) }
             return true
         }

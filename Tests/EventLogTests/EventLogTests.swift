@@ -252,7 +252,7 @@ struct VerifyTests {
         try log.write { w in for sample in samples { try w.append(sample) } }
         #expect(try log.verify() == log.head())
         var checked: [UInt64] = []
-        _ = try log.verify { checked.append($0.seq); return nil }
+        _ = try log.verify { entry, _ in checked.append(entry.seq); return nil }
         #expect(checked == [1, 2, 3, 4, 5])
     }
 
@@ -262,7 +262,7 @@ struct VerifyTests {
         try makeLog(in: folder)
         let log = try EventLog(path: folder.path)
         let damage = #expect(throws: LogDamage.self) {
-            _ = try log.verify { $0.id == "e4" ? "body does not decode" : nil }
+            _ = try log.verify { entry, _ in entry.id == "e4" ? "body does not decode" : nil }
         }
         #expect(damage == LogDamage(seq: 4, problem: "body does not decode"))
     }

@@ -15,7 +15,7 @@ import Projections
 /// The checksum catches accidental damage cheaply; deliberate alteration is caught by `civic verify`,
 /// which compares every checkpoint with the log.
 enum Snapshot {
-    static let magic = Array("CIVSNAP".utf8) + [2]
+    static let magic = Array("CIVSNAP".utf8) + [3]
 
     /// The stored bytes of `projection` (taken with `at` = `Projection.endOfTime`).
     static func encode(_ p: Projection) -> [UInt8] {
@@ -72,6 +72,14 @@ enum Snapshot {
                 w.signed(day)
                 w.signed(Int64(change))
             }
+        }
+        w.varint(UInt64(p.zeroRecords.count))
+        for (key, record) in p.zeroRecords.sorted(by: { $0.key < $1.key }) {
+            w.string(key.batch)
+            w.optional(key.unit)
+            w.varint(UInt64(record.counted))
+            w.varint(UInt64(record.closed))
+            w.optionalTime(record.zeroedAt)
         }
         w.varint(UInt64(p.unitNames.count))
         for (id, name) in p.unitNames.sorted(by: { $0.key < $1.key }) {
@@ -152,6 +160,11 @@ enum Snapshot {
             for _ in 0..<(try r.count()) { days[try r.signed()] = Int(try r.signed()) }
             changes[batch] = days
         }
+        var zero: [ZeroKey: ZeroRecord] = [:]
+        for _ in 0..<(try r.count()) {
+            zero[ZeroKey(batch: try r.string(), unit: try r.optional())] =
+                ZeroRecord(counted: try r.count(), closed: try r.count(), zeroedAt: try r.optionalTime())
+        }
         var names: [String: String] = [:]
         for _ in 0..<(try r.count()) { names[try r.string()] = try r.string() }
         var assigned: Set<String> = []
@@ -168,7 +181,8 @@ enum Snapshot {
         }
         guard r.isAtEnd else { throw Damaged() }
         return Projection(at: Projection.endOfTime, seq: seq, latestTime: latest, problems: problems, batches: batches,
-                          outstandingChanges: changes, unitNames: names, unitsAssigned: assigned, weeks: weeks)
+                          outstandingChanges: changes, zeroRecords: zero, unitNames: names, unitsAssigned: assigned,
+                          weeks: weeks)
     }
 }
 

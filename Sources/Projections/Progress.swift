@@ -9,18 +9,13 @@ public struct Tally: Sendable, Equatable {
     /// Reported or assigned.
     public var open = 0
     public var overdue = 0
-    /// The latest closing or withdrawal: when the set last reached zero, if it is zeroed.
-    var lastSettled: Timestamp?
+    /// The `time` of the event that last made the set zeroed; nil unless zeroed.
+    public var zeroedAt: Timestamp?
 
     /// closed / (total − withdrawn), 4 places; nil when nothing counts.
     public var clearRate: Double? { rate(closed, total - withdrawn) }
     /// Something counts, and all of it is closed.
     public var zeroed: Bool { total - withdrawn > 0 && closed == total - withdrawn }
-    /// The `time` of the event that last made it zeroed; nil unless zeroed.
-    ///
-    /// Only a verification or a withdrawal can complete a set, and once it is complete at the view's
-    /// moment, the latest of these among its problems is the one that completed it.
-    public var zeroedAt: Timestamp? { zeroed ? lastSettled : nil }
 
     mutating func add(_ problem: Problem, at moment: Timestamp) {
         total += 1
@@ -31,9 +26,6 @@ public struct Tally: Sendable, Equatable {
         case .reported, .assigned: open += 1
         }
         if problem.isOverdue(at: moment) { overdue += 1 }
-        if let settled = problem.closedAt ?? problem.withdrawnAt, lastSettled.map({ settled > $0 }) ?? true {
-            lastSettled = settled
-        }
     }
 }
 
@@ -70,10 +62,16 @@ extension Projection {
             tallies[batch, default: Tally()].add(view.problem, at: at)
             if let unit = view.problem.unit { unitTallies[batch, default: [:]][unit, default: Tally()].add(view.problem, at: at) }
         }
+        func dated(_ tally: Tally, _ key: ZeroKey) -> Tally {
+            var tally = tally
+            tally.zeroedAt = tally.zeroed ? zeroRecords[key]?.zeroedAt : nil
+            return tally
+        }
         return batches.filter { only == nil || $0.key == only }.map { id, view in
             BatchProgress(
-                id: id, name: view.opening.name, dueAt: view.opening.dueAt, tally: tallies[id] ?? Tally(),
-                units: (unitTallies[id] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                id: id, name: view.opening.name, dueAt: view.opening.dueAt,
+                tally: dated(tallies[id] ?? Tally(), ZeroKey(batch: id, unit: nil)),
+                units: (unitTallies[id] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, dated($0.value, ZeroKey(batch: id, unit: $0.key))) },
                 series: series(of: id, view))
         }
         .sorted { $0.id < $1.id }

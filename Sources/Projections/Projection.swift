@@ -29,6 +29,36 @@ public struct WeekCounts: Sendable, Equatable {
     }
 }
 
+/// A list, or a list's problems assigned to one unit: the key of a zero-out (清零) record.
+public struct ZeroKey: Sendable, Hashable, Comparable {
+    public var batch: String
+    /// Nil: the whole list.
+    public var unit: String?
+    public init(batch: String, unit: String?) { self.batch = batch; self.unit = unit }
+    public static func < (a: ZeroKey, b: ZeroKey) -> Bool { (a.batch, a.unit ?? "") < (b.batch, b.unit ?? "") }
+}
+
+/// Toward zero: how many problems of a set count (withdrawn ones aside), how many are closed, and the
+/// `time` of the event that last made all of them closed.
+public struct ZeroRecord: Sendable, Equatable {
+    public var counted = 0
+    public var closed = 0
+    public var zeroedAt: Timestamp?
+    public init(counted: Int = 0, closed: Int = 0, zeroedAt: Timestamp? = nil) {
+        self.counted = counted; self.closed = closed; self.zeroedAt = zeroedAt
+    }
+    public var isZeroed: Bool { counted > 0 && closed == counted }
+
+    /// Takes a change of the counts made by an event at `time`: zeroedAt is that time when the change
+    /// completes the set, and nothing while the set is not complete.
+    mutating func take(counted dc: Int, closed dk: Int, at time: Timestamp) {
+        let was = isZeroed
+        counted += dc
+        closed += dk
+        if !isZeroed { zeroedAt = nil } else if !was { zeroedAt = time }
+    }
+}
+
 /// The projection every view reads: one fold of the log up to the moment `at` (business time).
 ///
 /// It holds one record per problem, batch and unit, daily burn-down changes per batch and weekly
@@ -43,6 +73,9 @@ public struct Projection: Sendable, Equatable {
     /// Per batch id, for the burn-down: how the number of its outstanding problems changed on each day
     /// (UTC+8 day index). Kept apart from `batches`: a problem may be dated before its list was opened.
     public private(set) var outstandingChanges: [String: [Int64: Int]] = [:]
+    /// Per list, and per list and unit, the zero-out record, kept in fold order: a unit can also reach
+    /// zero when its last open problem is handed to another unit (转办).
+    public private(set) var zeroRecords: [ZeroKey: ZeroRecord] = [:]
     /// The registered name of each unit.
     public private(set) var unitNames: [String: String] = [:]
     /// Every unit ever given a problem (assigned, or moved to by a reopening).
@@ -62,11 +95,12 @@ public struct Projection: Sendable, Equatable {
 
     /// A projection restored from its parts (a snapshot).
     public init(at: Timestamp, seq: UInt64, latestTime: Timestamp?, problems: [String: ProblemView],
-                batches: [String: BatchView], outstandingChanges: [String: [Int64: Int]], unitNames: [String: String],
+                batches: [String: BatchView], outstandingChanges: [String: [Int64: Int]],
+                zeroRecords: [ZeroKey: ZeroRecord], unitNames: [String: String],
                 unitsAssigned: Set<String>, weeks: [Week: [String: WeekCounts]]) {
         self.at = at; self.seq = seq; self.latestTime = latestTime; self.problems = problems; self.batches = batches
-        self.outstandingChanges = outstandingChanges; self.unitNames = unitNames; self.unitsAssigned = unitsAssigned
-        self.weeks = weeks
+        self.outstandingChanges = outstandingChanges; self.zeroRecords = zeroRecords; self.unitNames = unitNames
+        self.unitsAssigned = unitsAssigned; self.weeks = weeks
     }
 
     /// The same projection judged at another moment, for a snapshot taken with no events after either.
@@ -91,7 +125,10 @@ public struct Projection: Sendable, Equatable {
         case .problemReported(var report):
             report.evidence = []  // no view shows the report's photos; their hashes stay in the log
             problems[subject] = ProblemView(report: report, problem: Problem(reportedAt: event.time, batch: report.batch), version: 1)
-            if let batch = report.batch { outstandingChanges[batch, default: [:]][event.time.chinaDay, default: 0] += 1 }
+            if let batch = report.batch {
+                outstandingChanges[batch, default: [:]][event.time.chinaDay, default: 0] += 1
+                zeroRecords[ZeroKey(batch: batch, unit: nil), default: ZeroRecord()].take(counted: 1, closed: 0, at: event.time)
+            }
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
             guard var view = problems[subject] else { return }
@@ -105,10 +142,25 @@ public struct Projection: Sendable, Equatable {
         }
     }
 
-    /// Keeps the burn-down and the weekly counts of a problem event.
+    /// Keeps the burn-down, the zero-out records and the weekly counts of a problem event.
     private mutating func count(_ event: Event, before: Problem, after: Problem) {
-        if let batch = after.batch, before.isOutstanding != after.isOutstanding {
-            outstandingChanges[batch, default: [:]][event.time.chinaDay, default: 0] += after.isOutstanding ? 1 : -1
+        if let batch = after.batch {
+            if before.isOutstanding != after.isOutstanding {
+                outstandingChanges[batch, default: [:]][event.time.chinaDay, default: 0] += after.isOutstanding ? 1 : -1
+            }
+            // Net change per set: out of the old unit's, into the new unit's, and the list's own.
+            func share(_ p: Problem) -> (counted: Int, closed: Int) {
+                (p.status == .withdrawn ? 0 : 1, p.status == .closed ? 1 : 0)
+            }
+            let (b, a) = (share(before), share(after))
+            var changes: [ZeroKey: (counted: Int, closed: Int)] = [ZeroKey(batch: batch, unit: nil): (a.counted - b.counted, a.closed - b.closed)]
+            if let unit = before.unit { changes[ZeroKey(batch: batch, unit: unit), default: (0, 0)].counted -= b.counted
+                                        changes[ZeroKey(batch: batch, unit: unit), default: (0, 0)].closed -= b.closed }
+            if let unit = after.unit { changes[ZeroKey(batch: batch, unit: unit), default: (0, 0)].counted += a.counted
+                                       changes[ZeroKey(batch: batch, unit: unit), default: (0, 0)].closed += a.closed }
+            for (key, change) in changes where change != (0, 0) {
+                zeroRecords[key, default: ZeroRecord()].take(counted: change.counted, closed: change.closed, at: event.time)
+            }
         }
         if let unit = after.unit, after.unit != before.unit || event.type == .problemAssigned {
             unitsAssigned.insert(unit)

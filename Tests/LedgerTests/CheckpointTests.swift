@@ -165,7 +165,7 @@ struct CheckpointTests {
         var forged = other
         forged = Projection(at: forged.at, seq: 200, latestTime: forged.latestTime, problems: forged.problems,
                             batches: forged.batches, outstandingChanges: forged.outstandingChanges,
-                            unitNames: forged.unitNames, unitsAssigned: forged.unitsAssigned, weeks: forged.weeks)
+                            zeroRecords: forged.zeroRecords, unitNames: forged.unitNames, unitsAssigned: forged.unitsAssigned, weeks: forged.weeks)
         try ledger.log.storeCheckpoint(200, Snapshot.encode(forged))
         let damage = try #require(throws: LogDamage.self) { try ledger.verify() }
         #expect(damage.seq == 200)

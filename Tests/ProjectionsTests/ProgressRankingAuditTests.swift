@@ -72,6 +72,46 @@ struct ProgressTests {
         #expect(again.series[12].outstanding == 1)  // 1 September: reopened
     }
 
+    @Test("a unit reaches zero when its last open problem is handed to another unit (转办), at that moment")
+    func zeroByReassignment() throws {
+        var log = Log()
+        log.open("B-1", "2022-08-01T09:00", due: "2022-08-10T18:00")
+        log.report("P-1", "2022-08-01T10:00")
+        log.report("P-2", "2022-08-01T10:00")
+        log.assign("P-1", "2022-08-01T11:00", to: "U-a", until: "2022-08-09T18:00")
+        log.assign("P-2", "2022-08-01T11:00", to: "U-a", until: "2022-08-09T18:00")
+        log.submit("P-1", "2022-08-03T10:00")
+        log.verify("P-1", "2022-08-03T15:00")
+        log.assign("P-2", "2022-08-05T12:00", to: "U-b", until: "2022-08-09T18:00")
+        let before = try #require(log.board(at: "2022-08-04T12:00").progress().first)
+        #expect(before.units.first { $0.unit == "U-a" }?.tally.zeroed == false)
+        let after = try #require(log.board(at: "2022-08-06T12:00").progress().first)
+        let a = try #require(after.units.first { $0.unit == "U-a" })
+        #expect(a.tally.zeroed)
+        #expect(a.tally.zeroedAt == log.t("2022-08-05T12:00"))
+        #expect(!after.tally.zeroed)
+    }
+
+    @Test("a closed problem moved away by a reopening leaves its old unit zeroed since its own last closing")
+    func reopenMovesClosedProblem() throws {
+        var log = Log()
+        log.open("B-1", "2022-08-01T09:00", due: "2022-08-10T18:00")
+        log.report("P-1", "2022-08-01T10:00")
+        log.report("P-2", "2022-08-01T10:00")
+        log.assign("P-1", "2022-08-01T11:00", to: "U-a", until: "2022-08-09T18:00")
+        log.assign("P-2", "2022-08-01T11:00", to: "U-a", until: "2022-08-09T18:00")
+        log.submit("P-1", "2022-08-03T10:00")
+        log.verify("P-1", "2022-08-03T15:00")
+        log.submit("P-2", "2022-08-05T10:00")
+        log.verify("P-2", "2022-08-05T15:00")
+        log.add("P-2", "2022-09-01T10:00", .problemReopened(Reopening(reason: "反弹", deadline: log.t("2022-09-05T18:00"), unit: "U-b")))
+        let p = try #require(log.board(at: "2022-09-02T00:00").progress().first)
+        let a = try #require(p.units.first { $0.unit == "U-a" })
+        #expect(a.tally.zeroed)
+        #expect(a.tally.zeroedAt == log.t("2022-08-05T15:00"))
+        #expect(p.units.first { $0.unit == "U-b" }?.tally.open == 1)
+    }
+
     @Test("a list not yet opened at the moment is not shown; a moment before the opening day gives no series")
     func notYetOpened() {
         #expect(campaign().board(at: "2022-08-19T20:00").progress().isEmpty)

@@ -129,7 +129,9 @@ struct MomentOptions: ParsableArguments {
 
     func validate() throws {
         guard OutputFormat(rawValue: format) != nil else { throw ValidationError("--format “\(format)”：可用 table、json、csv") }
-        if let at { _ = try parseMoment(at, option: "--at") }
+        if let at, try parseMoment(at, option: "--at") > Ledger.systemClock().adding(seconds: 366 * 86_400) {
+            throw ValidationError("--at “\(at)” 在一年以后：台账只能看到现在和过去，以及未来一年内的时限")
+        }
         _ = try parseAsOf(asOf)
     }
 

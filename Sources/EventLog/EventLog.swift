@@ -263,6 +263,13 @@ public struct LogReader: ~Copyable {
         }
     }
 
+    /// Visits the stored values (hash ‖ Entry bytes) in seq order from `after + 1`, until `body` returns
+    /// false: for readers of the stored format that need no copy. The buffers are valid only during each call.
+    public func forEachStored(after: UInt64 = 0, _ body: (UnsafeRawBufferPointer) throws -> Bool) throws {
+        guard after < UInt64.max else { return }
+        try txn.forEach(log, from: (after + 1).bigEndianBytes) { _, value in try body(value) }
+    }
+
     /// How many entries the log holds.
     public func count() throws -> Int { try txn.count(log) }
 

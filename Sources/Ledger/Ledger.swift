@@ -104,9 +104,10 @@ public final class Ledger: @unchecked Sendable {
     }
 
     private func catchUp(_ reader: borrowing LogReader) throws {
-        try reader.forEach(after: stateSeq) { entry in
-            Rules.evolve(&state, try StoredEvent.recorded(entry).event)
-            stateSeq = entry.seq
+        try reader.forEachStored(after: stateSeq) { value in
+            let recorded = try WireReader.recorded(value)
+            Rules.evolve(&state, recorded.event)
+            stateSeq = recorded.seq
             return true
         }
     }
@@ -257,19 +258,19 @@ public final class Ledger: @unchecked Sendable {
                 }
                 if !damaged.isEmpty { damagedCheckpoints.insert(contentsOf: damaged) }
             }
-            var head = LogHead.empty
-            if let entry = try reader.entry(projection.seq) {
-                head = LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
-            }
             if projection.seq < end {
-                try reader.forEach(after: projection.seq) { entry in
-                    guard entry.seq <= end else { return false }
-                    projection.apply(try StoredEvent.recorded(entry))
-                    head = LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
-                    return entry.seq < end
+                try reader.forEachStored(after: projection.seq) { value in
+                    let recorded: RecordedEvent
+                    do { recorded = try WireReader.recorded(value) } catch {
+                        throw LogDamage(seq: projection.seq + 1, problem: "entry does not decode")
+                    }
+                    guard recorded.seq <= end else { return false }
+                    projection.apply(recorded)
+                    return recorded.seq < end
                 }
             }
-            return (projection, head)
+            guard let entry = try reader.entry(projection.seq) else { return (projection, LogHead.empty) }
+            return (projection, LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros))
         }
     }
 

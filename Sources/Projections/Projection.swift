@@ -131,12 +131,10 @@ public struct Projection: Sendable, Equatable {
             }
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
-            guard var view = problems[subject] else { return }
-            let before = view.problem
-            view.problem.apply(event)
-            view.version += 1
-            problems[subject] = view
-            count(event, before: before, after: view.problem)
+            guard let before = problems[subject]?.problem else { return }
+            problems[subject]?.problem.apply(event)  // in place: no copy of the report
+            problems[subject]?.version += 1
+            count(event, before: before, after: problems[subject]!.problem)
         case .accountabilityRecorded, .accountabilityRevoked:
             break
         }
@@ -153,13 +151,16 @@ public struct Projection: Sendable, Equatable {
                 (p.status == .withdrawn ? 0 : 1, p.status == .closed ? 1 : 0)
             }
             let (b, a) = (share(before), share(after))
-            var changes: [ZeroKey: (counted: Int, closed: Int)] = [ZeroKey(batch: batch, unit: nil): (a.counted - b.counted, a.closed - b.closed)]
-            if let unit = before.unit { changes[ZeroKey(batch: batch, unit: unit), default: (0, 0)].counted -= b.counted
-                                        changes[ZeroKey(batch: batch, unit: unit), default: (0, 0)].closed -= b.closed }
-            if let unit = after.unit { changes[ZeroKey(batch: batch, unit: unit), default: (0, 0)].counted += a.counted
-                                       changes[ZeroKey(batch: batch, unit: unit), default: (0, 0)].closed += a.closed }
-            for (key, change) in changes where change != (0, 0) {
-                zeroRecords[key, default: ZeroRecord()].take(counted: change.counted, closed: change.closed, at: event.time)
+            func take(_ unit: String?, _ counted: Int, _ closed: Int) {
+                guard counted != 0 || closed != 0 else { return }
+                zeroRecords[ZeroKey(batch: batch, unit: unit), default: ZeroRecord()].take(counted: counted, closed: closed, at: event.time)
+            }
+            take(nil, a.counted - b.counted, a.closed - b.closed)
+            if before.unit == after.unit {
+                if let unit = after.unit { take(unit, a.counted - b.counted, a.closed - b.closed) }
+            } else {
+                if let unit = before.unit { take(unit, -b.counted, -b.closed) }
+                if let unit = after.unit { take(unit, a.counted, a.closed) }
             }
         }
         if let unit = after.unit, after.unit != before.unit || event.type == .problemAssigned {

@@ -106,9 +106,8 @@ case "rebuild":
     let board = projection.board()
     let progress = projection.progress()
     let week = Week(containing: projection.latestTime ?? at)
-    var ranked = Projection(at: week.lastInstant)
     let t2 = now()
-    try ledger.replay { recorded, _ in ranked.apply(recorded); return true }
+    let (ranked, _) = try ledger.projection(at: week.lastInstant, fromCheckpoints: false)
     let ranking = ranked.ranking(week)
     let t3 = now()
     report("civic.rebuild.fold", Double(head.seq) / (t1 - t0), "events/s")

@@ -24,6 +24,19 @@ func campaign() -> Log {
     return log
 }
 
+/// One list, two problems of U-a; P-1 closed on 3 August, P-2 still open.
+func unitWithOneProblemClosed() -> Log {
+        var log = Log()
+        log.open("B-1", "2022-08-01T09:00", due: "2022-08-10T18:00")
+        log.report("P-1", "2022-08-01T10:00")
+        log.report("P-2", "2022-08-01T10:00")
+        log.assign("P-1", "2022-08-01T11:00", to: "U-a", until: "2022-08-09T18:00")
+        log.assign("P-2", "2022-08-01T11:00", to: "U-a", until: "2022-08-09T18:00")
+        log.submit("P-1", "2022-08-03T10:00")
+        log.verify("P-1", "2022-08-03T15:00")
+        return log
+}
+
 @Suite("清零 progress")
 struct ProgressTests {
     @Test("mid-way: counts, rate, per unit, and the burn-down day by day")
@@ -74,14 +87,7 @@ struct ProgressTests {
 
     @Test("a unit reaches zero when its last open problem is handed to another unit (转办), at that moment")
     func zeroByReassignment() throws {
-        var log = Log()
-        log.open("B-1", "2022-08-01T09:00", due: "2022-08-10T18:00")
-        log.report("P-1", "2022-08-01T10:00")
-        log.report("P-2", "2022-08-01T10:00")
-        log.assign("P-1", "2022-08-01T11:00", to: "U-a", until: "2022-08-09T18:00")
-        log.assign("P-2", "2022-08-01T11:00", to: "U-a", until: "2022-08-09T18:00")
-        log.submit("P-1", "2022-08-03T10:00")
-        log.verify("P-1", "2022-08-03T15:00")
+        var log = unitWithOneProblemClosed()
         log.assign("P-2", "2022-08-05T12:00", to: "U-b", until: "2022-08-09T18:00")
         let before = try #require(log.board(at: "2022-08-04T12:00").progress().first)
         #expect(before.units.first { $0.unit == "U-a" }?.tally.zeroed == false)
@@ -94,14 +100,7 @@ struct ProgressTests {
 
     @Test("a closed problem moved away by a reopening leaves its old unit zeroed since its own last closing")
     func reopenMovesClosedProblem() throws {
-        var log = Log()
-        log.open("B-1", "2022-08-01T09:00", due: "2022-08-10T18:00")
-        log.report("P-1", "2022-08-01T10:00")
-        log.report("P-2", "2022-08-01T10:00")
-        log.assign("P-1", "2022-08-01T11:00", to: "U-a", until: "2022-08-09T18:00")
-        log.assign("P-2", "2022-08-01T11:00", to: "U-a", until: "2022-08-09T18:00")
-        log.submit("P-1", "2022-08-03T10:00")
-        log.verify("P-1", "2022-08-03T15:00")
+        var log = unitWithOneProblemClosed()
         log.submit("P-2", "2022-08-05T10:00")
         log.verify("P-2", "2022-08-05T15:00")
         log.add("P-2", "2022-09-01T10:00", .problemReopened(Reopening(reason: "反弹", deadline: log.t("2022-09-05T18:00"), unit: "U-b")))

@@ -34,18 +34,6 @@ public enum AsOf: Sendable, Equatable, CustomStringConvertible {
     /// Events recorded up to and including this moment.
     case time(Timestamp)
 
-    /// Reads `seq:N`, or an RFC 3339 time.
-    public init?(_ text: String) {
-        if text.hasPrefix("seq:") {
-            guard let n = UInt64(text.dropFirst(4)) else { return nil }
-            self = .seq(n)
-        } else if let t = Timestamp(rfc3339: text) {
-            self = .time(t)
-        } else {
-            return nil
-        }
-    }
-
     /// Whether an entry with this seq and clock belongs to the prefix; entries come in seq order and
     /// the clock never goes backwards, so the first that does not marks the end.
     func includes(seq: UInt64, recordedAtMicros: Int64) -> Bool {
@@ -105,7 +93,10 @@ public final class Ledger: @unchecked Sendable {
 
     private func catchUp(_ reader: borrowing LogReader) throws {
         try reader.forEachStored(after: stateSeq) { value in
-            let recorded = try WireReader.recorded(value)
+            let recorded: RecordedEvent
+            do { recorded = try WireReader.recorded(value) } catch {
+                throw LogDamage(seq: stateSeq + 1, problem: "entry does not decode")
+            }
             Rules.evolve(&state, recorded.event)
             stateSeq = recorded.seq
             return true

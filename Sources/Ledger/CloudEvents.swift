@@ -224,6 +224,9 @@ struct Fields {
     func optionalString(_ key: String) throws(Refusal) -> String? {
         guard let v = self[key] else { return nil }
         guard case .string(let s) = v else { throw Refusal(.malformed, "\(name(key)) 须为字符串，而不是\(v.kindLabel)") }
+        if s.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t" && $0 != "\r") || $0.value == 0x7F }) {
+            throw Refusal(.malformed, "\(name(key)) 含有控制字符（如 \\u0000）：请去掉后重新提交")
+        }
         return s
     }
 

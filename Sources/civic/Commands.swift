@@ -401,8 +401,12 @@ struct DemoCommand: ParsableCommand {
           civic board \(s) --unit U-zt --format json          渣土运输公司的问题，JSON
           civic board \(s) --as-of seq:60                     只按前 60 个事件重建：当时登记的样子
           civic board \(s) --status assigned                  当前仍未整改的问题
+          civic progress \(s) --at "2022-08-26 20:00"         清零进度：逐单位、逐日未销号数
+          civic progress \(s) --at "2022-09-06 00:00"         9月2日清零，9月5日回头看反弹后又未清零
+          civic ranking \(s) --week 2022-W34                  第34周各责任单位排名
+          civic audit \(s) --unit U-zt                        渣土运输公司的全部记录与提示（逾期、期后补报）
           civic export \(s) --after 70                        第 70 个事件之后的日志（含哈希链）
-          civic verify \(s)                                   重新计算整条哈希链
+          civic verify \(s)                                   重新计算整条哈希链与检查点
           civic stats \(s)                                    存储概况
         """)
     }

@@ -278,6 +278,9 @@ public final class Ledger: @unchecked Sendable {
         for seq in damagedCheckpoints.drain() { try log.discardCheckpoint(seq) }
         let head = try log.head().seq
         var written: [UInt64] = []
+        // Most appends cross no multiple of the interval: then nothing is due, and nothing is decoded.
+        let last = try log.read { try $0.checkpointSeqs().last } ?? 0
+        guard (last / interval + 1) * interval <= head else { return [] }
         var next = (try latestSoundCheckpoint() / interval + 1) * interval
         while next <= head {
             // Each checkpoint folds from the one before, in a read of its own, then is written.

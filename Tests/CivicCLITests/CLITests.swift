@@ -150,11 +150,18 @@ struct CLITests {
         #expect(run.err.contains("[lifecycle]"))
         #expect(!run.err.contains("s-1"))  // the second event was fine; it is not stored either
         #expect(try civic(["head"], store: store.path).out == head)
+        // A line that is not JSON does not hide the rule refusals of the others.
+        let mixed = try civic(["append", "-"], store: store.path, input: "not json\n" + input.split(separator: "\n")[0])
+        #expect(mixed.status == 1)
+        #expect(mixed.err.contains("第 1 行"))
+        #expect(mixed.err.contains("第 2 行（id v-1"))
     }
 
     @Test("usage errors exit 2: a bad option value, an unknown command, no store")
     func usageErrors() throws {
         let store = try filledStore()
+        #expect(try civic(["audit", "--unit", "U-zt", "--backdate-hours", "inf"], store: store.path).status == 2)
+        #expect(try civic(["board", "--at", "9999-12-31 23:59"], store: store.path).status == 2)
         #expect(try civic(["board", "--format", "xml"], store: store.path).status == 2)
         #expect(try civic(["board", "--at", "yesterday"], store: store.path).status == 2)
         #expect(try civic(["board", "--as-of", "seq:x"], store: store.path).status == 2)
@@ -174,6 +181,8 @@ struct CLITests {
         #expect(first["prevhash"]?.text == String(repeating: "0", count: 64))
         let second = try json(String(lines[1]))
         #expect(second["prevhash"]?.text == first["hash"]?.text)
+        let end = try civic(["export", "--after", "18446744073709551615"], store: store.path)
+        #expect(end.status == 0 && end.out.isEmpty)
         let after = try civic(["export", "--after", "50"], store: store.path).out.split(separator: "\n")
         #expect(after.count == 5)
         #expect(try json(String(after[0]))["seq"]?.int == 51)

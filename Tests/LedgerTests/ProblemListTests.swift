@@ -99,4 +99,27 @@ struct ProblemListTests {
         let bytes: [UInt8] = Array("编号".utf8) + [0xB1, 0xE0, 0xBA, 0xC5, 0x0A]
         #expect(throws: AppendRefused.self) { try ProblemList(csv: bytes) }
     }
+
+    @Test("a unit name registered twice is refused with both ids, not called unregistered")
+    func ambiguousUnitName() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        _ = try ledger.append(try hengkouSetup())
+        _ = try ledger.append(try events(line("u-twin", "unit.registered", "U-twin", "2022-06-24T10:00:00+08:00",
+                                              #"{"name":"城管执法大队","kind":"department"}"#)))
+        let list = try ProblemList(csv: try fixture("Sources/Demo/Resources/hengkou-problems.csv"))
+        let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: try ledger.currentState()) }
+        let message = error.refusals.map(\.refusal.message).joined(separator: "\n")
+        #expect(message.contains("U-cgzf、U-twin"))
+        #expect(!message.contains("未登记"))
+    }
+
+    @Test("a 编号 that cannot be an event id is refused naming the column")
+    func badProblemNumber() throws {
+        let csv = "编号,来源,批次,类别,片区,路段,点位,问题描述,责任单位,责任领导,整改时限,发现时间\n"
+            + "问题 1,暗访曝光,,环境卫生,城北,,,垃圾,,,,2022-08-19 16:00\n"
+        let list = try ProblemList(csv: Array(csv.utf8))
+        let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: CampaignState()) }
+        #expect(error.refusals[0].refusal.message.hasPrefix("编号“问题 1”"))
+    }
 }

@@ -58,8 +58,6 @@ public struct Problem: Sendable, Equatable {
     public var reportedAt: Timestamp
     /// The `time` of the verification that closed it; nil unless closed.
     public var closedAt: Timestamp?
-    /// The `time` of its withdrawal; nil unless withdrawn.
-    public var withdrawnAt: Timestamp?
     public var rejections = 0
     public var escalations = 0
     public var reopens = 0
@@ -106,7 +104,6 @@ public struct Problem: Sendable, Equatable {
             reopens += 1
         case .problemWithdrawn:
             status = .withdrawn
-            withdrawnAt = event.time
         case .problemReported, .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
             break
         }

@@ -15,7 +15,7 @@ import Projections
 /// The checksum catches accidental damage cheaply; deliberate alteration is caught by `civic verify`,
 /// which compares every checkpoint with the log.
 enum Snapshot {
-    static let magic = Array("CIVSNAP".utf8) + [3]
+    static let magic = Array("CIVSNAP".utf8) + [4]
 
     /// The stored bytes of `projection` (taken with `at` = `Projection.endOfTime`).
     static func encode(_ p: Projection) -> [UInt8] {
@@ -50,7 +50,6 @@ enum Snapshot {
             w.optional(s.submittedBy)
             w.time(s.reportedAt)
             w.optionalTime(s.closedAt)
-            w.optionalTime(s.withdrawnAt)
             w.varint(UInt64(s.rejections))
             w.varint(UInt64(s.escalations))
             w.varint(UInt64(s.reopens))
@@ -138,7 +137,6 @@ enum Snapshot {
             s.submittedBy = try r.optional()
             s.reportedAt = try r.time()
             s.closedAt = try r.optionalTime()
-            s.withdrawnAt = try r.optionalTime()
             s.rejections = try r.count()
             s.escalations = try r.count()
             s.reopens = try r.count()

@@ -29,18 +29,23 @@ public struct SubjectStream: Sendable, Equatable {
     public var kind: StreamKind
     public var version: UInt64
     public var lastTime: Timestamp
+    public init(kind: StreamKind, version: UInt64, lastTime: Timestamp) {
+        self.kind = kind; self.version = version; self.lastTime = lastTime
+    }
 }
 
 /// A registered unit.
 public struct ResponsibleUnit: Sendable, Equatable {
     public var id: String
     public var registration: UnitRegistration
+    public init(id: String, registration: UnitRegistration) { self.id = id; self.registration = registration }
 }
 
 /// An opened batch (problem list).
 public struct Batch: Sendable, Equatable {
     public var id: String
     public var opening: BatchOpening
+    public init(id: String, opening: BatchOpening) { self.id = id; self.opening = opening }
 }
 
 /// Where a problem stands: what the rules need, and what the board shows of its life.
@@ -123,6 +128,7 @@ public struct Problem: Sendable, Equatable {
 public struct AccountabilityCase: Sendable, Equatable {
     public var accountability: Accountability
     public var revoked: Bool
+    public init(accountability: Accountability, revoked: Bool) { self.accountability = accountability; self.revoked = revoked }
 }
 
 /// Everything the rules consult: every stream, unit, batch, problem and case of the log so far.

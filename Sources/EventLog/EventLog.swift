@@ -3,6 +3,14 @@ import Foundation
 import LMDB
 import SwiftProtobuf
 
+/// The kinds of checkpoint the layer above keeps, each in a database of its own (named by the raw value).
+public enum CheckpointKind: String, Sendable, CaseIterable {
+    /// What the views start from.
+    case views = "checkpoints"
+    /// What the rules of an append start from.
+    case rules = "checkpoints.rules"
+}
+
 /// One stored event, as the log holds it: its place (`seq`, `version`), the store's clock, its id and
 /// subject, the event's own bytes (opaque to the log), and the chain (`prevHash`, `hash`).
 public struct LogEntry: Sendable, Equatable {
@@ -52,8 +60,8 @@ public struct LogDamage: Error, Sendable, Equatable, CustomStringConvertible {
 /// Databases:
 /// - `log`: seq (8 bytes big-endian) → hash (32 bytes) ‖ civic.v1.Entry (protobuf).
 /// - `ids`: event id (UTF-8) → seq (8 bytes big-endian): the idempotency index.
-/// - `checkpoints`: seq (8 bytes big-endian) → opaque bytes of the layer above: derived data, written
-///   apart from appends, never chained, and safe to lose.
+/// - `checkpoints` and `checkpoints.rules`: seq (8 bytes big-endian) → opaque bytes of the layer above
+///   (`CheckpointKind`): derived data, written apart from appends, never chained, and safe to lose.
 ///
 /// Entries are never changed or deleted. Every append runs in one LMDB write transaction, so a crash
 /// at any instant leaves the log as it was before or after the whole append, never between.
@@ -64,8 +72,8 @@ public final class EventLog: @unchecked Sendable {
     public let environment: Environment
     let log: Database
     let ids: Database
-    /// Nil in a store opened read-only that was made before checkpoints existed.
-    let checkpoints: Database?
+    /// Absent in a store opened read-only that was made before that kind of checkpoint existed.
+    let checkpoints: [CheckpointKind: Database]
 
     /// Opens the log in folder `path` (with `create`, creating folder and databases).
     /// - Throws: `LMDBError` (`.noSuchFile` when there is no store there, `.notFound` when the folder
@@ -76,25 +84,29 @@ public final class EventLog: @unchecked Sendable {
                                       maximumMapSize: maximumMapSize, maxDatabases: 8, create: create)
         log = try environment.database("log", create: create)
         ids = try environment.database("ids", create: create)
-        do {
-            checkpoints = try environment.database("checkpoints", create: !readOnly)
-        } catch let error as LMDBError where error.code == .notFound {
-            checkpoints = nil
+        var found: [CheckpointKind: Database] = [:]
+        for kind in CheckpointKind.allCases {
+            do {
+                found[kind] = try environment.database(kind.rawValue, create: !readOnly)
+            } catch let error as LMDBError where error.code == .notFound {
+                continue
+            }
         }
+        checkpoints = found
     }
 
     /// Stores `bytes` as the checkpoint of `seq`, in a transaction of its own.
     @available(*, noasync)
-    public func storeCheckpoint(_ seq: UInt64, _ bytes: [UInt8]) throws {
-        guard let checkpoints else { return }
-        try environment.write { txn in try txn.put(checkpoints, key: seq.bigEndianBytes, value: bytes) }
+    public func storeCheckpoint(_ seq: UInt64, _ bytes: [UInt8], kind: CheckpointKind = .views) throws {
+        guard let db = checkpoints[kind] else { return }
+        try environment.write { txn in try txn.put(db, key: seq.bigEndianBytes, value: bytes) }
     }
 
     /// Removes the checkpoint of `seq` (one found damaged).
     @available(*, noasync)
-    public func discardCheckpoint(_ seq: UInt64) throws {
-        guard let checkpoints else { return }
-        try environment.write { txn in try txn.delete(checkpoints, key: seq.bigEndianBytes) }
+    public func discardCheckpoint(_ seq: UInt64, kind: CheckpointKind = .views) throws {
+        guard let db = checkpoints[kind] else { return }
+        try environment.write { txn in try txn.delete(db, key: seq.bigEndianBytes) }
     }
 
     /// Runs `body` on a consistent snapshot of the log; appends made meanwhile are not seen.
@@ -194,21 +206,22 @@ public struct LogReader: ~Copyable {
     var txn: Transaction
     let log: Database
     let ids: Database
-    let checkpoints: Database?
+    let checkpoints: [CheckpointKind: Database]
 
     /// Visits stored checkpoints from the last at or before `seq` backwards, until `body` returns false.
-    public func checkpoints(atOrBefore seq: UInt64, _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool) throws {
-        guard let checkpoints else { return }
-        try txn.forEachBackward(checkpoints, from: seq.bigEndianBytes) { key, value in
+    public func checkpoints(atOrBefore seq: UInt64, kind: CheckpointKind = .views,
+                            _ body: (UInt64, UnsafeRawBufferPointer) throws -> Bool) throws {
+        guard let db = checkpoints[kind] else { return }
+        try txn.forEachBackward(db, from: seq.bigEndianBytes) { key, value in
             try body(UInt64(bigEndianBytes: key), value)
         }
     }
 
     /// The seqs of every stored checkpoint, ascending.
-    public func checkpointSeqs() throws -> [UInt64] {
-        guard let checkpoints else { return [] }
+    public func checkpointSeqs(kind: CheckpointKind = .views) throws -> [UInt64] {
+        guard let db = checkpoints[kind] else { return [] }
         var seqs: [UInt64] = []
-        try txn.forEach(checkpoints) { key, _ in seqs.append(UInt64(bigEndianBytes: key)); return true }
+        try txn.forEach(db) { key, _ in seqs.append(UInt64(bigEndianBytes: key)); return true }
         return seqs
     }
 

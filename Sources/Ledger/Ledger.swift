@@ -92,6 +92,15 @@ public final class Ledger: @unchecked Sendable {
     }
 
     private func catchUp(_ reader: borrowing LogReader) throws {
+        if stateSeq == 0 {
+            // A new process starts from the rules' checkpoint, when there is a sound one.
+            try reader.checkpoints(atOrBefore: UInt64.max, kind: .rules) { seq, bytes in
+                guard let (restored, at) = try? RulesCheckpoint.decode(bytes), at == seq else { return true }
+                state = restored
+                stateSeq = seq
+                return false
+            }
+        }
         try reader.forEachStored(after: stateSeq) { value in
             let recorded: RecordedEvent
             do { recorded = try WireReader.recorded(value) } catch {
@@ -280,7 +289,8 @@ public final class Ledger: @unchecked Sendable {
         var written: [UInt64] = []
         // Most appends cross no multiple of the interval: then nothing is due, and nothing is decoded.
         let last = try log.read { try $0.checkpointSeqs().last } ?? 0
-        guard (last / interval + 1) * interval <= head else { return [] }
+        let lastRules = try log.read { try $0.checkpointSeqs(kind: .rules).last } ?? 0
+        guard (last / interval + 1) * interval <= head || lastRules < head / interval * interval else { return [] }
         var next = (try latestSoundCheckpoint() / interval + 1) * interval
         while next <= head {
             // Each checkpoint folds from the one before, in a read of its own, then is written.
@@ -289,7 +299,33 @@ public final class Ledger: @unchecked Sendable {
             written.append(next)
             next += interval
         }
+        try checkpointRules(at: head / interval * interval)
         return written
+    }
+
+    /// Keeps one checkpoint of the rules' state: at `seq`, folded from the one before; older ones go.
+    private func checkpointRules(at seq: UInt64) throws {
+        guard seq > 0 else { return }
+        let existing = try log.read { try $0.checkpointSeqs(kind: .rules) }
+        guard !existing.contains(seq) else { return }
+        let rules: CampaignState = try log.read { reader in
+            var rules = CampaignState()
+            var from: UInt64 = 0
+            try reader.checkpoints(atOrBefore: seq, kind: .rules) { at, bytes in
+                guard let (restored, restoredSeq) = try? RulesCheckpoint.decode(bytes), restoredSeq == at else { return true }
+                (rules, from) = (restored, at)
+                return false
+            }
+            try reader.forEachStored(after: from) { value in
+                let recorded = try WireReader.recorded(value)
+                guard recorded.seq <= seq else { return false }
+                Rules.evolve(&rules, recorded.event)
+                return recorded.seq < seq
+            }
+            return rules
+        }
+        try log.storeCheckpoint(seq, RulesCheckpoint.encode(rules, seq: seq), kind: .rules)
+        for old in existing where old != seq { try log.discardCheckpoint(old, kind: .rules) }
     }
 
     /// The seq of the last checkpoint that decodes (0 when none), discarding damaged ones on the way.
@@ -319,7 +355,9 @@ public final class Ledger: @unchecked Sendable {
     @available(*, noasync)
     public func verify(checkpoints: Bool = true) throws -> LogHead {
         var projection = Projection(at: Projection.endOfTime)
+        var rules = CampaignState()
         var stored: Set<UInt64>?  // read in the same snapshot as the log
+        var storedRules: Set<UInt64> = []
         return try log.verify { entry, reader in
             let event: Event
             do {
@@ -329,7 +367,24 @@ public final class Ledger: @unchecked Sendable {
             }
             guard Rules.isIdentifier(event.id) else { return "id \(entry.id) is not a valid event id" }
             guard checkpoints else { return nil }
-            if stored == nil { stored = Set((try? reader.checkpointSeqs()) ?? []) }
+            if stored == nil {
+                stored = Set((try? reader.checkpointSeqs()) ?? [])
+                storedRules = Set((try? reader.checkpointSeqs(kind: .rules)) ?? [])
+            }
+            if !storedRules.isEmpty {
+                Rules.evolve(&rules, event)
+                if storedRules.contains(entry.seq) {
+                    var bytes: [UInt8]?
+                    try? reader.checkpoints(atOrBefore: entry.seq, kind: .rules) { at, value in
+                        if at == entry.seq { bytes = Array(value) }
+                        return false
+                    }
+                    if let bytes, bytes != RulesCheckpoint.encode(rules, seq: entry.seq) {
+                        return "the rules' checkpoint stored at this seq does not match the log "
+                            + "(derived data: civic checkpoints --rebuild takes it again from the log)"
+                    }
+                }
+            }
             guard let seqs = stored, !seqs.isEmpty else { return nil }
             projection.apply(RecordedEvent(seq: entry.seq, version: entry.version,
                                            recordedAt: Timestamp(micros: entry.recordedAtMicros), event: event))
@@ -351,7 +406,9 @@ public final class Ledger: @unchecked Sendable {
     @available(*, noasync)
     @discardableResult
     public func rebuildCheckpoints(interval: UInt64 = Ledger.checkpointInterval) throws -> [UInt64] {
-        for seq in try log.read({ try $0.checkpointSeqs() }) { try log.discardCheckpoint(seq) }
+        for kind in CheckpointKind.allCases {
+            for seq in try log.read({ try $0.checkpointSeqs(kind: kind) }) { try log.discardCheckpoint(seq, kind: kind) }
+        }
         return try checkpoint(interval: interval)
     }
 }

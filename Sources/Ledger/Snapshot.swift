@@ -41,18 +41,7 @@ enum Snapshot {
                 w.optional(e.uri)
                 w.optional(e.caption)
             }
-            let s = view.problem
-            w.vocabulary(s.status)
-            w.optional(s.batch)
-            w.optional(s.unit)
-            w.optional(s.leader)
-            w.optionalTime(s.deadline)
-            w.optional(s.submittedBy)
-            w.time(s.reportedAt)
-            w.optionalTime(s.closedAt)
-            w.varint(UInt64(s.rejections))
-            w.varint(UInt64(s.escalations))
-            w.varint(UInt64(s.reopens))
+            w.problem(view.problem)
             w.varint(view.version)
         }
         w.varint(UInt64(p.batches.count))
@@ -96,21 +85,32 @@ enum Snapshot {
                 for n in [c.closed, c.rejected, c.reopened, c.escalated] { w.varint(UInt64(n)) }
             }
         }
-        var sum = w.bytes.withUnsafeBytes(checksum).littleEndian
-        return magic + withUnsafeBytes(of: &sum) { Array($0) } + w.bytes
+        return frame(magic, w.bytes)
     }
 
     struct Damaged: Error {}
 
-    /// The projection stored in `bytes`, judged at the end of time.
-    /// - Throws: `Damaged` when the bytes are not a snapshot of this format or their checksum fails.
-    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> Projection {
+    /// `magic` ‖ checksum of `payload` (8 bytes, little-endian) ‖ `payload`.
+    static func frame(_ magic: [UInt8], _ payload: [UInt8]) -> [UInt8] {
+        var sum = payload.withUnsafeBytes(checksum).littleEndian
+        return magic + withUnsafeBytes(of: &sum) { Array($0) } + payload
+    }
+
+    /// The payload of framed `bytes`.
+    /// - Throws: `Damaged` when the magic or the checksum does not match.
+    static func payload(_ magic: [UInt8], _ bytes: UnsafeRawBufferPointer) throws -> UnsafeRawBufferPointer {
         let head = magic.count + 8
         guard bytes.count > head, bytes.prefix(magic.count).elementsEqual(magic) else { throw Damaged() }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[head...])
         guard checksum(payload) == UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: magic.count, as: UInt64.self))
         else { throw Damaged() }
-        var r = SnapshotReader(payload)
+        return payload
+    }
+
+    /// The projection stored in `bytes`, judged at the end of time.
+    /// - Throws: `Damaged` when the bytes are not a snapshot of this format or their checksum fails.
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws -> Projection {
+        var r = SnapshotReader(try payload(magic, bytes))
         let seq = try r.varint()
         let latest = try r.optionalTime()
         var problems: [String: ProblemView] = [:]
@@ -128,18 +128,7 @@ enum Snapshot {
             for _ in 0..<(try r.count()) {
                 evidence.append(Evidence(sha256: try r.string(), uri: try r.optional(), caption: try r.optional()))
             }
-            let status: ProblemStatus = try r.vocabulary()
-            var s = Problem(reportedAt: Timestamp(micros: 0), batch: try r.optional())
-            s.status = status
-            s.unit = try r.optional()
-            s.leader = try r.optional()
-            s.deadline = try r.optionalTime()
-            s.submittedBy = try r.optional()
-            s.reportedAt = try r.time()
-            s.closedAt = try r.optionalTime()
-            s.rejections = try r.count()
-            s.escalations = try r.count()
-            s.reopens = try r.count()
+            let s = try r.problem()
             let version = try r.varint()
             problems[id] = ProblemView(report: ProblemReport(batch: batch, source: source, category: category,
                                                              description: description, location: location, evidence: evidence),
@@ -243,6 +232,20 @@ struct SnapshotWriter {
         bytes.append(d == nil ? 0 : 1)
         if let d { varint(d.bitPattern) }
     }
+    mutating func problem(_ s: Problem) {
+        vocabulary(s.status)
+        optional(s.batch)
+        optional(s.unit)
+        optional(s.leader)
+        optionalTime(s.deadline)
+        optional(s.submittedBy)
+        time(s.reportedAt)
+        optionalTime(s.closedAt)
+        varint(UInt64(s.rejections))
+        varint(UInt64(s.escalations))
+        varint(UInt64(s.reopens))
+    }
+
     mutating func vocabulary<V: Vocabulary>(_ v: V) {
         bytes.append(UInt8(V.allCases.distance(from: V.allCases.startIndex, to: V.allCases.firstIndex(of: v)!)))
     }
@@ -303,6 +306,22 @@ struct SnapshotReader {
     }
     mutating func optionalTime() throws -> Timestamp? { try byte() == 0 ? nil : try time() }
     mutating func optionalDouble() throws -> Double? { try byte() == 0 ? nil : Double(bitPattern: try varint()) }
+    mutating func problem() throws -> Problem {
+        let status: ProblemStatus = try vocabulary()
+        var s = Problem(reportedAt: Timestamp(micros: 0), batch: try optional())
+        s.status = status
+        s.unit = try optional()
+        s.leader = try optional()
+        s.deadline = try optionalTime()
+        s.submittedBy = try optional()
+        s.reportedAt = try time()
+        s.closedAt = try optionalTime()
+        s.rejections = try count()
+        s.escalations = try count()
+        s.reopens = try count()
+        return s
+    }
+
     mutating func vocabulary<V: Vocabulary>() throws -> V {
         let k = Int(try byte())
         let all = Array(V.allCases)

@@ -174,6 +174,55 @@ struct CheckpointTests {
         #expect(try ledger.verify().seq == 300)
     }
 
+    @Test("a new process starts the rules from their checkpoint and decides as a full fold would")
+    func rulesCheckpoint() throws {
+        let store = TemporaryStore()
+        do {
+            let ledger = try store.open()
+            try randomCampaign(seed: 31, events: 400, into: ledger, store: store)
+            try ledger.checkpoint(interval: 64)
+            #expect(try ledger.log.read { try $0.checkpointSeqs(kind: .rules) } == [384])  // only the latest is kept
+        }
+        let reopened = try store.open()
+        var folded = CampaignState()
+        try reopened.replay { recorded, _ in Rules.evolve(&folded, recorded.event); return true }
+        #expect(try reopened.currentState() == folded)
+        // It decides from that state: a problem reported before the checkpoint is known, and its status too.
+        let (someID, some) = try #require(folded.problems.first { $0.value.status == .closed })
+        let reopen = Incoming(line: 1, event: Event(
+            id: "after-restore", source: "/t", subject: someID, time: folded.streams[someID]!.lastTime, actor: "inspector/x",
+            role: .inspector, actorUnit: "U-0",
+            data: .problemReopened(Reopening(reason: "反弹", deadline: folded.streams[someID]!.lastTime.adding(seconds: 86_400)))))
+        #expect(try reopened.append([reopen]).appended.count == 1)
+        #expect(some.status == .closed)
+        let again = Incoming(line: 1, event: Event(
+            id: "after-restore-2", source: "/t", subject: someID, time: folded.streams[someID]!.lastTime, actor: "inspector/x",
+            role: .inspector, actorUnit: "U-0", data: .rectificationVerified(note: nil)))
+        let refused = try #require(throws: AppendRefused.self) { try reopened.append([again]) }
+        #expect(refused.refusals.first?.refusal.rule == .lifecycle)
+    }
+
+    @Test("verify names a forged rules' checkpoint by its seq")
+    func forgedRulesCheckpoint() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        try randomCampaign(seed: 32, events: 300, into: ledger, store: store)
+        try ledger.checkpoint(interval: 100)
+        #expect(try ledger.verify().seq == 300)
+        var forged = try ledger.currentState()
+        forged.units.removeAll()
+        try ledger.log.storeCheckpoint(300, RulesCheckpoint.encode(forged, seq: 300), kind: .rules)
+        do {
+            // A new process does start from it (which is why verify must compare it).
+            let other = try Ledger(path: store.path, clock: store.clock)
+            #expect(try other.currentState().units.isEmpty)
+        }
+        let damage = try #require(throws: LogDamage.self) { try ledger.verify() }
+        #expect(damage.seq == 300)
+        try ledger.rebuildCheckpoints(interval: 100)
+        #expect(try ledger.verify().seq == 300)
+    }
+
     @Test("the projection holds its prefix's head and skips nothing: as of seq N, then N more")
     func asOfTimeUsesTheStoreClock() throws {
         let store = TemporaryStore(clock: "2026-01-01T00:00:00Z")

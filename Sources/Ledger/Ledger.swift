@@ -93,8 +93,8 @@ public final class Ledger: @unchecked Sendable {
 
     private func catchUp(_ reader: borrowing LogReader) throws {
         if stateSeq == 0 {
-            // A new process starts from the rules' checkpoint, when there is a sound one.
-            try reader.checkpoints(atOrBefore: UInt64.max, kind: .rules) { seq, bytes in
+            // A new process starts from the rules' checkpoint, when there is a sound one within the log.
+            try reader.checkpoints(atOrBefore: try reader.head().seq, kind: .rules) { seq, bytes in
                 guard let (restored, at) = try? RulesCheckpoint.decode(bytes), at == seq else { return true }
                 state = restored
                 stateSeq = seq

@@ -202,6 +202,22 @@ struct CheckpointTests {
         #expect(refused.refusals.first?.refusal.rule == .lifecycle)
     }
 
+    @Test("a rules' checkpoint beyond the log's head (its tail removed) is not used")
+    func rulesCheckpointBeyondHead() throws {
+        let store = TemporaryStore()
+        do {
+            let ledger = try store.open()
+            try randomCampaign(seed: 33, events: 200, into: ledger, store: store)
+            var ahead = try ledger.currentState()
+            ahead.units.removeAll()
+            try ledger.log.storeCheckpoint(10_000, RulesCheckpoint.encode(ahead, seq: 10_000), kind: .rules)
+        }
+        let reopened = try store.open()
+        var folded = CampaignState()
+        try reopened.replay { recorded, _ in Rules.evolve(&folded, recorded.event); return true }
+        #expect(try reopened.currentState() == folded)
+    }
+
     @Test("verify names a forged rules' checkpoint by its seq")
     func forgedRulesCheckpoint() throws {
         let store = TemporaryStore()

@@ -104,14 +104,22 @@ public struct JSONParser {
         try enter()
         i += 1
         var members: [(key: String, value: JSONValue)] = []
-        var keys: Set<[UInt8]> = []  // by bytes: keys that differ in code points are different keys
+        var keys: Set<[UInt8]> = []  // for large objects; by bytes: keys that differ in code points differ
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; depth -= 1; return .object(members) }
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("对象的键须为字符串") }
             let key = try string()
-            if !keys.insert(Array(key.utf8)).inserted { throw error("键 “\(key)” 重复出现") }
+            // Small objects (every event) are searched; a large one builds a set, so that it stays linear.
+            let repeated: Bool
+            if members.count < 16 {
+                repeated = members.contains { $0.key.utf8.elementsEqual(key.utf8) }
+            } else {
+                if keys.isEmpty { keys = Set(members.map { Array($0.key.utf8) }) }
+                repeated = !keys.insert(Array(key.utf8)).inserted
+            }
+            if repeated { throw error("键 “\(key)” 重复出现") }
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("键后缺少冒号") }
             i += 1

@@ -87,6 +87,17 @@ struct ObjectTests {
         #expect(error?.reason.contains("id") == true)
     }
 
+    @Test("in a large object, too, every key is checked: distinct keys pass, a repeated one is refused")
+    func duplicateKeysInLargeObjects() throws {
+        let keys = (0..<20_000).map { "\"k\($0)\":\($0)" }
+        let fine = try JSONParser.parse(Array(("{" + keys.joined(separator: ",") + "}").utf8))
+        #expect(fine["k19999"] == .number("19999"))
+        let repeated = "{" + keys.joined(separator: ",") + ",\"k17\":1}"
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(Array(repeated.utf8)) }
+        let early = "{" + keys.prefix(30).joined(separator: ",") + ",\"k3\":1}"
+        #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(Array(early.utf8)) }
+    }
+
     @Test("the same key in sibling or nested objects is not a duplicate")
     func sameKeyInOtherObjects() throws {
         #expect(try parse(#"[{"a":1},{"a":2}]"#) == .array([.object([("a", .number("1"))]), .object([("a", .number("2"))])]))

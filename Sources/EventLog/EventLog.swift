@@ -217,6 +217,12 @@ public struct LogReader: ~Copyable {
         }
     }
 
+    /// The bytes of the checkpoint stored at exactly `seq`, or nil.
+    public func checkpoint(_ seq: UInt64, kind: CheckpointKind = .views) throws -> [UInt8]? {
+        guard let db = checkpoints[kind] else { return nil }
+        return try txn.get(db, key: seq.bigEndianBytes)
+    }
+
     /// The seqs of every stored checkpoint, ascending.
     public func checkpointSeqs(kind: CheckpointKind = .views) throws -> [UInt64] {
         guard let db = checkpoints[kind] else { return [] }

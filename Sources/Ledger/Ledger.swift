@@ -94,11 +94,8 @@ public final class Ledger: @unchecked Sendable {
     private func catchUp(_ reader: borrowing LogReader) throws {
         if stateSeq == 0 {
             // A new process starts from the rules' checkpoint, when there is a sound one within the log.
-            try reader.checkpoints(atOrBefore: try reader.head().seq, kind: .rules) { seq, bytes in
-                guard let (restored, at) = try? RulesCheckpoint.decode(bytes), at == seq else { return true }
-                state = restored
-                stateSeq = seq
-                return false
+            if let (restored, seq) = try Self.soundRules(atOrBefore: try reader.head().seq, in: reader) {
+                (state, stateSeq) = (restored, seq)
             }
         }
         try reader.forEachStored(after: stateSeq) { value in
@@ -303,19 +300,24 @@ public final class Ledger: @unchecked Sendable {
         return written
     }
 
+    /// The latest rules' checkpoint at or before `seq` that decodes, and its seq.
+    private static func soundRules(atOrBefore seq: UInt64, in reader: borrowing LogReader) throws -> (CampaignState, UInt64)? {
+        var found: (CampaignState, UInt64)?
+        try reader.checkpoints(atOrBefore: seq, kind: .rules) { at, bytes in
+            guard let (restored, restoredSeq) = try? RulesCheckpoint.decode(bytes), restoredSeq == at else { return true }
+            found = (restored, at)
+            return false
+        }
+        return found
+    }
+
     /// Keeps one checkpoint of the rules' state: at `seq`, folded from the one before; older ones go.
     private func checkpointRules(at seq: UInt64) throws {
         guard seq > 0 else { return }
         let existing = try log.read { try $0.checkpointSeqs(kind: .rules) }
         guard !existing.contains(seq) else { return }
         let rules: CampaignState = try log.read { reader in
-            var rules = CampaignState()
-            var from: UInt64 = 0
-            try reader.checkpoints(atOrBefore: seq, kind: .rules) { at, bytes in
-                guard let (restored, restoredSeq) = try? RulesCheckpoint.decode(bytes), restoredSeq == at else { return true }
-                (rules, from) = (restored, at)
-                return false
-            }
+            var (rules, from) = try Self.soundRules(atOrBefore: seq, in: reader) ?? (CampaignState(), 0)
             try reader.forEachStored(after: from) { value in
                 let recorded = try WireReader.recorded(value)
                 guard recorded.seq <= seq else { return false }
@@ -374,12 +376,8 @@ public final class Ledger: @unchecked Sendable {
             if !storedRules.isEmpty {
                 Rules.evolve(&rules, event)
                 if storedRules.contains(entry.seq) {
-                    var bytes: [UInt8]?
-                    try? reader.checkpoints(atOrBefore: entry.seq, kind: .rules) { at, value in
-                        if at == entry.seq { bytes = Array(value) }
-                        return false
-                    }
-                    if let bytes, bytes != RulesCheckpoint.encode(rules, seq: entry.seq) {
+                    if let bytes = try? reader.checkpoint(entry.seq, kind: .rules),
+                       bytes != RulesCheckpoint.encode(rules, seq: entry.seq) {
                         return "the rules' checkpoint stored at this seq does not match the log "
                             + "(derived data: civic checkpoints --rebuild takes it again from the log)"
                     }
@@ -390,12 +388,7 @@ public final class Ledger: @unchecked Sendable {
                                            recordedAt: Timestamp(micros: entry.recordedAtMicros), event: event))
             guard seqs.contains(entry.seq) else { return nil }
             // Byte for byte: the encoding is canonical, and it keeps what equality of moments would not (offsets).
-            var bytes: [UInt8]?
-            try? reader.checkpoints(atOrBefore: entry.seq) { at, value in
-                if at == entry.seq { bytes = Array(value) }
-                return false
-            }
-            guard let bytes, bytes != Snapshot.encode(projection) else { return nil }
+            guard let bytes = try? reader.checkpoint(entry.seq), bytes != Snapshot.encode(projection) else { return nil }
             return "the checkpoint stored at this seq does not match the log "
                 + "(derived data: civic checkpoints --rebuild takes it again from the log)"
         }

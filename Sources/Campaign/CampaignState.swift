@@ -119,6 +119,11 @@ public struct Problem: Sendable, Equatable {
 
     /// Whether it is overdue at `moment`: assigned, with its deadline in force before then.
     public func isOverdue(at moment: Timestamp) -> Bool {
+        Problem.isOverdue(status: status, deadline: deadline, at: moment)
+    }
+
+    /// Whether a problem in `status` with `deadline` in force is overdue at `moment`.
+    public static func isOverdue(status: ProblemStatus, deadline: Timestamp?, at moment: Timestamp) -> Bool {
         guard status == .assigned, let deadline else { return false }
         return deadline < moment
     }

@@ -271,6 +271,23 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// `rows` with their reports, read from the log at each row's `reportSeq` in one read.
+    /// - Throws: `LogDamage` when a row's seq does not hold the problem's report.
+    @available(*, noasync)
+    public func withReports(_ rows: [BoardRow]) throws -> [BoardRow] {
+        try log.read { reader in
+            try rows.map { row in
+                var row = row
+                guard let entry = try reader.entry(row.reportSeq),
+                      case .problemReported(let report) = try StoredEvent.recorded(entry).event.data,
+                      entry.subject == row.id
+                else { throw LogDamage(seq: row.reportSeq, problem: "not the report of \(row.id)") }
+                row.report = report
+                return row
+            }
+        }
+    }
+
     /// Checkpoints found damaged by views of this process, for `checkpoint` to discard.
     private let damagedCheckpoints = Checkpoints()
 

@@ -10,40 +10,21 @@ import Projections
 /// time. A snapshot that does not decode, or whose checksum does not match, is ignored (and rebuilt by
 /// the next checkpoint): losing or damaging snapshots never changes an answer, only its speed.
 ///
-/// Encoding (little-endian varints, strings interned): `CIVSNAP` + format byte, a 64-bit checksum of
+/// Encoding (little-endian varints, strings interned; the problems as `ProblemTable` stores them): `CIVSNAP` + format byte, a 64-bit checksum of
 /// the payload (8 bytes), then the payload. It is private to civic and may change with its format byte.
 /// The checksum catches accidental damage cheaply; deliberate alteration is caught by `civic verify`,
 /// which compares every checkpoint with the log.
 enum Snapshot {
-    static let magic = Array("CIVSNAP".utf8) + [4]
+    static let magic = Array("CIVSNAP".utf8) + [5]
 
     /// The stored bytes of `projection` (taken with `at` = `Projection.endOfTime`).
     static func encode(_ p: Projection) -> [UInt8] {
         var w = SnapshotWriter()
         w.varint(p.seq)
         w.optionalTime(p.latestTime)
-        w.varint(UInt64(p.problems.count))
-        for (id, view) in p.problems.sorted(by: { $0.key < $1.key }) {
-            w.string(id)
-            let r = view.report
-            w.optional(r.batch)
-            w.vocabulary(r.source)
-            w.vocabulary(r.category)
-            w.string(r.description)
-            w.string(r.location.area)
-            w.optional(r.location.street)
-            w.optional(r.location.point)
-            w.optionalDouble(r.location.lat)
-            w.optionalDouble(r.location.lon)
-            w.varint(UInt64(r.evidence.count))
-            for e in r.evidence {
-                w.string(e.sha256)
-                w.optional(e.uri)
-                w.optional(e.caption)
-            }
-            w.problem(view.problem)
-            w.varint(view.version)
-        }
+        let table = p.problems.encoded()
+        w.varint(UInt64(table.count))
+        w.bytes.append(contentsOf: table)
         w.varint(UInt64(p.batches.count))
         for (id, b) in p.batches.sorted(by: { $0.key < $1.key }) {
             w.string(id)
@@ -113,27 +94,8 @@ enum Snapshot {
         var r = SnapshotReader(try payload(magic, bytes))
         let seq = try r.varint()
         let latest = try r.optionalTime()
-        var problems: [String: ProblemView] = [:]
-        let problemCount = try r.count()
-        problems.reserveCapacity(problemCount)
-        for _ in 0..<problemCount {
-            let id = try r.string()
-            let batch = try r.optional()
-            let source: ProblemSource = try r.vocabulary()
-            let category: Category = try r.vocabulary()
-            let description = try r.string()
-            let location = Location(area: try r.string(), street: try r.optional(), point: try r.optional(),
-                                    lat: try r.optionalDouble(), lon: try r.optionalDouble())
-            var evidence: [Evidence] = []
-            for _ in 0..<(try r.count()) {
-                evidence.append(Evidence(sha256: try r.string(), uri: try r.optional(), caption: try r.optional()))
-            }
-            let s = try r.problem()
-            let version = try r.varint()
-            problems[id] = ProblemView(report: ProblemReport(batch: batch, source: source, category: category,
-                                                             description: description, location: location, evidence: evidence),
-                                       problem: s, version: version)
-        }
+        let problems: ProblemTable
+        do { problems = try ProblemTable(decoding: try r.block(try r.count())) } catch { throw Damaged() }
         var batches: [String: BatchView] = [:]
         for _ in 0..<(try r.count()) {
             let id = try r.string()
@@ -298,6 +260,12 @@ struct SnapshotReader {
         return s
     }
     mutating func optional() throws -> String? { try byte() == 0 ? nil : try string() }
+    /// The next `n` bytes, as they are.
+    mutating func block(_ n: Int) throws -> UnsafeRawBufferPointer {
+        guard n <= bytes.count - i else { throw Snapshot.Damaged() }
+        defer { i += n }
+        return UnsafeRawBufferPointer(rebasing: bytes[i..<(i + n)])
+    }
     mutating func time() throws -> Timestamp {
         let micros = try signed()
         let offset = try signed()

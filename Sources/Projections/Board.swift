@@ -3,12 +3,15 @@ import Campaign
 /// One row of the board (§5): a problem as it stood at the view's moment.
 public struct BoardRow: Sendable, Equatable {
     public var id: String
-    public var report: ProblemReport
     public var problem: Problem
     /// How many of its events the view folded.
     public var version: UInt64
     /// Whether it is overdue at the view's moment.
     public var overdue: Bool
+    /// The seq of its problem.reported.
+    public var reportSeq: UInt64
+    /// Its report, read from the log at `reportSeq`: the projection does not keep reports' text.
+    public var report: ProblemReport?
 }
 
 /// What to show of the board.
@@ -26,17 +29,27 @@ public struct BoardFilter: Sendable, Equatable {
 }
 
 extension Projection {
-    /// The board: every problem reported by `at` that passes `filter`, sorted by id.
+    /// The board: every problem reported by `at` that passes `filter`, sorted by id, without their reports
+    /// (read them from the log at each row's `reportSeq`).
     public func board(_ filter: BoardFilter = BoardFilter()) -> [BoardRow] {
-        problems.compactMap { id, view -> BoardRow? in
-            let overdue = view.problem.isOverdue(at: at)
-            if let batch = filter.batch, view.problem.batch != batch { return nil }
-            if let unit = filter.unit, view.problem.unit != unit { return nil }
-            if !filter.statuses.isEmpty, !filter.statuses.contains(view.problem.status) { return nil }
-            if filter.overdueOnly, !overdue { return nil }
-            return BoardRow(id: id, report: view.report, problem: view.problem, version: view.version, overdue: overdue)
+        // Names no problem has ever carried match nothing.
+        func number(_ name: String?) -> Int32?? { name.map { problems.number(of: $0) } }
+        let batch = number(filter.batch), unit = number(filter.unit)
+        if batch == .some(nil) || unit == .some(nil) { return [] }
+        var slots: [Int] = []
+        for slot in 0..<problems.count {
+            let r = problems.record(at: slot)
+            if let batch, r.batch != batch { continue }
+            if let unit, r.unit != unit { continue }
+            if !filter.statuses.isEmpty, !filter.statuses.contains(r.status) { continue }
+            if filter.overdueOnly, !r.isOverdue(at: at) { continue }
+            slots.append(slot)
         }
-        .sorted { $0.id < $1.id }
+        return problems.inIDOrder(slots).map { slot in
+            let view = problems.view(at: slot)
+            return BoardRow(id: problems.id(at: slot), problem: view.problem, version: view.version,
+                            overdue: view.problem.isOverdue(at: at), reportSeq: view.reportSeq)
+        }
     }
 
     /// How many rows are in each status, and how many are overdue.

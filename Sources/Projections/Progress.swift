@@ -17,7 +17,7 @@ public struct Tally: Sendable, Equatable {
     /// Something counts, and all of it is closed.
     public var zeroed: Bool { total - withdrawn > 0 && closed == total - withdrawn }
 
-    mutating func add(_ problem: Problem, at moment: Timestamp) {
+    mutating func add(_ problem: ProblemRecord, at moment: Timestamp) {
         total += 1
         switch problem.status {
         case .withdrawn: withdrawn += 1
@@ -55,12 +55,18 @@ public struct BatchProgress: Sendable, Equatable {
 extension Projection {
     /// The progress of every batch opened by `at` (or only `batch`), sorted by id.
     public func progress(batch only: String? = nil) -> [BatchProgress] {
-        var tallies: [String: Tally] = [:]
-        var unitTallies: [String: [String: Tally]] = [:]
-        for view in problems.values {
-            guard let batch = view.problem.batch, batches[batch] != nil, only == nil || batch == only else { continue }
-            tallies[batch, default: Tally()].add(view.problem, at: at)
-            if let unit = view.problem.unit { unitTallies[batch, default: [:]][unit, default: Tally()].add(view.problem, at: at) }
+        // Tallies by the numbers of the problem table: per list, and per list and unit.
+        var tallies: [Int32: Tally] = [:]
+        var unitTallies: [Int32: [Int32: Tally]] = [:]
+        var counted = [Bool](repeating: false, count: problems.nameCount)
+        for (id, _) in batches where only == nil || id == only {
+            if let n = problems.number(of: id) { counted[Int(n)] = true }
+        }
+        for slot in 0..<problems.count {
+            let r = problems.record(at: slot)
+            guard r.batch >= 0, counted[Int(r.batch)] else { continue }
+            tallies[r.batch, default: Tally()].add(r, at: at)
+            if r.unit >= 0 { unitTallies[r.batch, default: [:]][r.unit, default: Tally()].add(r, at: at) }
         }
         func dated(_ tally: Tally, _ key: ZeroKey) -> Tally {
             var tally = tally
@@ -68,10 +74,12 @@ extension Projection {
             return tally
         }
         return batches.filter { only == nil || $0.key == only }.map { id, view in
-            BatchProgress(
+            let n = problems.number(of: id) ?? -1
+            let units = (unitTallies[n] ?? [:]).map { (unit: problems.name($0.key)!, tally: $0.value) }.sorted { $0.unit < $1.unit }
+            return BatchProgress(
                 id: id, name: view.opening.name, dueAt: view.opening.dueAt,
-                tally: dated(tallies[id] ?? Tally(), ZeroKey(batch: id, unit: nil)),
-                units: (unitTallies[id] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, dated($0.value, ZeroKey(batch: id, unit: $0.key))) },
+                tally: dated(tallies[n] ?? Tally(), ZeroKey(batch: id, unit: nil)),
+                units: units.map { ($0.unit, dated($0.tally, ZeroKey(batch: id, unit: $0.unit))) },
                 series: series(of: id, view))
         }
         .sorted { $0.id < $1.id }

@@ -1,15 +1,5 @@
 import Campaign
 
-/// One problem as the views see it: its report, its state, and how many of its events were folded.
-public struct ProblemView: Sendable, Equatable {
-    public var report: ProblemReport
-    public var problem: Problem
-    public var version: UInt64
-    public init(report: ProblemReport, problem: Problem, version: UInt64) {
-        self.report = report; self.problem = problem; self.version = version
-    }
-}
-
 /// One batch (problem list) as the views see it.
 public struct BatchView: Sendable, Equatable {
     public var opening: BatchOpening
@@ -68,7 +58,8 @@ public struct ZeroRecord: Sendable, Equatable {
 public struct Projection: Sendable, Equatable {
     /// The moment the projection shows; deadlines are judged against it.
     public private(set) var at: Timestamp
-    public private(set) var problems: [String: ProblemView] = [:]
+    /// Every problem reported by `at`.
+    public private(set) var problems = ProblemTable()
     public private(set) var batches: [String: BatchView] = [:]
     /// Per batch id, for the burn-down: how the number of its outstanding problems changed on each day
     /// (UTC+8 day index). Kept apart from `batches`: a problem may be dated before its list was opened.
@@ -94,7 +85,7 @@ public struct Projection: Sendable, Equatable {
     public init(at: Timestamp) { self.at = at }
 
     /// A projection restored from its parts (a snapshot).
-    public init(at: Timestamp, seq: UInt64, latestTime: Timestamp?, problems: [String: ProblemView],
+    public init(at: Timestamp, seq: UInt64, latestTime: Timestamp?, problems: ProblemTable,
                 batches: [String: BatchView], outstandingChanges: [String: [Int64: Int]],
                 zeroRecords: [ZeroKey: ZeroRecord], unitNames: [String: String],
                 unitsAssigned: Set<String>, weeks: [Week: [String: WeekCounts]]) {
@@ -122,19 +113,22 @@ public struct Projection: Sendable, Equatable {
             unitNames[subject] = registration.name
         case .batchOpened(let opening):
             batches[subject] = BatchView(opening: opening, openedAt: event.time)
-        case .problemReported(var report):
-            report.evidence = []  // no view shows the report's photos; their hashes stay in the log
-            problems[subject] = ProblemView(report: report, problem: Problem(reportedAt: event.time, batch: report.batch), version: 1)
+        case .problemReported(let report):
+            problems.store(subject, ProblemView(problem: Problem(reportedAt: event.time, batch: report.batch), version: 1,
+                                                reportSeq: recorded.seq))
             if let batch = report.batch {
                 outstandingChanges[batch, default: [:]][event.time.chinaDay, default: 0] += 1
                 zeroRecords[ZeroKey(batch: batch, unit: nil), default: ZeroRecord()].take(counted: 1, closed: 0, at: event.time)
             }
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
-            guard let before = problems[subject]?.problem else { return }
-            problems[subject]?.problem.apply(event)  // in place: no copy of the report
-            problems[subject]?.version += 1
-            count(event, before: before, after: problems[subject]!.problem)
+            guard let slot = problems.slot(of: subject) else { return }
+            var view = problems.view(at: slot)
+            let before = view.problem
+            view.problem.apply(event)
+            view.version += 1
+            problems.replace(at: slot, with: view)
+            count(event, before: before, after: view.problem)
         case .accountabilityRecorded, .accountabilityRevoked:
             break
         }

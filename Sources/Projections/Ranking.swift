@@ -18,18 +18,19 @@ extension Projection {
     /// unit ever assigned a problem by then, ordered by overdue (fewest first), clear rate (highest
     /// first, none last), rejections in the week (fewest first), then unit id.
     public func ranking(_ week: Week) -> [RankingRow] {
-        var tallies: [String: (assigned: Int, closed: Int, overdue: Int)] = [:]
-        for view in problems.values {
-            guard let unit = view.problem.unit, view.problem.status != .withdrawn else { continue }
-            var t = tallies[unit] ?? (0, 0, 0)
+        var tallies: [Int32: (assigned: Int, closed: Int, overdue: Int)] = [:]
+        for slot in 0..<problems.count {
+            let r = problems.record(at: slot)
+            guard r.unit >= 0, r.status != .withdrawn else { continue }
+            var t = tallies[r.unit] ?? (0, 0, 0)
             t.assigned += 1
-            if view.problem.status == .closed { t.closed += 1 }
-            if view.problem.isOverdue(at: at) { t.overdue += 1 }
-            tallies[unit] = t
+            if r.status == .closed { t.closed += 1 }
+            if r.isOverdue(at: at) { t.overdue += 1 }
+            tallies[r.unit] = t
         }
         let counts = weeks[week] ?? [:]
         let rows = unitsAssigned.map { unit in
-            let t = tallies[unit] ?? (0, 0, 0)
+            let t = problems.number(of: unit).flatMap { tallies[$0] } ?? (0, 0, 0)
             return RankingRow(unit: unit, assigned: t.assigned, closed: t.closed, overdue: t.overdue,
                               clearRate: rate(t.closed, t.assigned), week: counts[unit] ?? WeekCounts(), rank: 0)
         }

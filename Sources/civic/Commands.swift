@@ -177,7 +177,7 @@ struct Board: ParsableCommand {
         ])
         let filter = BoardFilter(batch: batch, unit: unit, statuses: Set(statusList.compactMap(ProblemStatus.init(rawValue:))),
                                  overdueOnly: overdue)
-        print(BoardReport.render(projection.board(filter), basis: basis, format: moment.outputFormat,
+        print(BoardReport.render(try ledger.withReports(projection.board(filter)), basis: basis, format: moment.outputFormat,
                                  unitNames: projection.unitNames), terminator: "")
     }
 }

@@ -40,26 +40,55 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public var rfc3339: String {
         let local = micros + Int64(offsetMinutes) * 60_000_000
         let (days, dayMicros) = Self.floorDivide(local, 86_400_000_000)
-        let (y, m, d) = Self.civil(fromDays: days)
         let seconds = dayMicros / 1_000_000
-        let fraction = dayMicros % 1_000_000
-        var text = "\(Self.pad(y, 4))-\(Self.pad(m, 2))-\(Self.pad(d, 2))T"
-            + "\(Self.pad(seconds / 3600, 2)):\(Self.pad(seconds / 60 % 60, 2)):\(Self.pad(seconds % 60, 2))"
-        if fraction != 0 {
-            var digits = Self.pad(fraction, 6)
-            while digits.hasSuffix("0") { digits.removeLast() }
-            text += "." + digits
+        var fraction = dayMicros % 1_000_000, fractionDigits = 6
+        while fraction != 0, fraction % 10 == 0 { fraction /= 10; fractionDigits -= 1 }
+        return Self.text { out in
+            Self.date(days, into: &out)
+            out.append(UInt8(ascii: "T"))
+            out.digits(seconds / 3600, 2)
+            out.append(UInt8(ascii: ":"))
+            out.digits(seconds / 60 % 60, 2)
+            out.append(UInt8(ascii: ":"))
+            out.digits(seconds % 60, 2)
+            if fraction != 0 {
+                out.append(UInt8(ascii: "."))
+                out.digits(fraction, fractionDigits)
+            }
+            if offsetMinutes == 0 {
+                out.append(UInt8(ascii: "Z"))
+            } else {
+                out.append(UInt8(ascii: offsetMinutes < 0 ? "-" : "+"))
+                let abs = Int64(Swift.abs(offsetMinutes))
+                out.digits(abs / 60, 2)
+                out.append(UInt8(ascii: ":"))
+                out.digits(abs % 60, 2)
+            }
         }
-        if offsetMinutes == 0 { return text + "Z" }
-        let sign = offsetMinutes < 0 ? "-" : "+"
-        let abs = Int64(Swift.abs(offsetMinutes))
-        return text + sign + Self.pad(abs / 60, 2) + ":" + Self.pad(abs % 60, 2)
     }
 
     /// The calendar date of this moment in UTC+8, `YYYY-MM-DD`.
-    public var chinaDate: String {
-        let (y, m, d) = Self.civil(fromDays: chinaDay)
-        return "\(Self.pad(y, 4))-\(Self.pad(m, 2))-\(Self.pad(d, 2))"
+    public var chinaDate: String { Self.chinaDate(ofDay: chinaDay) }
+
+    /// The calendar date of the day `days` after 1970-01-01, `YYYY-MM-DD`.
+    public static func chinaDate(ofDay days: Int64) -> String { text { date(days, into: &$0) } }
+
+    private static func date(_ days: Int64, into out: inout ASCIIBuffer) {
+        let (y, m, d) = civil(fromDays: days)
+        out.digits(y, 4)
+        out.append(UInt8(ascii: "-"))
+        out.digits(m, 2)
+        out.append(UInt8(ascii: "-"))
+        out.digits(d, 2)
+    }
+
+    /// Text written into a buffer on the stack: times are written by the hundred thousand in a view.
+    private static func text(_ write: (inout ASCIIBuffer) -> Void) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { bytes in
+            var out = ASCIIBuffer(bytes: bytes)
+            write(&out)
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<out.count]), as: UTF8.self)
+        }
     }
 
     /// Days since 1970-01-01 of this moment's date in UTC+8.
@@ -190,9 +219,35 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
     }
 
-    static func pad(_ v: Int64, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+}
+
+/// ASCII bytes written into a buffer of fixed size.
+private struct ASCIIBuffer {
+    let bytes: UnsafeMutableBufferPointer<UInt8>
+    var count = 0
+
+    mutating func append(_ byte: UInt8) {
+        guard count < bytes.count else { return }
+        bytes[count] = byte
+        count += 1
+    }
+
+    /// `v` in decimal, with zeros in front up to `width` digits.
+    mutating func digits(_ v: Int64, _ width: Int) {
+        if v < 0 { append(UInt8(ascii: "-")) }
+        var magnitude = v.magnitude, n = 0
+        var reversed: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                       UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &reversed) { digits in
+            repeat {
+                digits[n] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                n += 1
+            } while magnitude > 0
+            for _ in n..<max(n, width) { append(UInt8(ascii: "0")) }
+            for k in stride(from: n - 1, through: 0, by: -1) { append(digits[k]) }
+        }
     }
 }
 

@@ -5,7 +5,7 @@ import Campaign
 /// (magic and format byte, 64-bit checksum, payload); only the latest is kept. Since it decides what is
 /// accepted, `civic verify` compares it with the log too.
 enum RulesCheckpoint {
-    static let magic = Array("CIVRULE".utf8) + [1]
+    static let magic = Array("CIVRULE".utf8) + [2]
 
     static func encode(_ s: CampaignState, seq: UInt64) -> [UInt8] {
         var w = SnapshotWriter()

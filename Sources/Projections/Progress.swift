@@ -31,9 +31,11 @@ public struct Tally: Sendable, Equatable {
 
 /// One day of a batch's burn-down: problems outstanding (open + submitted) at the end of the day.
 public struct BurnDownDay: Sendable, Equatable {
-    /// `YYYY-MM-DD` in UTC+8.
-    public var date: String
+    /// Days since 1970-01-01, in UTC+8.
+    public var day: Int64
     public var outstanding: Int
+    /// `YYYY-MM-DD` in UTC+8.
+    public var date: String { Timestamp.chinaDate(ofDay: day) }
 }
 
 /// Where one batch stands (§5 progress): overall, per unit, and day by day.
@@ -55,18 +57,34 @@ public struct BatchProgress: Sendable, Equatable {
 extension Projection {
     /// The progress of every batch opened by `at` (or only `batch`), sorted by id.
     public func progress(batch only: String? = nil) -> [BatchProgress] {
-        // Tallies by the numbers of the problem table: per list, and per list and unit.
-        var tallies: [Int32: Tally] = [:]
-        var unitTallies: [Int32: [Int32: Tally]] = [:]
-        var counted = [Bool](repeating: false, count: problems.nameCount)
+        // Tallies by list and by list and unit, numbered densely: a view reads every problem.
+        var batchIndex = [Int](repeating: -1, count: problems.nameCount)
+        var unitIndex = [Int](repeating: -1, count: problems.nameCount)
+        var unitNumbers: [Int32] = []
+        var tallies: [Tally] = []
+        var unitTallies: [[Tally?]] = []
         for (id, _) in batches where only == nil || id == only {
-            if let n = problems.number(of: id) { counted[Int(n)] = true }
+            guard let n = problems.number(of: id) else { continue }
+            batchIndex[Int(n)] = tallies.count
+            tallies.append(Tally())
+            unitTallies.append([])
         }
         for slot in 0..<problems.count {
             let r = problems.record(at: slot)
-            guard r.batch >= 0, counted[Int(r.batch)] else { continue }
-            tallies[r.batch, default: Tally()].add(r, at: at)
-            if r.unit >= 0 { unitTallies[r.batch, default: [:]][r.unit, default: Tally()].add(r, at: at) }
+            guard r.batch >= 0 else { continue }
+            let b = batchIndex[Int(r.batch)]
+            guard b >= 0 else { continue }
+            tallies[b].add(r, at: at)
+            guard r.unit >= 0 else { continue }
+            var u = unitIndex[Int(r.unit)]
+            if u < 0 {
+                u = unitNumbers.count
+                unitIndex[Int(r.unit)] = u
+                unitNumbers.append(r.unit)
+            }
+            if unitTallies[b].count <= u { unitTallies[b] += [Tally?](repeating: nil, count: u + 1 - unitTallies[b].count) }
+            if unitTallies[b][u] == nil { unitTallies[b][u] = Tally() }
+            unitTallies[b][u]!.add(r, at: at)
         }
         func dated(_ tally: Tally, _ key: ZeroKey) -> Tally {
             var tally = tally
@@ -74,11 +92,13 @@ extension Projection {
             return tally
         }
         return batches.filter { only == nil || $0.key == only }.map { id, view in
-            let n = problems.number(of: id) ?? -1
-            let units = (unitTallies[n] ?? [:]).map { (unit: problems.name($0.key)!, tally: $0.value) }.sorted { $0.unit < $1.unit }
+            let b = problems.number(of: id).map { batchIndex[Int($0)] } ?? -1
+            let units = (b < 0 ? [] : unitTallies[b]).enumerated().compactMap { u, tally in
+                tally.map { (unit: problems.name(unitNumbers[u])!, tally: $0) }
+            }.sorted { $0.unit < $1.unit }
             return BatchProgress(
                 id: id, name: view.opening.name, dueAt: view.opening.dueAt,
-                tally: dated(tallies[n] ?? Tally(), ZeroKey(batch: id, unit: nil)),
+                tally: dated(b < 0 ? Tally() : tallies[b], ZeroKey(batch: id, unit: nil)),
                 units: units.map { ($0.unit, dated($0.tally, ZeroKey(batch: id, unit: $0.unit))) },
                 series: series(of: id, view))
         }
@@ -89,12 +109,14 @@ extension Projection {
     private func series(of id: String, _ batch: BatchView) -> [BurnDownDay] {
         let first = batch.openedAt.chinaDay, last = at.chinaDay
         guard first <= last else { return [] }
-        let changes = outstandingChanges[id] ?? [:]
-        var outstanding = changes.filter { $0.key < first }.values.reduce(0, +)
+        let changes = (outstandingChanges[id] ?? [:]).sorted { $0.key < $1.key }
+        var k = 0, outstanding = 0
+        while k < changes.count, changes[k].key < first { outstanding += changes[k].value; k += 1 }
         var days: [BurnDownDay] = []
+        days.reserveCapacity(Int(last - first + 1))
         for day in first...last {
-            outstanding += changes[day] ?? 0
-            days.append(BurnDownDay(date: Timestamp.startOfChinaDay(day).chinaDate, outstanding: outstanding))
+            if k < changes.count, changes[k].key == day { outstanding += changes[k].value; k += 1 }
+            days.append(BurnDownDay(day: day, outstanding: outstanding))
         }
         return days
     }

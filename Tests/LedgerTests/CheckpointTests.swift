@@ -128,6 +128,9 @@ struct CheckpointTests {
             #expect(fastHead == fullHead)
             #expect(fast.board() == full.board())
             #expect(fast.progress() == full.progress())
+            let rows = try ledger.withReports(fast.board())
+            #expect(rows == (try ledger.withReports(full.board())))
+            #expect(rows.allSatisfy { $0.report != nil })
         }
     }
 

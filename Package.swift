@@ -11,6 +11,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // The system liblmdb (Debian's liblmdb-dev), never vendored.
@@ -45,10 +48,20 @@ let package = Package(
             "Projections", "Campaign", "JSON",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The views of §5 asked by name and options, as the command line and the server both ask.
+        .target(name: "Queries", dependencies: ["Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog"]),
+        // The read-only server of §9 and its dashboard.
+        .target(name: "CivicServer", dependencies: [
+            "Queries", "Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(name: "civic", dependencies: [
-            "Ledger", "Reports", "Projections", "Campaign", "Demo",
+            "Ledger", "Reports", "Projections", "Campaign", "Demo", "Queries", "CivicServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Tools: a deterministic campaign generator and the benchmark of PRODUCT.md §7.
@@ -62,6 +75,10 @@ let package = Package(
         .testTarget(name: "CampaignTests", dependencies: ["Campaign"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign", "Reports", "JSON"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections", "JSON", "Demo"]),
+        .testTarget(name: "CivicServerTests", dependencies: [
+            "CivicServer", "Queries", "Ledger", "Demo", "JSON", "Campaign",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON"]),
     ],
     swiftLanguageModes: [.v6]

@@ -15,7 +15,7 @@ struct Civic: ParsableCommand {
         Exit status: 0 success, 1 a rule refused the input, 2 usage error (or no store), 3 verify found damage,
         4 the store itself failed (disk full, permissions).
         """,
-        subcommands: [Init.self, Append.self, Import.self, Board.self, Progress.self, Ranking.self, Audit.self, Export.self, Verify.self, CheckpointsCommand.self, Head.self, Stats.self, DemoCommand.self]
+        subcommands: [Init.self, Append.self, Import.self, Board.self, Progress.self, Ranking.self, Audit.self, Export.self, Verify.self, CheckpointsCommand.self, Head.self, Stats.self, Serve.self, DemoCommand.self]
     )
 
     static func main() {

@@ -6,6 +6,7 @@ import Foundation
 import JSON
 import Ledger
 import Projections
+import Queries
 import Reports
 
 struct Init: ParsableCommand {
@@ -111,15 +112,8 @@ struct Import: ParsableCommand {
     }
 }
 
-/// `--at` and `--as-of`, shared by every view.
+/// `--at`, `--as-of` and `--format`, shared by every view.
 struct MomentOptions: ParsableArguments {
-    init() {}
-    init(at: String?, asOf: String?, format: String) {
-        self.at = at
-        self.asOf = asOf
-        self.format = format
-    }
-
     @Option(help: "Business time: the state of the world at this moment (RFC 3339, or \"2022-08-26 18:00\" in UTC+8). Default: now.")
     var at: String?
     @Option(name: .customLong("as-of"), help: "Transaction time: only events recorded up to this moment, or seq:N. Default: all.")
@@ -129,27 +123,26 @@ struct MomentOptions: ParsableArguments {
 
     func validate() throws {
         guard OutputFormat(rawValue: format) != nil else { throw ValidationError("--format “\(format)”：可用 table、json、csv") }
-        if let at, try parseMoment(at, option: "--at") > Ledger.systemClock().adding(seconds: 366 * 86_400) {
-            throw ValidationError("--at “\(at)” 在一年以后：台账只能看到现在和过去，以及未来一年内的时限")
-        }
-        _ = try parseAsOf(asOf)
+        _ = try moment()
     }
 
     var outputFormat: OutputFormat { OutputFormat(rawValue: format) ?? .table }
-    func moment() throws -> Timestamp {
-        if let at { return try parseMoment(at, option: "--at") }
-        let now = Ledger.systemClock().micros
-        return Timestamp(micros: now - now % 1_000_000, offsetMinutes: Timestamp.chinaOffset)
+    func moment() throws -> Moment {
+        try asked { () throws(QueryError) in
+            Moment(at: try Moment.at(at, "--at", clock: Ledger.systemClock()), asOf: try Moment.asOf(asOf, "--as-of"))
+        }
     }
-    func prefix() throws -> AsOf { try parseAsOf(asOf) }
+}
 
-    /// The projection of `ledger` these options ask for, and what it was built from.
-    func project(_ ledger: Ledger, filters: [(key: String, value: JSONValue)]) throws -> (Projection, ViewBasis) {
-        let at = try moment()
-        let asOf = try prefix()
-        let (projection, head) = try ledger.projection(asOf: asOf, at: at)
-        return (projection, ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: asOf.description, at: at, filters: filters))
-    }
+/// What `parse` reads, with an option that cannot be read as a usage error (exit 2).
+func asked<T>(_ parse: () throws(QueryError) -> T) throws -> T {
+    do { return try parse() } catch { throw ValidationError(error.message) }
+}
+
+/// Prints the view `query` asks of the store.
+func show(_ query: ViewQuery, store: StoreOptions, format: OutputFormat) throws {
+    let views = Views(ledger: try store.open(readOnly: true))
+    print(try views.answer(query).rendered(format), terminator: "")
 }
 
 struct Board: ParsableCommand {
@@ -161,24 +154,12 @@ struct Board: ParsableCommand {
     @Option(help: "Only these statuses, comma-separated: reported,assigned,submitted,closed,withdrawn.") var status: String?
     @Flag(help: "Only overdue problems.") var overdue = false
 
-    func validate() throws {
-        for s in statusList where ProblemStatus(rawValue: s) == nil {
-            throw ValidationError("--status “\(s)”：可用 \(ProblemStatus.listing)")
-        }
-    }
-
-    var statusList: [String] { status?.split(separator: ",").map { $0.trimmingSpaces } ?? [] }
+    func validate() throws { _ = try statuses() }
+    func statuses() throws -> [ProblemStatus] { try asked { () throws(QueryError) in try ViewQuery.statuses(status, "--status") } }
 
     func run() throws {
-        let ledger = try store.open(readOnly: true)
-        let (projection, basis) = try moment.project(ledger, filters: [
-            ("batch", .string(batch)), ("unit", .string(unit)),
-            ("status", .array(statusList.map { .string($0) })), ("overdue", .bool(overdue)),
-        ])
-        let filter = BoardFilter(batch: batch, unit: unit, statuses: Set(statusList.compactMap(ProblemStatus.init(rawValue:))),
-                                 overdueOnly: overdue)
-        print(BoardReport.render(try ledger.withReports(projection.board(filter)), basis: basis, format: moment.outputFormat,
-                                 unitNames: projection.unitNames), terminator: "")
+        try show(.board(batch: batch, unit: unit, statuses: try statuses(), overdue: overdue, try moment.moment()),
+                 store: store, format: moment.outputFormat)
     }
 }
 
@@ -189,10 +170,7 @@ struct Progress: ParsableCommand {
     @Option(help: "Only this batch.") var batch: String?
 
     func run() throws {
-        let ledger = try store.open(readOnly: true)
-        let (projection, basis) = try moment.project(ledger, filters: [("batch", .string(batch))])
-        print(ProgressReport.render(projection.progress(batch: batch), basis: basis, format: moment.outputFormat,
-                                    unitNames: projection.unitNames), terminator: "")
+        try show(.progress(batch: batch, try moment.moment()), store: store, format: moment.outputFormat)
     }
 }
 
@@ -206,19 +184,17 @@ struct Ranking: ParsableCommand {
     @Option(help: "table (Chinese, default), json or csv.") var format: String = "table"
 
     func validate() throws {
-        if let week, Week(week) == nil { throw ValidationError("--week “\(week)” 不是 ISO 周：写作 2022-W34") }
         guard OutputFormat(rawValue: format) != nil else { throw ValidationError("--format “\(format)”：可用 table、json、csv") }
-        _ = try parseAsOf(asOf)
+        _ = try query()
     }
 
-    func run() throws {
-        let ledger = try store.open(readOnly: true)
-        let chosen = week.flatMap(Week.init) ?? Week(containing: Ledger.systemClock())
-        let moment = MomentOptions(at: chosen.lastInstant.rfc3339, asOf: asOf, format: format)
-        let (projection, basis) = try moment.project(ledger, filters: [("week", .string(chosen.description))])
-        print(RankingReport.render(projection.ranking(chosen), week: chosen, basis: basis, format: moment.outputFormat,
-                                   unitNames: projection.unitNames), terminator: "")
+    func query() throws -> ViewQuery {
+        try asked { () throws(QueryError) in
+            .ranking(try ViewQuery.week(week, "--week", clock: Ledger.systemClock()), asOf: try Moment.asOf(asOf, "--as-of"))
+        }
     }
+
+    func run() throws { try show(try query(), store: store, format: OutputFormat(rawValue: format) ?? .table) }
 }
 
 struct Audit: ParsableCommand {
@@ -231,40 +207,19 @@ struct Audit: ParsableCommand {
     @Option(help: "A unit: its problems, accountability aimed at it, its own stream.") var unit: String?
     @Option(help: "An actor, e.g. office/li-xianfeng.") var actor: String?
     @Option(name: .customLong("backdate-hours"), help: "Flag events recorded more than this many hours after their time.")
-    var backdateHours: Double = 72
+    var backdateHours: String?
 
-    func validate() throws {
-        guard [subject, unit, actor].compactMap({ $0 }).count == 1 else {
-            throw ValidationError("请指定且只指定一个：--subject、--unit 或 --actor")
-        }
-        guard backdateHours.isFinite, backdateHours >= 0, backdateHours <= 1_000_000 else {
-            throw ValidationError("--backdate-hours 须为 0 至 1000000 之间的小时数")
+    func validate() throws { _ = try query() }
+
+    func query() throws -> ViewQuery {
+        let moment = try moment.moment()
+        return try asked { () throws(QueryError) in
+            .audit(try ViewQuery.selector(subject: subject, unit: unit, actor: actor, names: ("--subject", "--unit", "--actor")),
+                   backdateHours: try ViewQuery.backdateHours(backdateHours, "--backdate-hours"), moment)
         }
     }
 
-    func run() throws {
-        let ledger = try store.open(readOnly: true)
-        let selector: AuditSelector = subject.map { .subject($0) } ?? unit.map { .unit($0) } ?? .actor(actor ?? "")
-        let at = try moment.moment()
-        let asOf = try moment.prefix()
-        var trail = AuditTrail(selector, at: at, backdateHours: backdateHours)
-        var prefix = asOf
-        if trail.needsScan {
-            // The second pass reads exactly what the first did, whatever is appended meanwhile.
-            let scanned = try ledger.replay(asOf: asOf) { recorded, _ in trail.scan(recorded); return true }
-            prefix = .seq(scanned.seq)
-        }
-        var rows: [AuditRow] = []
-        let head = try ledger.replay(asOf: prefix) { recorded, entry in
-            if let row = trail.row(recorded, hash: entry.hash.hex) { rows.append(row) }
-            return true
-        }
-        let basis = ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: asOf.description, at: at, filters: [
-            ("subject", .string(subject)), ("unit", .string(unit)), ("actor", .string(actor)),
-            ("backdateHours", .double(backdateHours)),
-        ])
-        print(AuditReport.render(rows, basis: basis, format: moment.outputFormat), terminator: "")
-    }
+    func run() throws { try show(try query(), store: store, format: moment.outputFormat) }
 }
 
 struct Export: ParsableCommand {
@@ -379,8 +334,10 @@ struct Stats: ParsableCommand {
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Fill a fresh store with a realistic sample campaign, and tell what to look at.")
+        abstract: "Fill a fresh store with a realistic sample campaign, tell what to look at, and serve its dashboard.")
     @OptionGroup var store: StoreOptions
+    @OptionGroup var listen: ListenOptions
+    @Flag(name: .customLong("no-serve"), help: "Only fill the store; do not serve it.") var noServe = false
 
     func run() throws {
         let path = store.path
@@ -408,6 +365,11 @@ struct DemoCommand: ParsableCommand {
           civic export \(s) --after 70                        第 70 个事件之后的日志（含哈希链）
           civic verify \(s)                                   重新计算整条哈希链与检查点
           civic stats \(s)                                    存储概况
+          civic serve \(s)                                    只读服务与仪表盘（下面即已启动）
         """)
+        guard !noServe else { return }
+        print("\n在浏览器打开下面的地址：问题台账、各清单的燃尽图、周排名，点“轨迹”看一个问题的全部记录；页首可把所有视图设到过去任一时刻，例如业务时间 2022-08-25 12:00。\n")
+        flushOutput()
+        try listen.serve(try Ledger(path: path, readOnly: true))
     }
 }

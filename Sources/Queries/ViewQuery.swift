@@ -1,0 +1,242 @@
+import Campaign
+import EventLog
+import JSON
+import Ledger
+import Projections
+import Reports
+
+/// A view's option that cannot be read: which one, as the caller spelled it, and what is wrong, for a clerk.
+public struct QueryError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var parameter: String
+    public var message: String
+    public init(_ parameter: String, _ message: String) { self.parameter = parameter; self.message = message }
+    public var description: String { message }
+}
+
+/// The two clocks of a view (§5): business time `at`, and the prefix of the log `asOf`.
+public struct Moment: Sendable, Equatable {
+    public var at: Timestamp
+    public var asOf: AsOf
+    public init(at: Timestamp, asOf: AsOf = .all) { self.at = at; self.asOf = asOf }
+
+    /// How far ahead `at` may lie: deadlines can be judged up to a year on, nothing beyond.
+    public static let furthestAhead: Int64 = 366 * 86_400
+
+    /// `now` as views show it when no `at` is given: to the second, in UTC+8.
+    public static func now(_ clock: Timestamp) -> Timestamp {
+        Timestamp(micros: clock.micros - ((clock.micros % 1_000_000) + 1_000_000) % 1_000_000, offsetMinutes: Timestamp.chinaOffset)
+    }
+
+    /// A moment as people write it: RFC 3339, or `2022-08-26 18:00` in UTC+8.
+    public static func time(_ text: String, _ name: String) throws(QueryError) -> Timestamp {
+        guard let t = Timestamp(local: text) else {
+            throw QueryError(name, "\(name) “\(text)” 不是时间：写作 2022-08-26T18:00:00+08:00 或 \"2022-08-26 18:00\"（按北京时间）")
+        }
+        return t
+    }
+
+    /// `at` as given (nil: now), at most a year after `clock`.
+    public static func at(_ text: String?, _ name: String, clock: Timestamp) throws(QueryError) -> Timestamp {
+        guard let text else { return now(clock) }
+        let t = try time(text, name)
+        guard t <= clock.adding(seconds: furthestAhead) else {
+            throw QueryError(name, "\(name) “\(text)” 在一年以后：台账只能看到现在和过去，以及未来一年内的时限")
+        }
+        return t
+    }
+
+    /// `asOf` as given: `seq:N`, a moment, or nil for the whole log.
+    public static func asOf(_ text: String?, _ name: String) throws(QueryError) -> AsOf {
+        guard let text else { return .all }
+        if text.hasPrefix("seq:") {
+            guard let n = UInt64(text.dropFirst(4)) else { throw QueryError(name, "\(name) “\(text)”：seq: 后须为非负整数") }
+            return .seq(n)
+        }
+        return .time(try time(text, name))
+    }
+}
+
+/// A view of §5 and its options, as the command line and the server both ask for it.
+public enum ViewQuery: Sendable, Equatable {
+    /// `statuses` in the order given (the view's `filters` show them so).
+    case board(batch: String?, unit: String?, statuses: [ProblemStatus], overdue: Bool, Moment)
+    case progress(batch: String?, Moment)
+    /// Judged at the week's last instant.
+    case ranking(Week, asOf: AsOf)
+    case audit(AuditSelector, backdateHours: Double, Moment)
+
+    /// Statuses written `reported,assigned`.
+    public static func statuses(_ text: String?, _ name: String) throws(QueryError) -> [ProblemStatus] {
+        guard let text else { return [] }
+        var list: [ProblemStatus] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let status = ProblemStatus(rawValue: part.trimmingSpaces) else {
+                throw QueryError(name, "\(name) “\(part)”：可用 \(ProblemStatus.listing)")
+            }
+            list.append(status)
+        }
+        return list
+    }
+
+    /// An ISO week written `2022-W34`; nil: the week of `clock`.
+    public static func week(_ text: String?, _ name: String, clock: Timestamp) throws(QueryError) -> Week {
+        guard let text else { return Week(containing: clock) }
+        guard let week = Week(text) else { throw QueryError(name, "\(name) “\(text)” 不是 ISO 周：写作 2022-W34") }
+        return week
+    }
+
+    /// Hours after which an event counts as backdated.
+    public static func backdateHours(_ text: String?, _ name: String) throws(QueryError) -> Double {
+        guard let text else { return 72 }
+        guard let hours = Double(text), hours.isFinite, hours >= 0, hours <= 1_000_000 else {
+            throw QueryError(name, "\(name) “\(text)” 须为 0 至 1000000 之间的小时数")
+        }
+        return hours
+    }
+
+    /// Exactly one of a subject, a unit or an actor.
+    public static func selector(subject: String?, unit: String?, actor: String?, names: (String, String, String))
+        throws(QueryError) -> AuditSelector {
+        switch (subject, unit, actor) {
+        case (let s?, nil, nil): return .subject(s)
+        case (nil, let u?, nil): return .unit(u)
+        case (nil, nil, let a?): return .actor(a)
+        default: throw QueryError(names.0, "请指定且只指定一个：\(names.0)、\(names.1) 或 \(names.2)")
+        }
+    }
+
+    /// The view named `view` with the query parameters of a request (`at`, `asOf`, `batch`, …).
+    /// - Throws: `QueryError` naming the first parameter that is unknown to the view, repeated, empty or unreadable.
+    public static func parse(view: String, parameters: [(String, String)], clock: Timestamp) throws(QueryError) -> ViewQuery {
+        let allowed: [String]
+        switch view {
+        case "board": allowed = ["at", "asOf", "batch", "unit", "status", "overdue"]
+        case "progress": allowed = ["at", "asOf", "batch"]
+        case "ranking": allowed = ["week", "asOf"]
+        case "audit": allowed = ["at", "asOf", "subject", "unit", "actor", "backdateHours"]
+        default: throw QueryError("view", "没有视图 “\(view)”：可用 board、progress、ranking、audit")
+        }
+        var given: [String: String] = [:]
+        for (key, value) in parameters {
+            guard allowed.contains(key) else {
+                throw QueryError(key, "未知参数 “\(key)”：\(view) 可用 \(allowed.joined(separator: "、"))")
+            }
+            guard given[key] == nil else { throw QueryError(key, "参数 \(key) 重复") }
+            guard !value.isEmpty else { throw QueryError(key, "参数 \(key) 为空") }
+            given[key] = value
+        }
+        switch view {
+        case "board":
+            let overdue: Bool
+            switch given["overdue"] {
+            case nil, "false", "0": overdue = false
+            case "true", "1": overdue = true
+            case let other?: throw QueryError("overdue", "overdue “\(other)”：可用 true 或 false")
+            }
+            return .board(batch: given["batch"], unit: given["unit"], statuses: try statuses(given["status"], "status"),
+                          overdue: overdue, try moment(given, clock: clock))
+        case "progress":
+            return .progress(batch: given["batch"], try moment(given, clock: clock))
+        case "ranking":
+            return .ranking(try week(given["week"], "week", clock: clock), asOf: try Moment.asOf(given["asOf"], "asOf"))
+        default:
+            return .audit(try selector(subject: given["subject"], unit: given["unit"], actor: given["actor"],
+                                       names: ("subject", "unit", "actor")),
+                          backdateHours: try backdateHours(given["backdateHours"], "backdateHours"), try moment(given, clock: clock))
+        }
+    }
+
+    private static func moment(_ given: [String: String], clock: Timestamp) throws(QueryError) -> Moment {
+        Moment(at: try Moment.at(given["at"], "at", clock: clock), asOf: try Moment.asOf(given["asOf"], "asOf"))
+    }
+}
+
+/// A view answered: its rows and what it was built from, ready to render.
+public enum ViewAnswer: Sendable {
+    case board([BoardRow], ViewBasis, unitNames: [String: String])
+    case progress([BatchProgress], ViewBasis, unitNames: [String: String])
+    case ranking([RankingRow], Week, ViewBasis, unitNames: [String: String])
+    case audit([AuditRow], ViewBasis)
+
+    public func rendered(_ format: OutputFormat) -> String {
+        switch self {
+        case .board(let rows, let basis, let names): BoardReport.render(rows, basis: basis, format: format, unitNames: names)
+        case .progress(let batches, let basis, let names): ProgressReport.render(batches, basis: basis, format: format, unitNames: names)
+        case .ranking(let rows, let week, let basis, let names):
+            RankingReport.render(rows, week: week, basis: basis, format: format, unitNames: names)
+        case .audit(let rows, let basis): AuditReport.render(rows, basis: basis, format: format)
+        }
+    }
+}
+
+/// Answers view queries from a ledger. `project` gives the projection of a prefix at a moment; by
+/// default the ledger's own (a server may put a cache in front of it).
+public struct Views: Sendable {
+    public typealias Project = @Sendable (AsOf, Timestamp) throws -> (Projection, LogHead)
+    public let ledger: Ledger
+    private let project: Project
+
+    public init(ledger: Ledger, project: Project? = nil) {
+        self.ledger = ledger
+        self.project = project ?? { asOf, at in try ledger.projection(asOf: asOf, at: at) }
+    }
+
+    /// The answer to `query`. The board's rows carry their reports, read from the log; with
+    /// `reportsFor`, only the first that many do (a page that shows only those).
+    @available(*, noasync)
+    public func answer(_ query: ViewQuery, reportsFor shown: Int = .max) throws -> ViewAnswer {
+        switch query {
+        case let .board(batch, unit, statuses, overdue, moment):
+            let (projection, basis) = try projected(moment, filters: [
+                ("batch", .string(batch)), ("unit", .string(unit)),
+                ("status", .array(statuses.map { .string($0.rawValue) })), ("overdue", .bool(overdue)),
+            ])
+            let filter = BoardFilter(batch: batch, unit: unit, statuses: Set(statuses), overdueOnly: overdue)
+            var rows = projection.board(filter)
+            let count = min(shown, rows.count)
+            rows.replaceSubrange(0..<count, with: try ledger.withReports(Array(rows.prefix(count))))
+            return .board(rows, basis, unitNames: projection.unitNames)
+        case let .progress(batch, moment):
+            let (projection, basis) = try projected(moment, filters: [("batch", .string(batch))])
+            return .progress(projection.progress(batch: batch), basis, unitNames: projection.unitNames)
+        case let .ranking(week, asOf):
+            let (projection, basis) = try projected(Moment(at: week.lastInstant, asOf: asOf), filters: [("week", .string(week.description))])
+            return .ranking(projection.ranking(week), week, basis, unitNames: projection.unitNames)
+        case let .audit(selector, backdateHours, moment):
+            return try audit(selector, backdateHours: backdateHours, moment)
+        }
+    }
+
+    private func projected(_ moment: Moment, filters: [(key: String, value: JSONValue)]) throws -> (Projection, ViewBasis) {
+        let (projection, head) = try project(moment.asOf, moment.at)
+        return (projection, ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: moment.asOf.description,
+                                      at: moment.at, filters: filters))
+    }
+
+    @available(*, noasync)
+    private func audit(_ selector: AuditSelector, backdateHours: Double, _ moment: Moment) throws -> ViewAnswer {
+        var trail = AuditTrail(selector, at: moment.at, backdateHours: backdateHours)
+        var prefix = moment.asOf
+        if trail.needsScan {
+            // The second pass reads exactly what the first did, whatever is appended meanwhile.
+            let scanned = try ledger.replay(asOf: moment.asOf) { recorded, _ in trail.scan(recorded); return true }
+            prefix = .seq(scanned.seq)
+        }
+        var rows: [AuditRow] = []
+        let head = try ledger.replay(asOf: prefix) { recorded, entry in
+            if let row = trail.row(recorded, hash: entry.hash.hex) { rows.append(row) }
+            return true
+        }
+        func named(_ s: AuditSelector, _ key: String) -> JSONValue {
+            switch (s, key) {
+            case (.subject(let v), "subject"), (.unit(let v), "unit"), (.actor(let v), "actor"): .string(v)
+            default: .null
+            }
+        }
+        let basis = ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: moment.asOf.description, at: moment.at, filters: [
+            ("subject", named(selector, "subject")), ("unit", named(selector, "unit")), ("actor", named(selector, "actor")),
+            ("backdateHours", .double(backdateHours)),
+        ])
+        return .audit(rows, basis)
+    }
+}

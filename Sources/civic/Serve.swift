@@ -1,0 +1,66 @@
+import ArgumentParser
+import CivicServer
+import Dispatch
+import Foundation
+import Hummingbird
+import Ledger
+import Logging
+
+/// Where `serve` and `demo` listen.
+struct ListenOptions: ParsableArguments {
+    @Option(help: "The address to listen on (default 127.0.0.1: this machine only).") var host = "127.0.0.1"
+    @Option(help: "The port (0: any free one).") var port = 8080
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port \(port)：须在 0 至 65535 之间") }
+    }
+
+    /// Serves the read-only reports of `ledger` until SIGTERM or SIGINT.
+    func serve(_ ledger: Ledger) throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "civic.serve")
+        logger.logLevel = .info
+        let host = host
+        let app = ReportServer.application(ledger: ledger, host: host, port: port, logger: logger) { port in
+            let shown = host == "0.0.0.0" || host == "::" ? "localhost" : host
+            print("仪表盘：http://\(shown):\(port)/    接口：http://\(shown):\(port)/api/board （只读；Ctrl-C 或 SIGTERM 停止）")
+            flushOutput()
+        }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { try await app.runService() } catch { outcome.failure = "\(error)" }
+            done.signal()
+        }
+        done.wait()
+        if let failure = outcome.failure {
+            throw StoreFailure(message: "服务未能启动或异常停止：\(failure)", status: 4)
+        }
+    }
+}
+
+/// What the server's task ended with.
+private final class Outcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: String?
+    var failure: String? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the views and the dashboard, read-only (the store is opened with MDB_RDONLY).",
+        discussion: "GET /  the dashboard · /api/board /api/progress /api/ranking /api/audit (the JSON of the commands, options as query parameters: at, asOf, batch, unit, status, overdue, week, subject, actor, backdateHours) · /api/events?after=SEQ&limit=N · /api/verify")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var listen: ListenOptions
+    @Flag(name: .customLong("read-only"), help: "Accepted for clarity: the server is always read-only.") var readOnly = false
+
+    func run() throws {
+        try listen.serve(try store.open(readOnly: true))
+    }
+}
+
+/// Sends what was printed on its way (standard output is a pipe under a test or a supervisor).
+func flushOutput() { fflush(nil) }

@@ -78,6 +78,7 @@ let package = Package(
         .testTarget(name: "CivicServerTests", dependencies: [
             "CivicServer", "Queries", "Ledger", "Demo", "JSON", "Campaign",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON"]),
     ],

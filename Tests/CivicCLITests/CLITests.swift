@@ -277,6 +277,99 @@ struct CLITests {
     }
 }
 
+@Suite("civic serve: a real server process, read-only, while another process appends", .serialized)
+struct ServeCLITests {
+    @Test("answers every request correctly while events are appended, sees each new head, and stops on SIGTERM")
+    func servesWhileAppending() throws {
+        let folder = try filledStore()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: civicBinary)
+        server.arguments = ["serve", "--store", folder.path, "--port", "0"]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        // The first line names the address.
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        let port = try #require(text.split(separator: ":").dropFirst(2).first.flatMap { Int($0.prefix { $0.isNumber }) }, "\(text)")
+        func get(_ path: String) throws -> (status: Int, body: String) {
+            let (status, body) = try httpGet(port: port, path: path)
+            return (status, body)
+        }
+        var seen: [Int] = []
+        for round in 0..<10 {
+            let lines = (0..<30).map { k in
+                #"{"specversion":"1.0","id":"s\#(round)-\#(k)","source":"/t","type":"problem.reported","subject":"P-s\#(round)-\#(k)","time":"2022-08-21T09:00:00+08:00","actor":"office/li","actorrole":"office","actorunit":"U-office","data":{"source":"inspection","category":"sanitation","description":"垃圾","location":{"area":"城北"}}}"#
+            }
+            #expect(try civic(["append", "-"], store: folder.path, input: lines.joined(separator: "\n")).status == 0)
+            let (status, body) = try get("/api/board?at=2022-08-30%2000:00")
+            #expect(status == 200)
+            let view = try json(body)
+            let head = view["head"]?["seq"]?.int ?? -1
+            seen.append(head)
+            #expect(view["problems"]?.array.count == head - 33)  // 11 setup events, 22 reports and 22 assignments, then one problem per event
+        }
+        // Each answer reads the head the last append left: the server sees other processes' commits at once.
+        #expect(seen == (1...10).map { 55 + 30 * $0 })
+        #expect(try get("/api/verify").body.contains("\"verified\":true"))
+        server.terminate()  // SIGTERM
+        server.waitUntilExit()
+        #expect(server.terminationReason == .exit)
+        #expect(server.terminationStatus == 0)
+    }
+}
+
+/// A GET on 127.0.0.1:`port`, over a plain socket: the status and the body.
+func httpGet(port: Int, path: String) throws -> (Int, String) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EIO) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { break }
+        response += buffer[0..<n]
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    guard let split = text.range(of: "\r\n\r\n") else { throw POSIXError(.EPROTO) }
+    let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
+    var body = String(text[split.upperBound...])
+    if text[..<split.lowerBound].lowercased().contains("transfer-encoding: chunked") { body = unchunked(body) }
+    return (status, body)
+}
+
+/// The body of a chunked HTTP/1.1 response.
+func unchunked(_ text: String) -> String {
+    var bytes = Array(text.utf8)[...]
+    var out: [UInt8] = []
+    while let lineEnd = bytes.firstIndex(of: UInt8(ascii: "\r")) {
+        let size = Int(String(decoding: bytes[bytes.startIndex..<lineEnd], as: UTF8.self), radix: 16) ?? 0
+        if size == 0 { break }
+        let start = lineEnd + 2
+        out += bytes[start..<(start + size)]
+        bytes = bytes[(start + size + 2)...]
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
 /// Exit statuses collected from several threads.
 final class Statuses: @unchecked Sendable {
     private let lock = NSLock()
@@ -290,7 +383,7 @@ struct ViewCLITests {
     /// The demo campaign: the shared list and five weeks of what followed.
     static let demo: Folder = {
         let folder = Folder()
-        _ = try? civic(["demo"], store: folder.path)
+        _ = try? civic(["demo", "--no-serve"], store: folder.path)
         return folder
     }()
 

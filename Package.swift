@@ -80,7 +80,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
-        .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON"]),
+        .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON", "LMDB"]),
     ],
     swiftLanguageModes: [.v6]
 )

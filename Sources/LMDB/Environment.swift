@@ -51,6 +51,7 @@ public final class Environment: @unchecked Sendable {
             }
             let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
             try LMDBError.check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open \(path)")
+            try Self.checkNotTruncated(env, path: path)
         } catch {
             mdb_env_close(env)  // owed even after a failed mdb_env_open
             throw error
@@ -62,6 +63,21 @@ public final class Environment: @unchecked Sendable {
     }
 
     deinit { mdb_env_close(handle) }
+
+    /// Refuses a data file shorter than the pages its last transaction uses: liblmdb maps the file and
+    /// would read past its end (SIGBUS) instead of reporting the damage.
+    private static func checkNotTruncated(_ env: OpaquePointer, path: String) throws(LMDBError) {
+        var info = MDB_envinfo()
+        var pages = MDB_stat()
+        mdb_env_info(env, &info)
+        mdb_env_stat(env, &pages)
+        let needed = (info.me_last_pgno + 1) * Int(pages.ms_psize)
+        var file = stat()
+        guard lstat(path + "/data.mdb", &file) == 0 else { return }
+        guard Int(file.st_size) >= needed else {
+            throw LMDBError(code: .corrupted, operation: "data.mdb is \(file.st_size) bytes, shorter than the \(needed) its pages need (truncated)")
+        }
+    }
 
     /// The current map size in bytes.
     public var mapSize: Int {

@@ -20,6 +20,8 @@ struct Run {
     var status: Int32
     var out: String
     var err: String
+    /// Ended by a signal (a crash), not by exiting.
+    var signaled = false
 }
 
 /// Runs `civic` with `arguments` on `store`, feeding `input` on standard input.
@@ -38,7 +40,7 @@ func civic(_ arguments: [String], store: String, input: String? = nil) throws ->
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return Run(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
-               err: String(decoding: errData, as: UTF8.self))
+               err: String(decoding: errData, as: UTF8.self), signaled: process.terminationReason == .uncaughtSignal)
 }
 
 /// A temporary store folder, removed at the end.

@@ -1,0 +1,121 @@
+import Foundation
+import JSON
+import LMDB
+import Testing
+
+/// `count` problem.reported events as NDJSON, ids starting with `prefix`.
+func reports(_ prefix: String, count: Int) -> String {
+    (0..<count).map { k in
+        #"{"specversion":"1.0","id":"\#(prefix)-\#(k)","source":"/t","type":"problem.reported","subject":"P-\#(prefix)-\#(k)","time":"2022-08-21T09:00:00+08:00","actor":"office/li","actorrole":"office","actorunit":"U-office","data":{"source":"inspection","category":"sanitation","description":"和平路与建设路交叉口东北角垃圾堆积，影响通行，群众多次反映","location":{"area":"城北片区","street":"和平路","point":"建设路口"}}}"#
+    }.joined(separator: "\n") + "\n"
+}
+
+/// The head seq `civic head` prints (`SEQ:HASH`).
+func headSeq(_ store: String) throws -> Int {
+    Int(try civic(["head"], store: store).out.split(separator: ":").first ?? "") ?? -1
+}
+
+@Suite("Reliability: kills, tampering, truncation", .serialized)
+struct ReliabilityTests {
+    @Test("civic append killed (SIGKILL) at random instants: every time the store verifies and holds all or none of the append; a reader keeps answering")
+    func killedAppends() throws {
+        let folder = try filledStore()
+        let perAppend = 3_000
+        var rng = SystemRandomNumberGenerator()
+        let readerStop = Flag(), readerRuns = Statuses()
+        let reader = Thread {
+            while !readerStop.isSet {
+                let run = (try? civic(["progress", "--format", "json", "--at", "2022-08-30 00:00"], store: folder.path))
+                readerRuns.add(run.map { $0.signaled ? -1 : $0.status } ?? -2)
+            }
+        }
+        reader.start()
+        defer { readerStop.set() }
+        var outcomes: [Bool] = []
+        for round in 0..<8 {
+            let file = folder.path + "-append-\(round).ndjson"
+            try reports("k\(round)", count: perAppend).write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let before = try headSeq(folder.path)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: civicBinary)
+            process.arguments = ["append", file, "--store", folder.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 5_000...900_000, using: &rng))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let verified = try civic(["verify"], store: folder.path)
+            #expect(verified.status == 0, "round \(round): \(verified.err)")
+            let after = try headSeq(folder.path)
+            #expect(after == before || after == before + perAppend, "round \(round): \(before) → \(after)")
+            outcomes.append(after != before)
+            // What was lost can be appended again; what was kept is a duplicate, never a conflict.
+            let again = try civic(["append", file], store: folder.path)
+            #expect(again.status == 0, "\(again.err)")
+            #expect(try headSeq(folder.path) == before + perAppend)
+        }
+        readerStop.set()
+        while reader.isExecuting { usleep(10_000) }
+        #expect(!readerRuns.all.isEmpty)
+        #expect(readerRuns.all.allSatisfy { $0 == 0 }, "\(readerRuns.all)")
+        #expect(try civic(["verify"], store: folder.path).status == 0)
+    }
+
+    @Test("the last events removed with the chain still sound: verify passes alone, fails against the head recorded before")
+    func tailRemoved() throws {
+        let folder = try filledStore()
+        let recorded = try civic(["head"], store: folder.path).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try civic(["verify", "--expect-head", recorded], store: folder.path).status == 0)
+        // Remove the last 5 events and their ids, as someone with the file and liblmdb could.
+        do {
+            let env = try Environment(path: folder.path, maxDatabases: 8)
+            let log = try env.database("log"), ids = try env.database("ids")
+            try env.write { txn in
+                var doomed: [[UInt8]] = []
+                try txn.forEach(ids) { key, value in
+                    let seq = value.reduce(0) { $0 << 8 | UInt64($1) }
+                    if seq > 50 { doomed.append(Array(key)) }
+                    return true
+                }
+                #expect(doomed.count == 5)
+                for id in doomed { try txn.delete(ids, key: id) }
+                for seq in UInt64(51)...55 { try txn.delete(log, key: (0..<8).map { UInt8(truncatingIfNeeded: seq >> (56 - 8 * $0)) }) }
+            }
+        }
+        #expect(try headSeq(folder.path) == 50)
+        #expect(try civic(["verify", "--log-only"], store: folder.path).status == 0)  // a shorter chain is still a chain
+        let against = try civic(["verify", "--expect-head", recorded], store: folder.path)
+        #expect(against.status == 3)
+        #expect(against.err.contains("55"), "\(against.err)")
+    }
+
+    @Test("a truncated data file is named as damage (exit 3) by every command, never a crash", arguments: [0.5, 0.9, 0.02])
+    func truncated(_ fraction: Double) throws {
+        let folder = try filledStore()
+        _ = try civic(["append", "-"], store: folder.path, input: reports("t", count: 2_000))
+        let file = folder.path + "/data.mdb"
+        let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as! Int
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        try handle.truncate(atOffset: UInt64(Double(size) * fraction))
+        try handle.close()
+        for command in [["verify"], ["board", "--format", "json"], ["progress"], ["export"], ["head"]] {
+            let run = try civic(command, store: folder.path)
+            #expect(!run.signaled, "\(command) crashed")
+            #expect(run.status == 3, "\(command): \(run.status) \(run.err)")
+            #expect(run.err.contains("损坏") || run.err.contains("校验失败"), "\(run.err)")
+        }
+        let append = try civic(["append", "-"], store: folder.path, input: reports("u", count: 1))
+        #expect(!append.signaled)
+        #expect(append.status == 3)
+    }
+}
+
+/// A flag set from one thread and read from another.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}

@@ -112,6 +112,59 @@ struct ReliabilityTests {
     }
 }
 
+@Suite("Hostile files through the command line: each a named refusal, never a crash, nothing stored", .serialized)
+struct HostileFileTests {
+    static let event = #"{"specversion":"1.0","id":"h-1","source":"/t","type":"problem.reported","subject":"P-h-1","time":"2022-08-21T09:00:00+08:00","actor":"office/li","actorrole":"office","actorunit":"U-office","data":{"source":"inspection","category":"sanitation","description":"DESC","location":{"area":"城北"}}}"#
+
+    static let files: [(String, [UInt8])] = {
+        let line = Array(event.utf8)
+        var cases: [(String, [UInt8])] = []
+        cases.append(("a 2 MB line", Array(event.replacingOccurrences(of: "DESC", with: String(repeating: "垃", count: 700_000)).utf8)))
+        cases.append(("nesting 100,000 deep", [UInt8](repeating: UInt8(ascii: "["), count: 100_000) + [UInt8](repeating: UInt8(ascii: "]"), count: 100_000)))
+        cases.append(("invalid UTF-8", line.map { $0 == UInt8(ascii: "D") ? 0xFF : $0 }))
+        cases.append(("a JSON array", [UInt8(ascii: "[")] + line + [UInt8(ascii: "]")]))
+        cases.append(("a NUL in a text", Array(event.replacingOccurrences(of: "DESC", with: "垃圾\\u0000").utf8)))
+        cases.append(("a valid line, then a broken one", line + Array("\n{\"specversion\":".utf8)))
+        cases.append(("a BOM in the middle", line + [0x0A, 0xEF, 0xBB, 0xBF] + Array(event.replacingOccurrences(of: "h-1", with: "h-2").utf8)))
+        return cases
+    }()
+
+    @Test("civic append refuses each, exit 1, naming the line; the head is unchanged", arguments: 0..<7)
+    func refused(_ k: Int) throws {
+        let (name, bytes) = Self.files[k]
+        let folder = try filledStore()
+        let before = try civic(["head"], store: folder.path).out
+        let file = folder.path + "-hostile"
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let run = try civic(["append", file], store: folder.path)
+        #expect(!run.signaled, "\(name) crashed")
+        #expect(run.status == 1, "\(name): \(run.status) \(run.err.prefix(300))")
+        #expect(run.err.contains("第 "), "\(name): \(run.err.prefix(300))")
+        #expect(try civic(["head"], store: folder.path).out == before)
+    }
+
+    @Test("civic import refuses a list missing a column, or with a row cut short, naming it; nothing stored")
+    func csvRefused() throws {
+        let folder = try filledStore()
+        let before = try civic(["head"], store: folder.path).out
+        let original = try String(contentsOfFile: problemsFile, encoding: .utf8)
+        var lines = original.components(separatedBy: "\n")
+        let noColumn = lines.map { $0.components(separatedBy: ",").dropLast().joined(separator: ",") }.joined(separator: "\n")
+        lines[3] = String(lines[3].prefix(12))
+        for (name, text) in [("missing column", noColumn), ("short row", lines.joined(separator: "\n"))] {
+            let file = folder.path + "-\(name.replacingOccurrences(of: " ", with: "-")).csv"
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let run = try civic(["import", file, "--actor", "office/li-xianfeng", "--actor-unit", "U-office"], store: folder.path)
+            #expect(!run.signaled)
+            #expect(run.status == 1 || run.status == 2, "\(name): \(run.status) \(run.err)")
+            #expect(!run.err.isEmpty)
+            #expect(try civic(["head"], store: folder.path).out == before)
+        }
+    }
+}
+
 /// A flag set from one thread and read from another.
 final class Flag: @unchecked Sendable {
     private let lock = NSLock()

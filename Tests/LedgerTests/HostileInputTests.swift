@@ -38,13 +38,16 @@ struct Mutator {
     }
 }
 
+/// How many mutations to try: CIVIC_FUZZ_SCALE=100 swift test --filter HostileInput runs for minutes.
+let fuzzScale = Int(ProcessInfo.processInfo.environment["CIVIC_FUZZ_SCALE"] ?? "") ?? 1
+
 @Suite("Hostile input: mutated NDJSON and CSV never crash, refuse by line, and store nothing when refused")
 struct HostileInputTests {
     @Test("5,000 mutations of the shared NDJSON: every line is an event or a refusal naming a line of the file")
     func ndjson() throws {
         let original = try DemoCampaign.setupNDJSON()
-        var m = Mutator(state: 0x5EED)
-        for _ in 0..<5_000 {
+        var m = Mutator(state: 0x5EED &+ UInt64(fuzzScale))
+        for _ in 0..<(5_000 * fuzzScale) {
             let input = m.mutate(original)
             let lines = input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
             let (events, refusals) = CloudEvents.readLines(input)
@@ -59,9 +62,9 @@ struct HostileInputTests {
     @Test("2,000 mutations of the shared CSV list: a list or a refusal, never a crash")
     func csv() throws {
         let original = try DemoCampaign.problemsCSV()
-        var m = Mutator(state: 0xC5F)
+        var m = Mutator(state: 0xC5F &+ UInt64(fuzzScale))
         var refused = 0
-        for _ in 0..<2_000 {
+        for _ in 0..<(2_000 * fuzzScale) {
             do { _ = try ProblemList(csv: m.mutate(original)) } catch {
                 refused += 1
                 #expect(!error.description.isEmpty)

@@ -188,8 +188,8 @@ public enum Dashboard {
             h.raw("<table class=\"trail\"><thead><tr><th>seq</th><th>事件</th><th>发生时间</th><th>登记时间</th><th>操作人</th><th>标记</th><th>哈希</th></tr></thead><tbody>")
             for row in rows {
                 h.raw("<tr><td>\(row.seq)</td><td>"); h.text(row.type.label)
-                h.raw("</td><td>"); h.text(Render.short(row.occurredAt))
-                h.raw("</td><td>"); h.text(Render.short(row.recordedAt.inOffset(Timestamp.chinaOffset)))
+                h.raw("</td><td>"); h.text(dated(row.occurredAt))
+                h.raw("</td><td>"); h.text(dated(row.recordedAt))
                 h.raw("</td><td>"); h.text("\(row.actor)（\(row.role.label)）")
                 h.raw("</td><td>")
                 for flag in row.flags { h.raw("<span class=\"badge flag\">"); h.text(flag.label); h.raw("</span> ") }
@@ -202,6 +202,12 @@ public enum Dashboard {
     }
 
     // MARK: - Pieces
+
+    /// `2022-08-24 16:00` in UTC+8: an audit trail needs the year (recorded in another one is a finding).
+    static func dated(_ t: Timestamp) -> String {
+        let text = t.inOffset(Timestamp.chinaOffset).rfc3339
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5))
+    }
 
     /// The burn-down as SVG: outstanding problems day by day, the list's due day marked.
     static func chart(_ series: [BurnDownDay], due: Timestamp) -> String {

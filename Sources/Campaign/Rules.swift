@@ -213,8 +213,10 @@ public enum Rules {
     }
 
     /// Whether `id` is 1–128 characters of `A-Za-z0-9._:-`.
-    public static func isIdentifier(_ id: String) -> Bool {
-        let bytes = id.utf8
+    public static func isIdentifier(_ id: String) -> Bool { isIdentifier(id.utf8) }
+
+    /// Whether the UTF-8 `bytes` are 1–128 characters of `A-Za-z0-9._:-`.
+    public static func isIdentifier(_ bytes: some Collection<UInt8>) -> Bool {
         guard (1...128).contains(bytes.count) else { return false }
         return bytes.allSatisfy { c in
             (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 46 || c == 95 || c == 58 || c == 45

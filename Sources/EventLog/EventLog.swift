@@ -30,6 +30,49 @@ public struct LogEntry: Sendable, Equatable {
     public var hash: [UInt8]
 }
 
+/// One stored entry read in place (hash ‖ civic.v1.Entry), for scans that copy nothing: its slices
+/// point into the LMDB map and are valid only during the call that hands them out.
+public struct StoredEntry {
+    public var seq: UInt64 = 0
+    public var version: UInt64 = 0
+    public var recordedAtMicros: Int64 = 0
+    public var id = UnsafeRawBufferPointer(start: nil, count: 0)
+    public var subject = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The event's bytes (a civic.v1.Event).
+    public var body = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The stored hash: SHA-256(the previous entry's hash ‖ `entryBytes`).
+    public var hash: UnsafeRawBufferPointer
+    /// The Entry's bytes, which the hash covers.
+    public var entryBytes: UnsafeRawBufferPointer
+
+    /// Reads a stored value of the `log` database as swift-protobuf would read a civic.v1.Entry:
+    /// a known field of the wrong wire type, a truncated field or an id or subject that is not UTF-8
+    /// is refused; unknown fields are skipped.
+    public init(_ value: UnsafeRawBufferPointer) throws(WireReader.Malformed) {
+        guard value.count > 32 else { throw WireReader.Malformed() }
+        hash = UnsafeRawBufferPointer(rebasing: value[0..<32])
+        entryBytes = UnsafeRawBufferPointer(rebasing: value[32...])
+        var r = WireReader(value, from: 32, to: value.count)
+        while !r.isAtEnd {
+            let (field, wire) = try r.tag()
+            switch (field, wire) {
+            case (1, 0): seq = try r.varint()
+            case (2, 0): version = try r.varint()
+            case (3, 0): recordedAtMicros = try r.zigzag()
+            case (4, 2): id = try r.slice()
+            case (5, 2): subject = try r.slice()
+            case (6, 2): body = try r.slice()
+            case (1...6, _): throw WireReader.Malformed()
+            default: try r.skip(wire)
+            }
+        }
+        guard UTF8Check.isValid(id), UTF8Check.isValid(subject) else { throw WireReader.Malformed() }
+    }
+
+    public var idString: String { String(decoding: id, as: UTF8.self) }
+    public var subjectString: String { String(decoding: subject, as: UTF8.self) }
+}
+
 /// The head of the log: the last seq and its hash (seq 0 and 32 zero bytes when the log is empty).
 public struct LogHead: Sendable, Equatable, CustomStringConvertible {
     public var seq: UInt64
@@ -138,57 +181,93 @@ public final class EventLog: @unchecked Sendable {
 
     /// Re-reads every stored byte: keys gapless from 1, each entry decodable with its own seq, the hash
     /// chain, the store's clock never going backwards, the stream versions, and the id index both ways.
-    /// `check` is called on every entry, with the reader of the same snapshot, for the layer above to
-    /// check its body and what it derived; it returns a problem or nil.
+    /// `check` is called on every entry in seq order, with the reader of the same snapshot, for the layer
+    /// above to check its body and what it derived; it returns a problem or nil.
     /// - Returns: the head, when everything holds.
     /// - Throws: `LogDamage` naming the first seq that does not hold; `LMDBError` when reading fails.
-    public func verify(check: (LogEntry, borrowing LogReader) -> String? = { _, _ in nil }) throws -> LogHead {
+    public func verify(check: (StoredEntry, borrowing LogReader) -> String? = { _, _ in nil }) throws -> LogHead {
         try read { reader in
-            var expected: UInt64 = 1
-            var prev = EventLog.genesisHash
-            var lastClock = Int64.min
+            let count = UInt64(try reader.count())
+            guard count > 0 else {
+                try verifyIDIndex(reader, stretches: [], count: 0)
+                return LogHead.empty
+            }
+            let stretch = try Stretch(reader, seqs: 1...count, check: check)
+            try stretch.conclude()
+            try verifyIDIndex(reader, stretches: [stretch], count: count)
+            return try reader.head()
+        }
+    }
+
+    /// `verify` with the log cut into `parts` stretches checked at once, one a thread: every link of the
+    /// chain holds by itself (the hash of the entry before is stored), and what joins the stretches
+    /// (versions, the clock) is checked after. `check` sees each entry in its stretch's order only.
+    /// Logs shorter than `smallestPart` × 2 are read as one stretch.
+    public func verify(parts: Int, smallestPart: UInt64 = 50_000,
+                       check: @escaping @Sendable (StoredEntry) -> String? = { _ in nil }) throws -> LogHead {
+        try read { reader in
+            let count = UInt64(try reader.count())
+            guard count > 0 else {
+                try verifyIDIndex(reader, stretches: [], count: 0)
+                return LogHead.empty
+            }
+            let parts = Int(min(UInt64(max(1, parts)), max(1, count / max(smallestPart, 1))))
+            let size = (count + UInt64(parts) - 1) / UInt64(parts)
+            let ranges = stride(from: 1, through: count, by: Int(size)).map { first in first...min(count, first + size - 1) }
+            let others = Results()
+            let group = DispatchGroup()
+            for (k, seqs) in ranges.enumerated().dropFirst() {
+                DispatchQueue.global().async(group: group) {
+                    // Its own read transaction: it may see later appends, but reads only up to `count`.
+                    others.put(k, Result { try self.read { try Stretch($0, seqs: seqs, check: { entry, _ in check(entry) }) } })
+                }
+            }
+            var stretches = [try Stretch(reader, seqs: ranges[0], check: { entry, _ in check(entry) })]
+            group.wait()
+            for k in 1..<ranges.count { stretches.append(try others.take(k).get()) }
+            // The first damage in seq order: a stretch's own, or where it fails to join the ones before.
             var versions: [String: UInt64] = [:]
-            var head = LogHead.empty
-            try reader.txn.forEach(reader.log) { key, value in
-                guard key.count == 8 else { throw LogDamage(seq: expected, problem: "key of \(key.count) bytes") }
-                let seq = UInt64(bigEndianBytes: key)
-                guard seq == expected else {
-                    throw LogDamage(seq: expected, problem: "missing: the next stored seq is \(seq)")
-                }
-                let entry: LogEntry
-                do { entry = try LogReader.decode(value, prevHash: prev) } catch {
-                    throw LogDamage(seq: seq, problem: "entry does not decode (\(error))")
-                }
-                guard entry.seq == seq else {
-                    throw LogDamage(seq: seq, problem: "entry stored under seq \(seq) says seq \(entry.seq)")
-                }
-                let computed = EventLog.chain(prev, value[32...])
-                guard computed == entry.hash else {
-                    throw LogDamage(seq: seq, problem: "hash mismatch: stored \(entry.hash.hex), computed \(computed.hex)")
-                }
-                guard entry.recordedAtMicros >= lastClock else {
-                    throw LogDamage(seq: seq, problem: "recordedat goes backwards")
-                }
-                let version = (versions[entry.subject] ?? 0) + 1
-                guard entry.version == version else {
-                    throw LogDamage(seq: seq, problem: "version \(entry.version) of \(entry.subject), expected \(version)")
-                }
-                versions[entry.subject] = version
-                guard try reader.seq(ofID: entry.id) == seq else {
-                    throw LogDamage(seq: seq, problem: "id index does not point \(entry.id) to this seq")
-                }
-                if let problem = check(entry, reader) { throw LogDamage(seq: seq, problem: problem) }
-                prev = entry.hash
-                lastClock = entry.recordedAtMicros
-                head = LogHead(seq: seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
-                expected += 1
-                return true
+            var lastClock = Int64.min
+            for (k, stretch) in stretches.enumerated() {
+                try stretch.join(versions: &versions, lastClock: lastClock, isLast: k == stretches.count - 1)
+                lastClock = stretch.lastClock
             }
-            let indexed = try reader.txn.count(reader.ids)
-            guard UInt64(indexed) == head.seq else {
-                throw LogDamage(seq: head.seq + 1, problem: "id index holds \(indexed) ids for \(head.seq) events")
+            try verifyIDIndex(reader, stretches: stretches, count: count)
+            return try reader.head()
+        }
+    }
+
+    /// The id index both ways: every id it holds names the seq whose entry has that id, and every seq
+    /// is named once. The ids of the entries, as the stretches noted them, are compared byte for byte.
+    private func verifyIDIndex(_ reader: borrowing LogReader, stretches: [Stretch], count: UInt64) throws {
+        var named = [Bool](repeating: false, count: Int(count))
+        try reader.txn.forEach(reader.ids) { id, value in
+            let seq = value.count == 8 ? UInt64(bigEndianBytes: value) : 0
+            let stretch = stretches.first { $0.seqs.contains(seq) }
+            guard seq >= 1, seq <= count, let stretch, stretch.hasID(id, at: seq), !named[Int(seq - 1)] else {
+                let text = String(decoding: id, as: UTF8.self)
+                // Damage is rare: find the entry that holds the id by reading the log again.
+                let holder = try reader.firstSeq { $0.id.elementsEqual(id) }
+                throw LogDamage(seq: holder ?? count + 1, problem: holder == nil
+                    ? "id index holds \(text), which no entry has"
+                    : "id index does not point \(text) to this seq")
             }
-            return head
+            named[Int(seq - 1)] = true
+            return true
+        }
+        if let missing = named.firstIndex(of: false) {
+            throw LogDamage(seq: UInt64(missing) + 1, problem: "id index has no entry for this seq's id")
+        }
+    }
+
+    /// The stretches' results, handed between threads.
+    private final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private var results: [Int: Result<Stretch, any Error>] = [:]
+        func put(_ k: Int, _ result: Result<Stretch, any Error>) { lock.lock(); results[k] = result; lock.unlock() }
+        func take(_ k: Int) -> Result<Stretch, any Error> {
+            lock.lock(); defer { lock.unlock() }
+            return results[k] ?? .failure(LogDamage(seq: 0, problem: "a part of the log was not checked"))
         }
     }
 
@@ -293,11 +372,21 @@ public struct LogReader: ~Copyable {
     public func count() throws -> Int { try txn.count(log) }
 
     static func decode(_ value: UnsafeRawBufferPointer, prevHash: [UInt8]) throws -> LogEntry {
-        guard value.count > 32 else { throw LogDamage(seq: 0, problem: "value of \(value.count) bytes") }
-        let stored = try Civic_V1_Entry(serializedBytes: Array(value[32...]))
-        return LogEntry(seq: stored.seq, version: stored.version, recordedAtMicros: stored.recordedAtUs,
-                        id: stored.id, subject: stored.subject, body: Array(stored.event),
-                        prevHash: prevHash, hash: Array(value[0..<32]))
+        let stored = try StoredEntry(value)
+        return LogEntry(seq: stored.seq, version: stored.version, recordedAtMicros: stored.recordedAtMicros,
+                        id: stored.idString, subject: stored.subjectString, body: Array(stored.body),
+                        prevHash: prevHash, hash: Array(stored.hash))
+    }
+
+    /// The first seq whose entry satisfies `test`, reading the log from the start; nil when none.
+    func firstSeq(where test: (StoredEntry) -> Bool) throws -> UInt64? {
+        var found: UInt64?
+        try txn.forEach(log) { _, value in
+            guard let entry = try? StoredEntry(value) else { return true }
+            if test(entry) { found = entry.seq }
+            return found == nil
+        }
+        return found
     }
 }
 
@@ -365,5 +454,130 @@ extension Sequence<UInt8> {
         var out = [UInt8]()
         for b in self { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// One stretch of the log, checked entry by entry: keys, decoding, each link of the chain, the clock
+/// and the versions within it; with what it takes to join it to the stretches before (each subject's
+/// first version in it, the clock at its ends) and a copy of each entry's id for the id index.
+struct Stretch: Sendable {
+    let seqs: ClosedRange<UInt64>
+    /// The first damage found inside it (the scan stops there).
+    var damage: LogDamage?
+    var firstClock = Int64.min
+    var lastClock = Int64.min
+    /// Per subject: its first version here and the seq of that entry, and its last version here.
+    var versions: [String: (first: UInt64, seq: UInt64, last: UInt64)] = [:]
+    /// The ids of its entries, one after another, and where each ends.
+    private var ids: [UInt8] = []
+    private var idEnds: [Int] = []
+
+    init(_ reader: borrowing LogReader, seqs: ClosedRange<UInt64>,
+         check: (StoredEntry, borrowing LogReader) -> String?) throws {
+        self.seqs = seqs
+        idEnds.reserveCapacity(seqs.count)
+        ids.reserveCapacity(seqs.count * 24)
+        var previous = EventLog.genesisHash
+        if seqs.lowerBound > 1 {
+            previous = try reader.txn.withValue(reader.log, key: (seqs.lowerBound - 1).bigEndianBytes) { value in
+                value.map { Array($0.prefix(32)) }
+            } ?? []
+            guard previous.count == 32 else {
+                damage = LogDamage(seq: seqs.lowerBound - 1, problem: "missing")
+                return
+            }
+        }
+        var expected = seqs.lowerBound
+        let last = seqs.upperBound
+        do {
+            try previous.withUnsafeBytes { genesis in
+                var prev = genesis
+                try reader.txn.forEach(reader.log, from: seqs.lowerBound.bigEndianBytes) { key, value in
+                    guard key.count == 8 else { throw LogDamage(seq: expected, problem: "key of \(key.count) bytes") }
+                    let seq = UInt64(bigEndianBytes: key)
+                    guard seq == expected else {
+                        throw LogDamage(seq: expected, problem: "missing: the next stored seq is \(seq)")
+                    }
+                    let entry: StoredEntry
+                    do { entry = try StoredEntry(value) } catch {
+                        throw LogDamage(seq: seq, problem: "entry does not decode (not a civic.v1.Entry)")
+                    }
+                    guard entry.seq == seq else {
+                        throw LogDamage(seq: seq, problem: "entry stored under seq \(seq) says seq \(entry.seq)")
+                    }
+                    var hasher = SHA256()
+                    hasher.update(bufferPointer: prev)
+                    hasher.update(bufferPointer: entry.entryBytes)
+                    let computed = hasher.finalize()
+                    guard computed.withUnsafeBytes({ $0.elementsEqual(entry.hash) }) else {
+                        throw LogDamage(seq: seq, problem: "hash mismatch: stored \(entry.hash.hex), computed \(Array(computed).hex)")
+                    }
+                    guard entry.recordedAtMicros >= lastClock else {
+                        throw LogDamage(seq: seq, problem: "recordedat goes backwards")
+                    }
+                    if firstClock == .min { firstClock = entry.recordedAtMicros }
+                    let subject = entry.subjectString
+                    if let known = versions[subject] {
+                        guard entry.version == known.last + 1 else {
+                            throw LogDamage(seq: seq, problem: "version \(entry.version) of \(subject), expected \(known.last + 1)")
+                        }
+                        versions[subject]!.last = entry.version
+                    } else {
+                        versions[subject] = (entry.version, seq, entry.version)
+                    }
+                    ids.append(contentsOf: entry.id)
+                    idEnds.append(ids.count)
+                    if let problem = check(entry, reader) { throw LogDamage(seq: seq, problem: problem) }
+                    prev = entry.hash
+                    lastClock = entry.recordedAtMicros
+                    expected += 1
+                    return seq < last
+                }
+            }
+        } catch let found as LogDamage {
+            damage = found
+        }
+        if damage == nil, expected <= last { damage = LogDamage(seq: expected, problem: "missing") }
+    }
+
+    /// Throws the first damage of a log read as one stretch from seq 1: its own, or a subject whose
+    /// stream does not begin at version 1.
+    func conclude() throws {
+        var first = damage
+        for (subject, v) in versions where v.first != 1 && v.seq < first?.seq ?? .max {
+            first = LogDamage(seq: v.seq, problem: "version \(v.first) of \(subject), expected 1")
+        }
+        if let first { throw first }
+    }
+
+    /// Checks that this stretch continues the ones before it (whose last versions and clock are given),
+    /// then takes its own last versions into `versions`. Throws the first damage in seq order.
+    func join(versions known: inout [String: UInt64], lastClock before: Int64, isLast: Bool) throws {
+        if seqs.lowerBound == 1 {
+            try conclude()
+            if !isLast { known = versions.mapValues(\.last) }
+            return
+        }
+        var first: LogDamage? = damage
+        func note(_ found: LogDamage) { if first.map({ found.seq < $0.seq }) ?? true { first = found } }
+        if firstClock != .min, firstClock < before {
+            note(LogDamage(seq: seqs.lowerBound, problem: "recordedat goes backwards"))
+        }
+        for (subject, v) in versions {
+            let expected = (known[subject] ?? 0) + 1
+            if v.first != expected {
+                note(LogDamage(seq: v.seq, problem: "version \(v.first) of \(subject), expected \(expected)"))
+            }
+            if !isLast { known[subject] = v.last }
+        }
+        if let first { throw first }
+    }
+
+    /// Whether the entry at `seq` (in this stretch) has the id `id`.
+    func hasID(_ id: UnsafeRawBufferPointer, at seq: UInt64) -> Bool {
+        let k = Int(seq - seqs.lowerBound)
+        guard k < idEnds.count else { return false }
+        let start = k == 0 ? 0 : idEnds[k - 1]
+        return ids[start..<idEnds[k]].elementsEqual(id)
     }
 }

@@ -4,100 +4,18 @@ import EventLog
 /// The stored encoding read straight from the LMDB map, for folds: one pass over the protobuf wire
 /// format of `civic.v1.Entry` and the `civic.v1.Event` inside it, building the domain event with no
 /// intermediate message. It must read exactly what `StoredEvent.decode` reads (a test holds the two
-/// together over every example and random campaigns); `verify` keeps using swift-protobuf, which also
-/// refuses malformed UTF-8.
-struct WireReader {
-    private let bytes: UnsafeRawBufferPointer
-    private var i: Int
-    private let end: Int
-
-    struct Malformed: Error {}
-
-    init(_ bytes: UnsafeRawBufferPointer) {
-        self.bytes = bytes
-        i = 0
-        end = bytes.count
-    }
-
-    private init(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) {
-        self.bytes = bytes
-        i = from
-        end = to
-    }
-
-    var isAtEnd: Bool { i >= end }
-
-    mutating func varint() throws -> UInt64 {
-        var v: UInt64 = 0, shift: UInt64 = 0
-        while true {
-            guard i < end, shift < 64 else { throw Malformed() }
-            let b = bytes[i]
-            i += 1
-            v |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return v }
-            shift += 7
-        }
-    }
-
-    /// The next field's number and wire type.
-    mutating func tag() throws -> (field: Int, wire: UInt8) {
-        let t = try varint()
-        return (Int(t >> 3), UInt8(t & 7))
-    }
-
-    mutating func zigzag() throws -> Int64 {
-        let v = try varint()
-        return Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)
-    }
-
-    mutating func zigzag32() throws -> Int32 {
-        guard let v = Int32(exactly: try zigzag()) else { throw Malformed() }
-        return v
-    }
-
-    mutating func length() throws -> Range<Int> {
-        let n = try varint()
-        guard n <= UInt64(end - i) else { throw Malformed() }
-        let range = i..<(i + Int(n))
-        i += Int(n)
-        return range
-    }
-
-    mutating func string() throws -> String {
-        let r = try length()
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[r]), as: UTF8.self)
-    }
-
-    mutating func message() throws -> WireReader {
-        let r = try length()
-        return WireReader(bytes, from: r.lowerBound, to: r.upperBound)
-    }
-
-    mutating func double() throws -> Double {
-        guard end - i >= 8 else { throw Malformed() }
-        let v = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-        i += 8
-        return Double(bitPattern: v)
-    }
-
-    mutating func skip(_ wire: UInt8) throws {
-        switch wire {
-        case 0: _ = try varint()
-        case 1: guard end - i >= 8 else { throw Malformed() }; i += 8
-        case 2: _ = try length()
-        case 5: guard end - i >= 4 else { throw Malformed() }; i += 4
-        default: throw Malformed()
-        }
-    }
-
+/// together over every example and random campaigns), and refuse what it refuses.
+extension WireReader {
     mutating func vocabulary<V: Vocabulary>() throws -> V { try StoredEvent.value(Int(try varint())) }
 
     // MARK: the messages
 
     /// A stored value of the `log` database (hash ‖ Entry) as a recorded event and its hash.
-    static func recorded(_ value: UnsafeRawBufferPointer) throws -> RecordedEvent {
+    /// With `skippingText`, its free text is left out (""): what folds read.
+    static func recorded(_ value: UnsafeRawBufferPointer, skippingText: Bool = false) throws -> RecordedEvent {
         guard value.count > 32 else { throw Malformed() }
         var r = WireReader(value, from: 32, to: value.count)
+        r.skippingText = skippingText
         var seq: UInt64 = 0, version: UInt64 = 0, recordedAt: Int64 = 0
         var id = "", subject = ""
         var body: WireReader?
@@ -127,7 +45,7 @@ struct WireReader {
         while !isAtEnd {
             let (field, wire) = try tag()
             switch (field, wire) {
-            case (1, 2): source = try string()
+            case (1, 2): source = try text()
             case (2, 0): time = try zigzag()
             case (3, 0): offset = try zigzag32()
             case (4, 2): actor = try string()
@@ -136,6 +54,7 @@ struct WireReader {
             case (10...22, 2):
                 var m = try message()
                 data = try m.data(field)
+            case (1...6, _), (10...22, _): throw Malformed()  // a known field of another wire type
             default: try skip(wire)
             }
         }
@@ -158,9 +77,9 @@ struct WireReader {
         var sha = "", uri: String?, caption: String?
         try each { r, field, wire in
             switch (field, wire) {
-            case (1, 2): sha = try r.string()
-            case (2, 2): uri = try r.string()
-            case (3, 2): caption = try r.string()
+            case (1, 2): sha = try r.text()
+            case (2, 2): uri = try r.text()
+            case (3, 2): caption = try r.text()
             default: return false
             }
             return true
@@ -212,9 +131,9 @@ struct WireReader {
                 case (1, 2): s2 = try r.string()
                 case (2, 0): n2 = try r.varint()
                 case (3, 0): n3 = try r.varint()
-                case (4, 2): s1 = try r.string()
+                case (4, 2): s1 = try r.text()
                 case (5, 2): sub = try r.message()
-                case (6, 2): var m = try r.message(); evidence.append(try m.evidence())
+                case (6, 2) where !r.skippingText: var m = try r.message(); evidence.append(try m.evidence())
                 default: return false
                 }
                 return true
@@ -223,9 +142,9 @@ struct WireReader {
             var l = sub ?? WireReader(Self.nothing)
             try l.each { r, f, w in
                 switch (f, w) {
-                case (1, 2): area = try r.string()
-                case (2, 2): street = try r.string()
-                case (3, 2): point = try r.string()
+                case (1, 2): area = try r.text()
+                case (2, 2): street = try r.text()
+                case (3, 2): point = try r.text()
                 case (4, 1): lat = try r.double()
                 case (5, 1): lon = try r.double()
                 default: return false
@@ -259,8 +178,8 @@ struct WireReader {
         case 15:  // RectificationSubmitted: summary, evidence*
             try each { r, f, w in
                 switch (f, w) {
-                case (1, 2): s1 = try r.string()
-                case (2, 2): var m = try r.message(); evidence.append(try m.evidence())
+                case (1, 2): s1 = try r.text()
+                case (2, 2) where !r.skippingText: var m = try r.message(); evidence.append(try m.evidence())
                 default: return false
                 }
                 return true
@@ -269,8 +188,8 @@ struct WireReader {
         case 16, 17, 18, 20, 22:  // one or two strings: note? · reason · to, reason · reason · reason
             try each { r, f, w in
                 switch (f, w) {
-                case (1, 2): s2 = try r.string()
-                case (2, 2): s3 = try r.string()
+                case (1, 2): s2 = try r.text()
+                case (2, 2): s3 = try r.text()
                 default: return false
                 }
                 return true
@@ -314,5 +233,4 @@ struct WireReader {
         }
     }
 
-    private static func unzig(_ v: UInt64) -> Int64 { Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1) }
 }

@@ -262,7 +262,7 @@ struct VerifyTests {
         try makeLog(in: folder)
         let log = try EventLog(path: folder.path)
         let damage = #expect(throws: LogDamage.self) {
-            _ = try log.verify { entry, _ in entry.id == "e4" ? "body does not decode" : nil }
+            _ = try log.verify { entry, _ in entry.idString == "e4" ? "body does not decode" : nil }
         }
         #expect(damage == LogDamage(seq: 4, problem: "body does not decode"))
     }
@@ -407,6 +407,58 @@ struct VerifyTests {
         try makeLog(in: skipped, versionSamples)
         let versionDamage = #expect(throws: LogDamage.self) { _ = try EventLog(path: skipped.path).verify() }
         #expect(versionDamage?.seq == 4)
+    }
+}
+
+@Suite("Verify in stretches at once")
+struct StretchedVerifyTests {
+    /// Each damage a sound log of five can take, as a change of its stored bytes or of what was appended.
+    static var damages: [(name: String, entries: [Sample], tamper: ((borrowing Transaction, Database, Database) throws -> Void)?)] {
+        var backwards = samples
+        backwards[3].micros = backwards[2].micros - 1
+        var skipped = samples
+        skipped[4].version = 3
+        var restarted = samples
+        restarted[3].version = 1
+        return [
+            ("sound", samples, nil),
+            ("clock backwards", backwards, nil),
+            ("version skipped", skipped, nil),
+            ("version restarted", restarted, nil),
+            ("flipped byte", samples, { txn, log, _ in
+                var value = try txn.get(log, key: key(4))!
+                value[value.count - 1] ^= 1
+                try txn.put(log, key: key(4), value: value)
+            }),
+            ("swapped", samples, { txn, log, _ in
+                let three = try txn.get(log, key: key(3))!
+                try txn.put(log, key: key(3), value: try txn.get(log, key: key(4))!)
+                try txn.put(log, key: key(4), value: three)
+            }),
+            ("id redirected", samples, { txn, _, ids in try txn.put(ids, key: Array("e4".utf8), value: key(2)) }),
+            ("ghost id", samples, { txn, _, ids in try txn.put(ids, key: Array("ghost".utf8), value: key(5)) }),
+            ("id removed", samples, { txn, _, ids in try txn.delete(ids, key: Array("e3".utf8)) }),
+            ("gap", samples, { txn, log, _ in try txn.delete(log, key: key(3)) }),
+        ]
+    }
+
+    @Test("two or three stretches at once find the damage one pass finds, or the same head", arguments: 0..<damages.count)
+    func sameFinding(index: Int) throws {
+        let damage = Self.damages[index]
+        let folder = TemporaryFolder()
+        try makeLog(in: folder, damage.entries)
+        if let change = damage.tamper { try tamper(folder.path, change) }
+        let log = try EventLog(path: folder.path)
+        let whole = Result { try log.verify() }
+        for parts in [2, 3] {
+            let stretched = Result { try log.verify(parts: parts, smallestPart: 1) }
+            switch (whole, stretched) {
+            case (.success(let a), .success(let b)): #expect(a == b, "\(damage.name), \(parts) parts")
+            case (.failure(let a as LogDamage), .failure(let b as LogDamage)): #expect(a == b, "\(damage.name), \(parts) parts")
+            default: Issue.record("\(damage.name), \(parts) parts: \(whole) against \(stretched)")
+            }
+        }
+        if damage.name == "sound" { #expect(try whole.get().seq == 5) } else { #expect(throws: LogDamage.self) { try whole.get() } }
     }
 }
 

@@ -1,7 +1,9 @@
 import Campaign
+import Demo
 import EventLog
 import Foundation
 import JSON
+import Projections
 import Testing
 @testable import Ledger
 
@@ -149,6 +151,58 @@ struct WireReaderTests {
         try randomCampaign(seed: seed, events: 400, into: ledger, store: store)
         _ = try ledger.append(try hengkouSetup().map { var i = $0; i.event.id += "-h"; i.event.subject += "-h"; return i })
         #expect(try expectSameReading(ledger) > 400)
+    }
+
+    @Test("a fold that skips the free text builds the projection a full reading builds", arguments: [23] as [UInt64])
+    func foldSkippingText(seed: UInt64) throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        try randomCampaign(seed: seed, events: 400, into: ledger, store: store)
+        let at = Timestamp(rfc3339: "2026-01-01T00:00:00Z")!
+        var full = Projection(at: at)
+        try ledger.replay { recorded, _ in full.apply(recorded); return true }
+        let (lean, _) = try ledger.projection(at: at, fromCheckpoints: false)
+        #expect(lean.seq >= 400)
+        #expect(lean == full)
+    }
+
+    @Test("UTF-8 is judged as the standard library judges it")
+    func utf8Check() {
+        var rng = SeededRandom(seed: 5)
+        let samples: [[UInt8]] = [Array("整改到位，已销号".utf8), Array("plain ascii text".utf8), [0xED, 0xA0, 0x80],
+                                  [0xF4, 0x90, 0x80, 0x80], [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xF0, 0x9F, 0x98, 0x80]]
+        var cases = samples
+        for _ in 0..<3000 {
+            var bytes = samples[Int(rng.next() % UInt64(samples.count))] + Array("责任单位 abc".utf8)
+            for _ in 0..<Int(rng.next() % 3) { bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+            cases.append(bytes)
+        }
+        for bytes in cases {
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            #expect(bytes.withUnsafeBytes { UTF8Check.isValid($0) } == expected, "\(bytes)")
+        }
+    }
+
+    @Test("verify refuses an event whose text is not UTF-8, though the chain holds it")
+    func verifyRefusesBadText() throws {
+        let store = TemporaryStore(clock: "2026-01-01T00:00:00Z")
+        let ledger = try store.open()
+        let setup = try hengkouSetup()
+        _ = try ledger.append(setup)
+        let line = #"{"specversion":"1.0","id":"bad-text","source":"/hengkou","type":"problem.reported","subject":"P-bad-text","time":"2022-08-20T16:00:00+08:00","actor":"office/li","actorrole":"office","actorunit":"U-office","data":{"batch":"B-20220819","source":"inspection","category":"sanitation","description":"背街小巷垃圾堆积问题","location":{"area":"中心城区"}}}"#
+        let event = try CloudEvents.read(line: 1, Array(line.utf8)).event
+        var body = StoredEvent.encode(event)
+        let marker = Array("问".utf8)  // damage the first Chinese character of its text
+        let at = try #require((0..<body.count - 2).first { Array(body[$0..<$0 + 3]) == marker })
+        body[at] = 0xFF
+        let seq = try ledger.log.write { w in
+            try w.append(id: event.id, subject: event.subject, version: 1, recordedAtMicros: w.head.recordedAtMicros, body: body).seq
+        }
+        for checkpoints in [false, true] {
+            let damage = try #require(throws: LogDamage.self) { try ledger.verify(checkpoints: checkpoints) }
+            #expect(damage.seq == seq)
+            #expect(damage.problem.contains("does not decode"))
+        }
     }
 
     @Test("a damaged entry is refused, not misread")

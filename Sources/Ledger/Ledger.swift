@@ -223,6 +223,10 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// Folds of at least `from` events decode on a second thread while the first folds, `chunk` events
+    /// handed over at a time (tests set small ones).
+    var twoCoreFold = (from: UInt64(50_000), chunk: DecodedEvents.chunkSize)
+
     /// How many events apart checkpoints of the projection are taken.
     public static let checkpointInterval: UInt64 = 10_000
 
@@ -255,7 +259,13 @@ public final class Ledger: @unchecked Sendable {
                 }
                 if !damaged.isEmpty { damagedCheckpoints.insert(contentsOf: damaged) }
             }
-            if projection.seq < end {
+            if end - min(projection.seq, end) >= twoCoreFold.from {
+                let decoded = DecodedEvents(log: log, after: projection.seq, through: end, chunkSize: twoCoreFold.chunk)
+                defer { decoded.cancel() }
+                while let chunk = try decoded.next() {
+                    for recorded in chunk { projection.apply(recorded) }
+                }
+            } else if projection.seq < end {
                 try reader.forEachStored(after: projection.seq) { value in
                     let recorded: RecordedEvent
                     do { recorded = try WireReader.recorded(value, skippingText: true) } catch {

@@ -76,7 +76,7 @@ public struct ProblemTable: Sendable {
 
     /// Replaces the problem in `slot`.
     public mutating func replace(at slot: Int, with view: ProblemView) {
-        records[slot] = ProblemRecord(view, names: &names)
+        records[slot] = ProblemRecord(view, names: &names, previous: records[slot])
     }
 
     /// The number of `name` in this table, nil when no problem ever named it.
@@ -164,6 +164,12 @@ struct Names: Sendable {
         return n
     }
 
+    /// The number of `name`, which had number `old` before: the same when the name is unchanged.
+    mutating func number(_ name: String?, was old: Int32?) -> Int32 {
+        if let old, name == self[old] { return old }
+        return number(name)
+    }
+
     subscript(number: Int32) -> String? { number < 0 ? nil : strings[Int(number)] }
 }
 
@@ -183,13 +189,14 @@ struct ProblemRecord: Sendable, Equatable {
     var version: UInt64
     var reportSeq: UInt64
 
-    init(_ view: ProblemView, names: inout Names) {
+    /// The record of `view`; names unchanged from `previous` keep their numbers without a look-up.
+    init(_ view: ProblemView, names: inout Names, previous: ProblemRecord? = nil) {
         let p = view.problem
         status = p.status
-        batch = names.number(p.batch)
-        unit = names.number(p.unit)
-        leader = names.number(p.leader)
-        submittedBy = names.number(p.submittedBy)
+        batch = names.number(p.batch, was: previous?.batch)
+        unit = names.number(p.unit, was: previous?.unit)
+        leader = names.number(p.leader, was: previous?.leader)
+        submittedBy = names.number(p.submittedBy, was: previous?.submittedBy)
         deadline = p.deadline
         reportedAt = p.reportedAt
         closedAt = p.closedAt

@@ -166,6 +166,39 @@ struct WireReaderTests {
         #expect(lean == full)
     }
 
+    @Test("a fold on two cores (one decoding, one folding) builds what a fold on one builds, and stops where asked")
+    func foldOnTwoCores() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        try randomCampaign(seed: 24, events: 400, into: ledger, store: store)
+        let at = Timestamp(rfc3339: "2026-01-01T00:00:00Z")!
+        for asOf in [AsOf.all, .seq(1), .seq(7), .seq(250)] {
+            ledger.twoCoreFold = (from: .max, chunk: 2048)
+            let (one, oneHead) = try ledger.projection(asOf: asOf, at: at, fromCheckpoints: false)
+            ledger.twoCoreFold = (from: 1, chunk: 7)
+            let (two, twoHead) = try ledger.projection(asOf: asOf, at: at, fromCheckpoints: false)
+            #expect(two == one, "\(asOf)")
+            #expect(twoHead == oneHead, "\(asOf)")
+        }
+    }
+
+    @Test("a fold on two cores names an entry that does not decode, as a fold on one does")
+    func foldOnTwoCoresDamage() throws {
+        let store = TemporaryStore(clock: "2026-01-01T00:00:00Z")
+        let ledger = try store.open()
+        _ = try ledger.append(try hengkouSetup())
+        let seq = try ledger.log.write { w in
+            try w.append(id: "garbage", subject: "P-garbage", version: 1, recordedAtMicros: w.head.recordedAtMicros, body: [0xFF, 0xFF]).seq
+        }
+        for from in [UInt64.max, 1] {
+            ledger.twoCoreFold = (from: from, chunk: 3)
+            let damage = try #require(throws: LogDamage.self) {
+                try ledger.projection(at: Projection.endOfTime, fromCheckpoints: false)
+            }
+            #expect(damage.seq == seq)
+        }
+    }
+
     @Test("UTF-8 is judged as the standard library judges it")
     func utf8Check() {
         var rng = SeededRandom(seed: 5)

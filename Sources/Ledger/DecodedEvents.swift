@@ -1,0 +1,92 @@
+import Campaign
+import EventLog
+import Foundation
+
+/// Stored events decoded on a thread of their own and handed over in chunks, so that a long fold uses
+/// both cores: one reads the map and decodes, the other folds. The decoding thread reads in a read
+/// transaction of its own; it may see later appends, but stops at the seq it was given.
+final class DecodedEvents: @unchecked Sendable {
+    /// Events a chunk holds (by default), and chunks decoded ahead of the fold at most.
+    static let chunkSize = 2048
+    static let depth = 8
+
+    private let condition = NSCondition()
+    private var chunks: [[RecordedEvent]] = []
+    private var finished = false
+    private var failure: LogDamage?
+    private var cancelled = false
+
+    /// Starts decoding the events after seq `after` through seq `end`, their free text left out.
+    init(log: EventLog, after: UInt64, through end: UInt64, chunkSize: Int = DecodedEvents.chunkSize) {
+        Thread.detachNewThread { [self] in
+            var chunk: [RecordedEvent] = []
+            chunk.reserveCapacity(chunkSize)
+            var seq = after
+            do {
+                try log.read { reader in
+                    try reader.forEachStored(after: after) { value in
+                        let recorded: RecordedEvent
+                        do { recorded = try WireReader.recorded(value, skippingText: true) } catch {
+                            throw LogDamage(seq: seq + 1, problem: "entry does not decode")
+                        }
+                        guard recorded.seq <= end else { return false }
+                        seq = recorded.seq
+                        chunk.append(recorded)
+                        if chunk.count >= chunkSize {
+                            guard put(chunk) else { return false }
+                            chunk.removeAll(keepingCapacity: true)
+                        }
+                        return seq < end
+                    }
+                }
+                if !chunk.isEmpty { _ = put(chunk) }
+                finish(nil)
+            } catch let damage as LogDamage {
+                finish(damage)
+            } catch {
+                finish(LogDamage(seq: seq + 1, problem: "the log could not be read: \(error)"))
+            }
+        }
+    }
+
+    /// The next chunk in seq order; nil when every event has been handed over.
+    /// - Throws: `LogDamage` where the decoding thread found one.
+    func next() throws -> [RecordedEvent]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && !finished { condition.wait() }
+        if !chunks.isEmpty {
+            condition.broadcast()
+            return chunks.removeFirst()
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// Stops the decoding thread (the fold ended early).
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Hands over a chunk, waiting while the fold is `depth` chunks behind; false once cancelled.
+    private func put(_ chunk: [RecordedEvent]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.count >= Self.depth && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        chunks.append(chunk)
+        condition.broadcast()
+        return true
+    }
+
+    private func finish(_ damage: LogDamage?) {
+        condition.lock()
+        finished = true
+        failure = damage
+        condition.broadcast()
+        condition.unlock()
+    }
+}

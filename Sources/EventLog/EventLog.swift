@@ -45,9 +45,9 @@ public struct StoredEntry {
     /// The Entry's bytes, which the hash covers.
     public var entryBytes: UnsafeRawBufferPointer
 
-    /// Reads a stored value of the `log` database as swift-protobuf would read a civic.v1.Entry:
-    /// a known field of the wrong wire type, a truncated field or an id or subject that is not UTF-8
-    /// is refused; unknown fields are skipped.
+    /// Reads a stored value of the `log` database as swift-protobuf would read a civic.v1.Entry: a
+    /// truncated field, a field number 0 or an id or subject that is not UTF-8 is refused; unknown
+    /// fields, and known ones of another wire type, are skipped.
     public init(_ value: UnsafeRawBufferPointer) throws(WireReader.Malformed) {
         guard value.count > 32 else { throw WireReader.Malformed() }
         hash = UnsafeRawBufferPointer(rebasing: value[0..<32])
@@ -59,14 +59,16 @@ public struct StoredEntry {
             case (1, 0): seq = try r.varint()
             case (2, 0): version = try r.varint()
             case (3, 0): recordedAtMicros = try r.zigzag()
-            case (4, 2): id = try r.slice()
-            case (5, 2): subject = try r.slice()
+            case (4, 2):
+                id = try r.slice()
+                guard UTF8Check.isValid(id) else { throw WireReader.Malformed() }
+            case (5, 2):
+                subject = try r.slice()
+                guard UTF8Check.isValid(subject) else { throw WireReader.Malformed() }
             case (6, 2): body = try r.slice()
-            case (1...6, _): throw WireReader.Malformed()
-            default: try r.skip(wire)
+            default: try r.skip(wire)  // unknown, or a known field of another wire type: kept aside, as swift-protobuf does
             }
         }
-        guard UTF8Check.isValid(id), UTF8Check.isValid(subject) else { throw WireReader.Malformed() }
     }
 
     public var idString: String { String(decoding: id, as: UTF8.self) }
@@ -189,12 +191,13 @@ public final class EventLog: @unchecked Sendable {
         try read { reader in
             let count = UInt64(try reader.count())
             guard count > 0 else {
-                try verifyIDIndex(reader, stretches: [], count: 0)
+                try Self.throwFirst(nil, Self.idIndexDamage(reader, stretches: [], count: 0, before: .max))
                 return LogHead.empty
             }
             let stretch = try Stretch(reader, seqs: 1...count, check: check)
-            try stretch.conclude()
-            try verifyIDIndex(reader, stretches: [stretch], count: count)
+            let damage = Self.damage { try stretch.conclude() }
+            try Self.throwFirst(damage, Self.idIndexDamage(reader, stretches: [stretch], count: count,
+                                                           before: damage?.seq ?? .max))
             return try reader.head()
         }
     }
@@ -203,61 +206,88 @@ public final class EventLog: @unchecked Sendable {
     /// chain holds by itself (the hash of the entry before is stored), and what joins the stretches
     /// (versions, the clock) is checked after. `check` sees each entry in its stretch's order only.
     /// Logs shorter than `smallestPart` × 2 are read as one stretch.
+    ///
+    /// Each stretch reads in a read transaction of its own, and no thread waits for another while it
+    /// holds one (a map grown by another process is adopted only when no transaction of ours is open).
     public func verify(parts: Int, smallestPart: UInt64 = 50_000,
                        check: @escaping @Sendable (StoredEntry) -> String? = { _ in nil }) throws -> LogHead {
-        try read { reader in
-            let count = UInt64(try reader.count())
-            guard count > 0 else {
-                try verifyIDIndex(reader, stretches: [], count: 0)
-                return LogHead.empty
+        let count = UInt64(try read { try $0.count() })
+        guard count > 0 else { return try verify { entry, _ in check(entry) } }
+        let parts = Int(min(UInt64(max(1, parts)), max(1, count / max(smallestPart, 1))))
+        let size = (count + UInt64(parts) - 1) / UInt64(parts)
+        let ranges = stride(from: 1, through: count, by: Int(size)).map { first in first...min(count, first + size - 1) }
+        let others = Results()
+        let group = DispatchGroup()
+        for (k, seqs) in ranges.enumerated().dropFirst() {
+            DispatchQueue.global().async(group: group) {
+                // Later appends may be seen; a stretch reads only up to `count`.
+                others.put(k, Result { try self.read { try Stretch($0, seqs: seqs, check: { entry, _ in check(entry) }) } })
             }
-            let parts = Int(min(UInt64(max(1, parts)), max(1, count / max(smallestPart, 1))))
-            let size = (count + UInt64(parts) - 1) / UInt64(parts)
-            let ranges = stride(from: 1, through: count, by: Int(size)).map { first in first...min(count, first + size - 1) }
-            let others = Results()
-            let group = DispatchGroup()
-            for (k, seqs) in ranges.enumerated().dropFirst() {
-                DispatchQueue.global().async(group: group) {
-                    // Its own read transaction: it may see later appends, but reads only up to `count`.
-                    others.put(k, Result { try self.read { try Stretch($0, seqs: seqs, check: { entry, _ in check(entry) }) } })
-                }
-            }
-            var stretches = [try Stretch(reader, seqs: ranges[0], check: { entry, _ in check(entry) })]
-            group.wait()
-            for k in 1..<ranges.count { stretches.append(try others.take(k).get()) }
-            // The first damage in seq order: a stretch's own, or where it fails to join the ones before.
-            var versions: [String: UInt64] = [:]
-            var lastClock = Int64.min
-            for (k, stretch) in stretches.enumerated() {
-                try stretch.join(versions: &versions, lastClock: lastClock, isLast: k == stretches.count - 1)
-                lastClock = stretch.lastClock
-            }
-            try verifyIDIndex(reader, stretches: stretches, count: count)
-            return try reader.head()
+        }
+        let first = Result { try read { try Stretch($0, seqs: ranges[0], check: { entry, _ in check(entry) }) } }
+        group.wait()
+        var stretches = [try first.get()]
+        for k in 1..<ranges.count { stretches.append(try others.take(k).get()) }
+        // The first damage in seq order: a stretch's own, or where it fails to join the ones before.
+        var versions: [String: UInt64] = [:]
+        var lastClock = Int64.min
+        var damage: LogDamage?
+        for (k, stretch) in stretches.enumerated() {
+            damage = Self.damage { try stretch.join(versions: &versions, lastClock: lastClock, isLast: k == stretches.count - 1) }
+            if damage != nil { break }
+            lastClock = stretch.lastClock
+        }
+        return try read { reader in
+            try Self.throwFirst(damage, Self.idIndexDamage(reader, stretches: stretches, count: count,
+                                                           before: damage?.seq ?? .max))
+            return try reader.entry(count).map { LogHead(seq: $0.seq, hash: $0.hash, recordedAtMicros: $0.recordedAtMicros) }
+                ?? LogHead.empty
         }
     }
 
-    /// The id index both ways: every id it holds names the seq whose entry has that id, and every seq
-    /// is named once. The ids of the entries, as the stretches noted them, are compared byte for byte.
-    private func verifyIDIndex(_ reader: borrowing LogReader, stretches: [Stretch], count: UInt64) throws {
+    private static func damage(_ body: () throws -> Void) -> LogDamage? {
+        do { try body(); return nil } catch { return error as? LogDamage ?? LogDamage(seq: 0, problem: "\(error)") }
+    }
+
+    private static func throwFirst(_ a: LogDamage?, _ b: LogDamage?) throws {
+        switch (a, b) {
+        case (let a?, let b?): throw b.seq < a.seq ? b : a
+        case (let a?, nil): throw a
+        case (nil, let b?): throw b
+        case (nil, nil): return
+        }
+    }
+
+    /// The id index both ways: every seq below `before` is named by its own id, and (when the log was
+    /// read whole) the index names nothing else. Ids are compared byte for byte with those the stretches
+    /// copied. The index may hold the ids of later appends (a later snapshot): those are looked up.
+    /// - Returns: the damage at the first seq that does not hold, or nil.
+    private static func idIndexDamage(_ reader: borrowing LogReader, stretches: [Stretch], count: UInt64,
+                                      before: UInt64) throws -> LogDamage? {
         var named = [Bool](repeating: false, count: Int(count))
+        var ghost: String?
         try reader.txn.forEach(reader.ids) { id, value in
             let seq = value.count == 8 ? UInt64(bigEndianBytes: value) : 0
-            let stretch = stretches.first { $0.seqs.contains(seq) }
-            guard seq >= 1, seq <= count, let stretch, stretch.hasID(id, at: seq), !named[Int(seq - 1)] else {
-                let text = String(decoding: id, as: UTF8.self)
-                // Damage is rare: find the entry that holds the id by reading the log again.
-                let holder = try reader.firstSeq { $0.id.elementsEqual(id) }
-                throw LogDamage(seq: holder ?? count + 1, problem: holder == nil
-                    ? "id index holds \(text), which no entry has"
-                    : "id index does not point \(text) to this seq")
+            if seq >= 1, seq <= count, let stretch = stretches.first(where: { $0.seqs.contains(seq) }) {
+                switch stretch.hasID(id, at: seq) {
+                case true?: named[Int(seq - 1)] = true
+                case false?: if ghost == nil { ghost = String(decoding: id, as: UTF8.self) }
+                case nil: break  // past the damage its stretch stopped at
+                }
+            } else if seq > count, let entry = try reader.entry(seq), entry.id.utf8.elementsEqual(id) {
+                // appended after the stretches were read
+            } else if ghost == nil {
+                ghost = String(decoding: id, as: UTF8.self)
             }
-            named[Int(seq - 1)] = true
             return true
         }
-        if let missing = named.firstIndex(of: false) {
-            throw LogDamage(seq: UInt64(missing) + 1, problem: "id index has no entry for this seq's id")
+        if let missing = named.firstIndex(of: false), UInt64(missing) + 1 < before,
+           let stretch = stretches.first(where: { $0.seqs.contains(UInt64(missing) + 1) }) {
+            let seq = UInt64(missing) + 1
+            return LogDamage(seq: seq, problem: "id index does not point \(stretch.id(at: seq)) to this seq")
         }
+        if before == .max, let ghost { return LogDamage(seq: count + 1, problem: "id index holds \(ghost), which no entry has") }
+        return nil
     }
 
     /// The stretches' results, handed between threads.
@@ -378,16 +408,6 @@ public struct LogReader: ~Copyable {
                         prevHash: prevHash, hash: Array(stored.hash))
     }
 
-    /// The first seq whose entry satisfies `test`, reading the log from the start; nil when none.
-    func firstSeq(where test: (StoredEntry) -> Bool) throws -> UInt64? {
-        var found: UInt64?
-        try txn.forEach(log) { _, value in
-            guard let entry = try? StoredEntry(value) else { return true }
-            if test(entry) { found = entry.seq }
-            return found == nil
-        }
-        return found
-    }
 }
 
 /// Appends inside the one write transaction; also reads, seeing what it appended so far.
@@ -573,11 +593,18 @@ struct Stretch: Sendable {
         if let first { throw first }
     }
 
-    /// Whether the entry at `seq` (in this stretch) has the id `id`.
-    func hasID(_ id: UnsafeRawBufferPointer, at seq: UInt64) -> Bool {
+    /// Whether the entry at `seq` (in this stretch) has the id `id`; nil when the stretch stopped before it.
+    func hasID(_ id: UnsafeRawBufferPointer, at seq: UInt64) -> Bool? {
         let k = Int(seq - seqs.lowerBound)
-        guard k < idEnds.count else { return false }
+        guard k < idEnds.count else { return nil }
         let start = k == 0 ? 0 : idEnds[k - 1]
         return ids[start..<idEnds[k]].elementsEqual(id)
+    }
+
+    /// The id of the entry at `seq`, as this stretch copied it.
+    func id(at seq: UInt64) -> String {
+        let k = Int(seq - seqs.lowerBound)
+        guard k < idEnds.count else { return "?" }
+        return String(decoding: ids[(k == 0 ? 0 : idEnds[k - 1])..<idEnds[k]], as: UTF8.self)
     }
 }

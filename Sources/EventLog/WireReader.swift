@@ -50,6 +50,7 @@ public struct WireReader {
     @inlinable
     public mutating func tag() throws(Malformed) -> (field: Int, wire: UInt8) {
         let t = try varint()
+        guard t <= UInt32.max, t >> 3 != 0 else { throw Malformed() }  // field numbers are 1 to 2^29 - 1
         return (Int(t >> 3), UInt8(t & 7))
     }
 

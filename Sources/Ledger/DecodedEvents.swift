@@ -4,7 +4,9 @@ import Foundation
 
 /// Stored events decoded on a thread of their own and handed over in chunks, so that a long fold uses
 /// both cores: one reads the map and decodes, the other folds. The decoding thread reads in a read
-/// transaction of its own; it may see later appends, but stops at the seq it was given.
+/// transaction of its own; it may see later appends, but stops at the seq it was given. The folding
+/// thread must hold no transaction while it waits (a map grown by another process is adopted only when
+/// no transaction of ours is open).
 final class DecodedEvents: @unchecked Sendable {
     /// Events a chunk holds (by default), and chunks decoded ahead of the fold at most.
     static let chunkSize = 2048
@@ -13,7 +15,7 @@ final class DecodedEvents: @unchecked Sendable {
     private let condition = NSCondition()
     private var chunks: [[RecordedEvent]] = []
     private var finished = false
-    private var failure: LogDamage?
+    private var failure: (any Error)?
     private var cancelled = false
 
     /// Starts decoding the events after seq `after` through seq `end`, their free text left out.
@@ -41,16 +43,15 @@ final class DecodedEvents: @unchecked Sendable {
                 }
                 if !chunk.isEmpty { _ = put(chunk) }
                 finish(nil)
-            } catch let damage as LogDamage {
-                finish(damage)
             } catch {
-                finish(LogDamage(seq: seq + 1, problem: "the log could not be read: \(error)"))
+                finish(error)  // LogDamage where an entry does not decode; LMDBError where the store failed
             }
         }
     }
 
     /// The next chunk in seq order; nil when every event has been handed over.
-    /// - Throws: `LogDamage` where the decoding thread found one.
+    /// - Throws: what stopped the decoding thread: `LogDamage` where an entry does not decode,
+    ///   `LMDBError` where the store failed.
     func next() throws -> [RecordedEvent]? {
         condition.lock()
         defer { condition.unlock() }
@@ -82,10 +83,10 @@ final class DecodedEvents: @unchecked Sendable {
         return true
     }
 
-    private func finish(_ damage: LogDamage?) {
+    private func finish(_ error: (any Error)?) {
         condition.lock()
         finished = true
-        failure = damage
+        failure = error
         condition.broadcast()
         condition.unlock()
     }

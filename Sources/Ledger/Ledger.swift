@@ -238,7 +238,9 @@ public final class Ledger: @unchecked Sendable {
     /// - Returns: the projection and the head of the prefix it read.
     @available(*, noasync)
     public func projection(asOf: AsOf = .all, at: Timestamp, fromCheckpoints: Bool = true) throws -> (Projection, LogHead) {
-        try log.read { reader in
+        // The prefix's end and the checkpoint to start from. Entries up to `end` never change, so the
+        // reads below may be later snapshots.
+        var (projection, end): (Projection, UInt64) = try log.read { reader in
             let end: UInt64
             switch asOf {
             case .all: end = try reader.head().seq
@@ -259,13 +261,18 @@ public final class Ledger: @unchecked Sendable {
                 }
                 if !damaged.isEmpty { damagedCheckpoints.insert(contentsOf: damaged) }
             }
-            if end - min(projection.seq, end) >= twoCoreFold.from {
-                let decoded = DecodedEvents(log: log, after: projection.seq, through: end, chunkSize: twoCoreFold.chunk)
-                defer { decoded.cancel() }
-                while let chunk = try decoded.next() {
-                    for recorded in chunk { projection.apply(recorded) }
-                }
-            } else if projection.seq < end {
+            return (projection, end)
+        }
+        if end - min(projection.seq, end) >= twoCoreFold.from {
+            // With no transaction of this thread open while it waits for the decoding thread.
+            let decoded = DecodedEvents(log: log, after: projection.seq, through: end, chunkSize: twoCoreFold.chunk)
+            defer { decoded.cancel() }
+            while let chunk = try decoded.next() {
+                for recorded in chunk { projection.apply(recorded) }
+            }
+        }
+        return try log.read { reader in
+            if projection.seq < end {
                 try reader.forEachStored(after: projection.seq) { value in
                     let recorded: RecordedEvent
                     do { recorded = try WireReader.recorded(value, skippingText: true) } catch {

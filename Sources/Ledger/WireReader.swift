@@ -54,7 +54,6 @@ extension WireReader {
             case (10...22, 2):
                 var m = try message()
                 data = try m.data(field)
-            case (1...6, _), (10...22, _): throw Malformed()  // a known field of another wire type
             default: try skip(wire)
             }
         }

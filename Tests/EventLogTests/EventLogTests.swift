@@ -462,6 +462,39 @@ struct StretchedVerifyTests {
     }
 }
 
+@Suite("Verify names the first damage in seq order, whichever check finds it")
+struct FirstDamageTests {
+    @Test("an id missing from the index at seq 2 comes before a changed byte at seq 4, in one pass or in stretches")
+    func idBeforeHash() throws {
+        let folder = TemporaryFolder()
+        try makeLog(in: folder)
+        try tamper(folder.path) { txn, log, ids in
+            try txn.delete(ids, key: Array("e2".utf8))
+            var value = try txn.get(log, key: key(4))!
+            value[value.count - 1] ^= 1
+            try txn.put(log, key: key(4), value: value)
+        }
+        let log = try EventLog(path: folder.path)
+        #expect(#expect(throws: LogDamage.self) { try log.verify() }?.seq == 2)
+        #expect(#expect(throws: LogDamage.self) { try log.verify(parts: 2, smallestPart: 1) }?.seq == 2)
+    }
+
+    @Test("an id removed at seq 2 comes before another id pointed elsewhere at seq 4, whatever the index's key order")
+    func idsInSeqOrder() throws {
+        let folder = TemporaryFolder()
+        try makeLog(in: folder)
+        try tamper(folder.path) { txn, _, ids in
+            try txn.delete(ids, key: Array("e2".utf8))
+            try txn.put(ids, key: Array("e4".utf8), value: key(3))
+        }
+        let log = try EventLog(path: folder.path)
+        let damage = #expect(throws: LogDamage.self) { try log.verify() }
+        #expect(damage?.seq == 2)
+        #expect(damage?.problem.contains("e2") == true)
+        #expect(#expect(throws: LogDamage.self) { try log.verify(parts: 3, smallestPart: 1) }?.seq == 2)
+    }
+}
+
 @Suite("The event log: refusals and atomicity")
 struct AtomicityTests {
     @Test("an id appended again in a later write is refused with .keyExists, and the log is unchanged")

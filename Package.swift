@@ -71,7 +71,8 @@ let package = Package(
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", .product(name: "Crypto", package: "swift-crypto"),
+                                                                    .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "CampaignTests", dependencies: ["Campaign"]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign", "Reports", "JSON"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections", "JSON", "Demo"]),

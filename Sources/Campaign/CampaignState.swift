@@ -162,24 +162,38 @@ public struct CampaignState: Sendable, Equatable {
 
 extension CampaignState {
     /// What an append changed, to put back when the append does not commit: the records of every
-    /// subject it touched, as they were before it.
+    /// subject it touched, as they were before it. An event changes its subject's stream and the one
+    /// record of its kind (`Rules.evolve`), so those two are all that is kept.
     public struct Undo {
         public init() {}
-        private var saved: [String: (SubjectStream?, ResponsibleUnit?, Batch?, Problem?, AccountabilityCase?)] = [:]
 
-        public mutating func save(_ subject: String, of state: CampaignState) {
-            if saved[subject] != nil { return }
-            saved[subject] = (state.streams[subject], state.units[subject], state.batches[subject],
-                              state.problems[subject], state.cases[subject])
+        private enum Record {
+            case unit(ResponsibleUnit?), batch(Batch?), problem(Problem?), accountability(AccountabilityCase?)
+        }
+
+        private var saved: [String: (SubjectStream?, Record)] = [:]
+
+        /// Keeps what an event of `kind` about `subject` is about to change (the first time only).
+        public mutating func save(_ subject: String, kind: StreamKind, of state: CampaignState) {
+            guard saved[subject] == nil else { return }
+            let record: Record = switch kind {
+            case .unit: .unit(state.units[subject])
+            case .batch: .batch(state.batches[subject])
+            case .problem: .problem(state.problems[subject])
+            case .accountability: .accountability(state.cases[subject])
+            }
+            saved[subject] = (state.streams[subject], record)
         }
 
         public func restore(_ state: inout CampaignState) {
-            for (subject, (stream, unit, batch, problem, case_)) in saved {
+            for (subject, (stream, record)) in saved {
                 state.streams[subject] = stream
-                state.units[subject] = unit
-                state.batches[subject] = batch
-                state.problems[subject] = problem
-                state.cases[subject] = case_
+                switch record {
+                case .unit(let unit): state.units[subject] = unit
+                case .batch(let batch): state.batches[subject] = batch
+                case .problem(let problem): state.problems[subject] = problem
+                case .accountability(let case_): state.cases[subject] = case_
+                }
             }
         }
     }

@@ -17,6 +17,18 @@ public enum Rules {
         }
     }
 
+    /// Whether `role` may append `type`: `roles(allowedFor:)` without building a set.
+    public static func mayAppend(_ role: Role, _ type: EventType) -> Bool {
+        switch type {
+        case .unitRegistered, .batchOpened, .problemAssigned, .deadlineExtended, .problemEscalated, .problemWithdrawn:
+            role == .office
+        case .problemReported, .rectificationVerified, .rectificationRejected, .problemReopened:
+            role == .office || role == .inspector
+        case .rectificationSubmitted: role == .unit
+        case .accountabilityRecorded, .accountabilityRevoked: role == .discipline
+        }
+    }
+
     /// The statuses a problem must be in for each problem event (§4's lifecycle table); nil for the
     /// report, which needs no problem yet, and for events of other streams.
     public static func statuses(allowing type: EventType) -> [ProblemStatus]? {
@@ -44,9 +56,8 @@ public enum Rules {
         let subject = event.subject
         let type = event.type
 
-        let allowed = roles(allowedFor: type)
-        guard allowed.contains(event.role) else {
-            let who = allowed.map { "\($0.label)(\($0.rawValue))" }.sorted().joined(separator: "、")
+        guard mayAppend(event.role, type) else {
+            let who = roles(allowedFor: type).map { "\($0.label)(\($0.rawValue))" }.sorted().joined(separator: "、")
             throw Refusal(.role, "角色 \(event.role.label)(\(event.role.rawValue)) 不能提交 \(type.named)，只有 \(who) 可以")
         }
         if event.actorUnit == nil && event.role != .discipline && event.role != .auditor {
@@ -169,7 +180,7 @@ public enum Rules {
     /// evidence hashes, coordinates.
     public static func checkWellFormed(_ event: Event) throws(Refusal) {
         func required(_ value: String, _ field: String) throws(Refusal) {
-            if value.trimmingSpaces.isEmpty { throw Refusal(.malformed, "\(field) 不能为空") }
+            if value.isBlank { throw Refusal(.malformed, "\(field) 不能为空") }
         }
         func evidence(_ list: [Evidence], _ field: String) throws(Refusal) {
             for (i, item) in list.enumerated() where !isSHA256Hex(item.sha256) {

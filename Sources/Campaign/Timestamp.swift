@@ -253,6 +253,13 @@ private struct ASCIIBuffer {
 
 extension StringProtocol {
     /// The text without leading and trailing spaces, tabs and line ends (full-width spaces too).
+    /// Whether it holds nothing but the spaces `trimmingSpaces` removes (without building a string).
+    public var isBlank: Bool {
+        // Most texts begin with a character that is not a space: one byte decides.
+        if let first = utf8.first, first > 0x20, first != 0xE3 { return false }
+        return unicodeScalars.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{3000}" }
+    }
+
     public var trimmingSpaces: String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{3000}" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }

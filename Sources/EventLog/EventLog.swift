@@ -437,19 +437,34 @@ public struct LogWriter: ~Copyable {
     @discardableResult
     public mutating func append(id: String, subject: String, version: UInt64, recordedAtMicros: Int64,
                                 body: [UInt8]) throws -> LogEntry {
-        var stored = Civic_V1_Entry()
-        stored.seq = head.seq + 1
-        stored.version = version
-        stored.recordedAtUs = recordedAtMicros
-        stored.id = id
-        stored.subject = subject
-        stored.event = Data(body)
-        let bytes: [UInt8] = try stored.serializedBytes()
-        let hash = EventLog.chain(head.hash, bytes)
+        let seq = head.seq + 1
+        // hash ‖ Entry, written in one buffer: the Entry's bytes as swift-protobuf writes them (fields in
+        // order, zeros and empty fields left out), then the hash over them put in front.
+        var value = [UInt8]()
+        value.reserveCapacity(32 + 40 + id.utf8.count + subject.utf8.count + body.count)
+        value.append(contentsOf: repeatElement(0, count: 32))
+        var writer = WireWriter(into: value)
+        writer.varint(field: 1, seq)
+        writer.varint(field: 2, version)
+        writer.zigzag(field: 3, recordedAtMicros)
+        writer.bytes(field: 4, id.utf8)
+        writer.bytes(field: 5, subject.utf8)
+        writer.bytes(field: 6, body)
+        value = writer.bytes
+        var hasher = SHA256()
+        hasher.update(data: head.hash)
+        value.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[32...])) }
+        let hash = Array(hasher.finalize())
+        value.replaceSubrange(0..<32, with: hash)
         // The id is claimed first: if it is taken, nothing of this event has been written.
-        try reader.txn.put(reader.ids, key: Array(id.utf8), value: stored.seq.bigEndianBytes, options: .noOverwrite)
-        try reader.txn.put(reader.log, key: stored.seq.bigEndianBytes, value: hash + bytes, options: .append)
-        let entry = LogEntry(seq: stored.seq, version: version, recordedAtMicros: recordedAtMicros, id: id,
+        var key = id
+        try key.withUTF8 { idBytes in
+            try withUnsafeBytes(of: seq.bigEndian) { seqKey in
+                try reader.txn.put(reader.ids, key: UnsafeRawBufferPointer(idBytes), value: seqKey, options: .noOverwrite)
+                try reader.txn.put(reader.log, key: seqKey, value: value, options: .append)
+            }
+        }
+        let entry = LogEntry(seq: seq, version: version, recordedAtMicros: recordedAtMicros, id: id,
                              subject: subject, body: body, prevHash: head.hash, hash: hash)
         head = LogHead(seq: entry.seq, hash: hash, recordedAtMicros: recordedAtMicros)
         return entry

@@ -170,3 +170,40 @@ public enum UTF8Check {
         return true
     }
 }
+
+/// A writer of the protobuf wire format for proto3 messages as swift-protobuf writes them: fields in
+/// the order they are written (callers write them by number), fields at their zero value left out.
+public struct WireWriter {
+    public private(set) var bytes: [UInt8]
+
+    public init(into bytes: [UInt8] = []) { self.bytes = bytes }
+
+    mutating func raw(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    /// A uint64 (or an enum's number) field; nothing when 0.
+    public mutating func varint(field: Int, _ value: UInt64) {
+        guard value != 0 else { return }
+        raw(UInt64(field) << 3)
+        raw(value)
+    }
+
+    /// A sint64 field; nothing when 0.
+    public mutating func zigzag(field: Int, _ value: Int64) {
+        varint(field: field, UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    /// A string, bytes or embedded-message field; nothing when empty.
+    public mutating func bytes(field: Int, _ value: some Collection<UInt8>) {
+        guard !value.isEmpty else { return }
+        raw(UInt64(field) << 3 | 2)
+        raw(UInt64(value.count))
+        bytes.append(contentsOf: value)
+    }
+}

@@ -178,7 +178,7 @@ public final class Ledger: @unchecked Sendable {
                 do {
                     try Rules.decide(event, given: state, recordedAt: Timestamp(micros: recordedAt),
                                      expectedVersion: item.expectedVersion)
-                    undo.save(event.subject, of: state)
+                    undo.save(event.subject, kind: StreamKind(of: event.type), of: state)
                     Rules.evolve(&state, event)
                     staged.append((event, state.streams[event.subject]?.version ?? 1, body))
                 } catch {

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import LMDB
+import SwiftProtobuf
 import Testing
 
 @Suite("The event log: append and read back")
@@ -459,6 +460,35 @@ struct StretchedVerifyTests {
             }
         }
         if damage.name == "sound" { #expect(try whole.get().seq == 5) } else { #expect(throws: LogDamage.self) { try whole.get() } }
+    }
+}
+
+@Suite("The stored Entry, written by hand")
+struct EntryEncodingTests {
+    @Test("each entry's bytes are what swift-protobuf writes for the same civic.v1.Entry, zeros and empties included",
+          arguments: [Int64(0), -1, 1_656_032_400_000_000, .min, .max])
+    func sameAsSwiftProtobuf(clock: Int64) throws {
+        let folder = TemporaryFolder()
+        let log = try EventLog(path: folder.path, create: true)
+        let bodies: [[UInt8]] = [[], [0], Array("整改".utf8), [UInt8](repeating: 0xAB, count: 300)]
+        try log.write { w in
+            for (k, body) in bodies.enumerated() {
+                try w.append(id: "e\(k)", subject: k == 1 ? "" : "P-\(k)", version: UInt64(k), recordedAtMicros: clock, body: body)
+            }
+        }
+        let stored = try storedValues(folder.path)
+        #expect(stored.count == bodies.count)
+        for (k, (_, value)) in stored.enumerated() {
+            var expected = Civic_V1_Entry()
+            expected.seq = UInt64(k + 1)
+            expected.version = UInt64(k)
+            expected.recordedAtUs = clock
+            expected.id = "e\(k)"
+            expected.subject = k == 1 ? "" : "P-\(k)"
+            expected.event = Data(bodies[k])
+            let bytes: [UInt8] = try expected.serializedBytes()
+            #expect(Array(value.dropFirst(32)) == bytes, "entry \(k + 1)")
+        }
     }
 }
 

@@ -199,6 +199,26 @@ public struct WireWriter {
         varint(field: field, UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
+    /// A field with presence (`optional`, a repeated element): written even when empty.
+    public mutating func present(field: Int, _ value: some Collection<UInt8>) {
+        raw(UInt64(field) << 3 | 2)
+        raw(UInt64(value.count))
+        bytes.append(contentsOf: value)
+    }
+
+    /// An `optional double` field (written when set, even at 0).
+    public mutating func double(field: Int, _ value: Double) {
+        raw(UInt64(field) << 3 | 1)
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    /// An embedded message, written when set (even empty): `body` writes its fields.
+    public mutating func message(field: Int, _ body: (inout WireWriter) -> Void) {
+        var inner = WireWriter()
+        body(&inner)
+        present(field: field, inner.bytes)
+    }
+
     /// A string, bytes or embedded-message field; nothing when empty.
     public mutating func bytes(field: Int, _ value: some Collection<UInt8>) {
         guard !value.isEmpty else { return }

@@ -138,7 +138,7 @@ public final class Ledger: @unchecked Sendable {
                 pending.restore(&state)
                 pending = CampaignState.Undo()
                 try catchUp(writer.read)
-                return try stage(incoming, dryRun: dryRun, into: &writer, undo: &pending)
+                return try stage(incoming, dryRun: dryRun, into: &writer, rules: &state, undo: &pending)
             }
             stateSeq = report.head.seq
             return report
@@ -150,13 +150,17 @@ public final class Ledger: @unchecked Sendable {
 
     /// Checks every event of an append against the rules and writes the accepted ones in `writer`'s
     /// transaction; the rules' state takes them, with what they changed saved in `undo`.
+    /// (The rules' state comes in as `rules`, one access for the whole append: read through the class's
+    /// property, each use would copy it.)
     private func stage(_ incoming: [Incoming], dryRun: Bool, into writer: inout LogWriter,
-                       undo: inout CampaignState.Undo) throws -> AppendReport {
+                       rules state: inout CampaignState, undo: inout CampaignState.Undo) throws -> AppendReport {
         let recordedAt = writer.clock(now: clock().micros)
         var refusals: [LineRefusal] = []
         var duplicates: [(line: Int, id: String, seq: UInt64)] = []
         var staged: [(event: Event, version: UInt64, body: [UInt8])] = []
         var seenHere: [String: (subject: String, body: [UInt8], line: Int)] = [:]
+        seenHere.reserveCapacity(incoming.count)
+        staged.reserveCapacity(incoming.count)
         for item in incoming {
             let event = item.event
             let body = StoredEvent.encode(event)

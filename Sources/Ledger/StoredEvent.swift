@@ -11,98 +11,105 @@ enum StoredEvent {
         var description: String
     }
 
-    /// The bytes stored for `event` (id and subject are stored by the log beside them).
+    /// The bytes stored for `event` (id and subject are stored by the log beside them): civic.v1.Event
+    /// written field by field as swift-protobuf writes it (a test holds the two byte for byte): fields in
+    /// number order, singular fields at zero left out, `optional` fields and messages written when set.
     static func encode(_ event: Event) -> [UInt8] {
-        var m = Civic_V1_Event()
-        m.source = event.source
-        m.timeUs = event.time.micros
-        m.timeOffsetMin = event.time.offsetMinutes
-        m.actor = event.actor
-        m.actorRole = .init(rawValue: number(event.role)) ?? .unspecified
-        if let unit = event.actorUnit { m.actorUnit = unit }
+        var w = WireWriter()
+        w.bytes(field: 1, event.source.utf8)
+        w.zigzag(field: 2, event.time.micros)
+        w.zigzag(field: 3, Int64(event.time.offsetMinutes))
+        w.bytes(field: 4, event.actor.utf8)
+        w.varint(field: 5, UInt64(number(event.role)))
+        if let unit = event.actorUnit { w.present(field: 6, unit.utf8) }
         switch event.data {
         case .unitRegistered(let u):
-            m.unitRegistered = .with {
-                $0.name = u.name
-                $0.kind = .init(rawValue: number(u.kind)) ?? .unspecified
-                if let parent = u.parent { $0.parent = parent }
-                if let leader = u.leader { $0.leader = leader }
+            w.message(field: 10) { m in
+                m.bytes(field: 1, u.name.utf8)
+                m.varint(field: 2, UInt64(number(u.kind)))
+                if let parent = u.parent { m.present(field: 3, parent.utf8) }
+                if let leader = u.leader { m.present(field: 4, leader.utf8) }
             }
         case .batchOpened(let b):
-            m.batchOpened = .with {
-                $0.name = b.name
-                $0.source = .init(rawValue: number(b.source)) ?? .unspecified
-                $0.dueAtUs = b.dueAt.micros
-                $0.dueAtOffsetMin = b.dueAt.offsetMinutes
+            w.message(field: 11) { m in
+                m.bytes(field: 1, b.name.utf8)
+                m.varint(field: 2, UInt64(number(b.source)))
+                m.zigzag(field: 3, b.dueAt.micros)
+                m.zigzag(field: 4, Int64(b.dueAt.offsetMinutes))
             }
         case .problemReported(let p):
-            m.problemReported = .with {
-                if let batch = p.batch { $0.batch = batch }
-                $0.source = .init(rawValue: number(p.source)) ?? .unspecified
-                $0.category = .init(rawValue: number(p.category)) ?? .unspecified
-                $0.description_p = p.description
-                $0.location = .with { l in
-                    l.area = p.location.area
-                    if let street = p.location.street { l.street = street }
-                    if let point = p.location.point { l.point = point }
-                    if let lat = p.location.lat { l.lat = lat }
-                    if let lon = p.location.lon { l.lon = lon }
+            w.message(field: 12) { m in
+                if let batch = p.batch { m.present(field: 1, batch.utf8) }
+                m.varint(field: 2, UInt64(number(p.source)))
+                m.varint(field: 3, UInt64(number(p.category)))
+                m.bytes(field: 4, p.description.utf8)
+                m.message(field: 5) { l in
+                    l.bytes(field: 1, p.location.area.utf8)
+                    if let street = p.location.street { l.present(field: 2, street.utf8) }
+                    if let point = p.location.point { l.present(field: 3, point.utf8) }
+                    if let lat = p.location.lat { l.double(field: 4, lat) }
+                    if let lon = p.location.lon { l.double(field: 5, lon) }
                 }
-                $0.evidence = p.evidence.map(encode)
+                for e in p.evidence { m.message(field: 6) { encode(e, into: &$0) } }
             }
         case .problemAssigned(let a):
-            m.problemAssigned = .with {
-                $0.unit = a.unit
-                if let leader = a.leader { $0.leader = leader }
-                $0.deadlineUs = a.deadline.micros
-                $0.deadlineOffsetMin = a.deadline.offsetMinutes
+            w.message(field: 13) { m in
+                m.bytes(field: 1, a.unit.utf8)
+                if let leader = a.leader { m.present(field: 2, leader.utf8) }
+                m.zigzag(field: 3, a.deadline.micros)
+                m.zigzag(field: 4, Int64(a.deadline.offsetMinutes))
             }
         case .deadlineExtended(let d):
-            m.deadlineExtended = .with {
-                $0.deadlineUs = d.deadline.micros
-                $0.deadlineOffsetMin = d.deadline.offsetMinutes
-                $0.reason = d.reason
+            w.message(field: 14) { m in
+                m.zigzag(field: 1, d.deadline.micros)
+                m.zigzag(field: 2, Int64(d.deadline.offsetMinutes))
+                m.bytes(field: 3, d.reason.utf8)
             }
         case .rectificationSubmitted(let r):
-            m.rectificationSubmitted = .with {
-                $0.summary = r.summary
-                $0.evidence = r.evidence.map(encode)
+            w.message(field: 15) { m in
+                m.bytes(field: 1, r.summary.utf8)
+                for e in r.evidence { m.message(field: 2) { encode(e, into: &$0) } }
             }
         case .rectificationVerified(let note):
-            m.rectificationVerified = .with { if let note { $0.note = note } }
+            w.message(field: 16) { m in if let note { m.present(field: 1, note.utf8) } }
         case .rectificationRejected(let reason):
-            m.rectificationRejected = .with { $0.reason = reason }
+            w.message(field: 17) { $0.bytes(field: 1, reason.utf8) }
         case .problemEscalated(let e):
-            m.problemEscalated = .with {
-                $0.to = e.to
-                $0.reason = e.reason
+            w.message(field: 18) { m in
+                m.bytes(field: 1, e.to.utf8)
+                m.bytes(field: 2, e.reason.utf8)
             }
         case .problemReopened(let r):
-            m.problemReopened = .with {
-                $0.reason = r.reason
-                $0.deadlineUs = r.deadline.micros
-                $0.deadlineOffsetMin = r.deadline.offsetMinutes
-                if let unit = r.unit { $0.unit = unit }
+            w.message(field: 19) { m in
+                m.bytes(field: 1, r.reason.utf8)
+                m.zigzag(field: 2, r.deadline.micros)
+                m.zigzag(field: 3, Int64(r.deadline.offsetMinutes))
+                if let unit = r.unit { m.present(field: 4, unit.utf8) }
             }
         case .problemWithdrawn(let reason):
-            m.problemWithdrawn = .with { $0.reason = reason }
+            w.message(field: 20) { $0.bytes(field: 1, reason.utf8) }
         case .accountabilityRecorded(let a):
-            m.accountabilityRecorded = .with {
-                $0.target = .with { t in
-                    t.kind = a.target.kind == .unit ? .unit : .person
-                    t.id = a.target.id
-                    if let name = a.target.name { t.name = name }
-                    if let unit = a.target.unit { t.unit = unit }
+            w.message(field: 21) { m in
+                m.message(field: 1) { t in
+                    t.varint(field: 1, a.target.kind == .unit ? 1 : 2)
+                    t.bytes(field: 2, a.target.id.utf8)
+                    if let name = a.target.name { t.present(field: 3, name.utf8) }
+                    if let unit = a.target.unit { t.present(field: 4, unit.utf8) }
                 }
-                $0.measure = .init(rawValue: number(a.measure)) ?? .unspecified
-                $0.reason = a.reason
-                $0.problems = a.problems
+                m.varint(field: 2, UInt64(number(a.measure)))
+                m.bytes(field: 3, a.reason.utf8)
+                for problem in a.problems { m.present(field: 4, problem.utf8) }
             }
         case .accountabilityRevoked(let reason):
-            m.accountabilityRevoked = .with { $0.reason = reason }
+            w.message(field: 22) { $0.bytes(field: 1, reason.utf8) }
         }
-        // Serializing a message built from known fields cannot fail.
-        return (try? m.serializedBytes()) ?? []
+        return w.bytes
+    }
+
+    private static func encode(_ e: Evidence, into m: inout WireWriter) {
+        m.bytes(field: 1, e.sha256.utf8)
+        if let uri = e.uri { m.present(field: 2, uri.utf8) }
+        if let caption = e.caption { m.present(field: 3, caption.utf8) }
     }
 
     /// The event stored as `body` under `id` and `subject`.
@@ -184,14 +191,6 @@ enum StoredEvent {
                                  event: try decode(id: entry.id, subject: entry.subject, body: entry.body))
         } catch {
             throw LogDamage(seq: entry.seq, problem: "event does not decode: \(error)")
-        }
-    }
-
-    private static func encode(_ e: Evidence) -> Civic_V1_Evidence {
-        .with {
-            $0.sha256 = e.sha256
-            if let uri = e.uri { $0.uri = uri }
-            if let caption = e.caption { $0.caption = caption }
         }
     }
 

@@ -176,7 +176,10 @@ public enum UTF8Check {
 public struct WireWriter {
     public private(set) var bytes: [UInt8]
 
-    public init(into bytes: [UInt8] = []) { self.bytes = bytes }
+    public init(into bytes: [UInt8] = [], capacity: Int = 0) {
+        self.bytes = bytes
+        self.bytes.reserveCapacity(capacity)
+    }
 
     mutating func raw(_ value: UInt64) {
         var v = value
@@ -214,9 +217,18 @@ public struct WireWriter {
 
     /// An embedded message, written when set (even empty): `body` writes its fields.
     public mutating func message(field: Int, _ body: (inout WireWriter) -> Void) {
-        var inner = WireWriter()
-        body(&inner)
-        present(field: field, inner.bytes)
+        raw(UInt64(field) << 3 | 2)
+        // Written in place, then its length (a varint of its own size) put in front of it.
+        let start = bytes.count
+        body(&self)
+        let length = UInt64(bytes.count - start)
+        var size = 1
+        while length >> (7 * size) != 0 { size += 1 }
+        bytes.insert(contentsOf: repeatElement(0, count: size), at: start)
+        for k in 0..<size {
+            let group = UInt8(truncatingIfNeeded: length >> (7 * k)) & 0x7F
+            bytes[start + k] = k == size - 1 ? group : group | 0x80
+        }
     }
 
     /// A string, bytes or embedded-message field; nothing when empty.

@@ -15,7 +15,7 @@ enum StoredEvent {
     /// written field by field as swift-protobuf writes it (a test holds the two byte for byte): fields in
     /// number order, singular fields at zero left out, `optional` fields and messages written when set.
     static func encode(_ event: Event) -> [UInt8] {
-        var w = WireWriter()
+        var w = WireWriter(capacity: 512)
         w.bytes(field: 1, event.source.utf8)
         w.zigzag(field: 2, event.time.micros)
         w.zigzag(field: 3, Int64(event.time.offsetMinutes))

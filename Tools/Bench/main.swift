@@ -37,13 +37,16 @@ func fail(_ message: String) -> Never {
 }
 
 
-/// Peak resident memory of this process, in MiB (VmHWM).
-func peakMemoryMiB() -> Double {
+/// A line of /proc/self/status in MiB: `VmHWM` (peak resident), `RssAnon` (the heap: the projection),
+/// `RssFile` (pages of the mapped store that were read; the kernel can drop them).
+func statusMiB(_ field: String = "VmHWM") -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
           let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
     return kb / 1024
 }
+
+func peakMemoryMiB() -> Double { statusMiB("VmHWM") }
 
 let args = Array(CommandLine.arguments.dropFirst())
 guard let command = args.first, args.count >= 2 else { fail("usage: civic-bench append|single|rebuild|asof|verify|memory …") }
@@ -165,6 +168,8 @@ case "memory":
     report("civic.memory.events", Double(head.seq), "events")
     report("civic.memory.problems", Double(projection.problems.count), "problems")
     report("civic.memory.peak", peakMemoryMiB(), "MiB")
+    report("civic.memory.heap_after", statusMiB("RssAnon"), "MiB")
+    report("civic.memory.mapped_after", statusMiB("RssFile"), "MiB")
     report("civic.memory.before", before, "MiB")
 
 case "checkpoint":

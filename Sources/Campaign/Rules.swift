@@ -242,14 +242,19 @@ public enum Rules {
     }
 
     /// The state after `event`, which `decide` accepted. Never fails.
-    public static func evolve(_ state: inout CampaignState, _ event: Event) {
+    /// - Returns: the version of the subject's stream with the event (its number in the stream).
+    @discardableResult
+    public static func evolve(_ state: inout CampaignState, _ event: Event) -> UInt64 {
         let subject = event.subject
-        if var stream = state.streams[subject] {
-            stream.version += 1
-            stream.lastTime = max(stream.lastTime, event.time)
-            state.streams[subject] = stream
+        // One look-up: the stream is changed in place, or made.
+        let version: UInt64
+        if let found = state.streams.index(forKey: subject) {
+            state.streams.values[found].version += 1
+            state.streams.values[found].lastTime = max(state.streams.values[found].lastTime, event.time)
+            version = state.streams.values[found].version
         } else {
             state.streams[subject] = SubjectStream(kind: StreamKind(of: event.type), version: 1, lastTime: event.time)
+            version = 1
         }
         switch event.data {
         case .unitRegistered(let registration):
@@ -266,5 +271,6 @@ public enum Rules {
         case .accountabilityRevoked:
             state.cases[subject]?.revoked = true
         }
+        return version
     }
 }

@@ -183,8 +183,8 @@ public final class Ledger: @unchecked Sendable {
                     try Rules.decide(event, given: state, recordedAt: Timestamp(micros: recordedAt),
                                      expectedVersion: item.expectedVersion)
                     undo.save(event.subject, kind: StreamKind(of: event.type), of: state)
-                    Rules.evolve(&state, event)
-                    staged.append((event, state.streams[event.subject]?.version ?? 1, body))
+                    let version = Rules.evolve(&state, event)
+                    staged.append((event, version, body))
                 } catch {
                     refusal = error
                 }

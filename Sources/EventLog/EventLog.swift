@@ -363,9 +363,12 @@ public struct LogReader: ~Copyable {
 
     /// The seq of the event with `id`, or nil.
     public func seq(ofID id: String) throws -> UInt64? {
-        try txn.withValue(ids, key: Array(id.utf8)) { value in
-            guard let value, value.count == 8 else { return nil }
-            return UInt64(bigEndianBytes: value)
+        var key = id
+        return try key.withUTF8 { bytes in
+            try txn.withValue(ids, key: UnsafeRawBufferPointer(bytes)) { value in
+                guard let value, value.count == 8 else { return nil }
+                return UInt64(bigEndianBytes: value)
+            }
         }
     }
 

@@ -157,11 +157,11 @@ public final class Ledger: @unchecked Sendable {
         let recordedAt = writer.clock(now: clock().micros)
         var refusals: [LineRefusal] = []
         var duplicates: [(line: Int, id: String, seq: UInt64)] = []
-        var staged: [(event: Event, version: UInt64, body: [UInt8])] = []
+        var staged: [(index: Int, version: UInt64, body: [UInt8])] = []
         var seenHere: [String: (subject: String, body: [UInt8], line: Int)] = [:]
         seenHere.reserveCapacity(incoming.count)
         staged.reserveCapacity(incoming.count)
-        for item in incoming {
+        for (index, item) in incoming.enumerated() {
             let event = item.event
             let body = StoredEvent.encode(event)
             var refusal: Refusal?
@@ -184,7 +184,7 @@ public final class Ledger: @unchecked Sendable {
                                      expectedVersion: item.expectedVersion)
                     undo.save(event.subject, kind: StreamKind(of: event.type), of: state)
                     let version = Rules.evolve(&state, event)
-                    staged.append((event, version, body))
+                    staged.append((index, version, body))
                 } catch {
                     refusal = error
                 }
@@ -197,10 +197,11 @@ public final class Ledger: @unchecked Sendable {
         var appended: [RecordedEvent] = []
         appended.reserveCapacity(staged.count)
         for item in staged {
-            let entry = try writer.append(id: item.event.id, subject: item.event.subject, version: item.version,
+            let event = incoming[item.index].event
+            let entry = try writer.append(id: event.id, subject: event.subject, version: item.version,
                                           recordedAtMicros: recordedAt, body: item.body)
             appended.append(RecordedEvent(seq: entry.seq, version: entry.version,
-                                          recordedAt: Timestamp(micros: recordedAt), event: item.event))
+                                          recordedAt: Timestamp(micros: recordedAt), event: event))
         }
         let report = AppendReport(appended: appended, duplicates: duplicates, head: writer.head)
         if dryRun { throw Rehearsal(report: report) }

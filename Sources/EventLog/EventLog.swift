@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import LMDB
-import SwiftProtobuf
 
 /// The kinds of checkpoint the layer above keeps, each in a database of its own (named by the raw value).
 public enum CheckpointKind: String, Sendable, CaseIterable {
@@ -299,14 +298,6 @@ public final class EventLog: @unchecked Sendable {
             lock.lock(); defer { lock.unlock() }
             return results[k] ?? .failure(LogDamage(seq: 0, problem: "a part of the log was not checked"))
         }
-    }
-
-    /// SHA-256(prev ‖ stored).
-    static func chain(_ prev: [UInt8], _ stored: some DataProtocol) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(data: prev)
-        hasher.update(data: stored)
-        return Array(hasher.finalize())
     }
 }
 

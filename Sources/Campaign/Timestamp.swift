@@ -252,7 +252,6 @@ private struct ASCIIBuffer {
 }
 
 extension StringProtocol {
-    /// The text without leading and trailing spaces, tabs and line ends (full-width spaces too).
     /// Whether it holds nothing but the spaces `trimmingSpaces` removes (without building a string).
     public var isBlank: Bool {
         // Most texts begin with a character that is not a space: one byte decides.
@@ -260,8 +259,10 @@ extension StringProtocol {
         return unicodeScalars.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{3000}" }
     }
 
+    /// The text without leading and trailing spaces, tabs and line ends (full-width spaces too).
     public var trimmingSpaces: String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{3000}" }
+        // "\r\n" is one Character: a Windows line end is a space too.
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" || $0 == "\u{3000}" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])
     }

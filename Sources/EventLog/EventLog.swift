@@ -434,17 +434,16 @@ public struct LogWriter: ~Copyable {
         let seq = head.seq + 1
         // hash ‖ Entry, written in one buffer: the Entry's bytes as swift-protobuf writes them (fields in
         // order, zeros and empty fields left out), then the hash over them put in front.
-        var value = [UInt8]()
-        value.reserveCapacity(32 + 40 + id.utf8.count + subject.utf8.count + body.count)
-        value.append(contentsOf: repeatElement(0, count: 32))
-        var writer = WireWriter(into: value)
+        var writer = WireWriter(into: [UInt8](repeating: 0, count: 32),
+                                capacity: 32 + 40 + id.utf8.count + subject.utf8.count + body.count)
         writer.varint(field: 1, seq)
         writer.varint(field: 2, version)
         writer.zigzag(field: 3, recordedAtMicros)
         writer.bytes(field: 4, id.utf8)
         writer.bytes(field: 5, subject.utf8)
         writer.bytes(field: 6, body)
-        value = writer.bytes
+        var value = writer.bytes
+        writer = WireWriter()  // the buffer has one owner again: no copy when the hash goes in front
         var hasher = SHA256()
         hasher.update(data: head.hash)
         value.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[32...])) }

@@ -74,8 +74,14 @@ struct RoleTests {
 
     @Test("a blank text is spaces only: ASCII spaces, tabs, line ends and the ideographic space")
     func blankTexts() {
-        for blank in ["", " ", "\t\n", "\r\n", "\u{3000}", " \u{3000} "] { #expect(blank.isBlank, "\(Array(blank.utf8))") }
-        for text in ["a", " a", "\u{3000}整改", "整改", "\u{3001}", " \u{301}"] { #expect(!text.isBlank, "\(Array(text.utf8))") }
+        for blank in ["", " ", "\t\n", "\r\n", " \r\n ", "\u{3000}", " \u{3000} "] {
+            #expect(blank.isBlank, "\(Array(blank.utf8))")
+            #expect(blank.trimmingSpaces.isEmpty, "\(Array(blank.utf8))")
+        }
+        for text in ["a", " a", "\u{3000}整改", "整改", "\u{3001}", " \u{301}"] {
+            #expect(!text.isBlank, "\(Array(text.utf8))")
+            #expect(!text.trimmingSpaces.isEmpty, "\(Array(text.utf8))")
+        }
     }
 
     @Test("an auditor appends nothing, even with a unit", arguments: EventType.allCases)

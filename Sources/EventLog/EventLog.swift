@@ -401,7 +401,6 @@ public struct LogReader: ~Copyable {
                         id: stored.idString, subject: stored.subjectString, body: Array(stored.body),
                         prevHash: prevHash, hash: Array(stored.hash))
     }
-
 }
 
 /// Appends inside the one write transaction; also reads, seeing what it appended so far.
@@ -545,11 +544,12 @@ struct Stretch: Sendable {
                     }
                     if firstClock == .min { firstClock = entry.recordedAtMicros }
                     let subject = entry.subjectString
-                    if let known = versions[subject] {
-                        guard entry.version == known.last + 1 else {
-                            throw LogDamage(seq: seq, problem: "version \(entry.version) of \(subject), expected \(known.last + 1)")
+                    if let known = versions.index(forKey: subject) {
+                        let next = versions.values[known].last + 1
+                        guard entry.version == next else {
+                            throw LogDamage(seq: seq, problem: "version \(entry.version) of \(subject), expected \(next)")
                         }
-                        versions[subject]!.last = entry.version
+                        versions.values[known].last = entry.version
                     } else {
                         versions[subject] = (entry.version, seq, entry.version)
                     }

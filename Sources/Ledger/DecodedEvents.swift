@@ -23,22 +23,14 @@ final class DecodedEvents: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             var chunk: [RecordedEvent] = []
             chunk.reserveCapacity(chunkSize)
-            var seq = after
             do {
                 try log.read { reader in
-                    try reader.forEachStored(after: after) { value in
-                        let recorded: RecordedEvent
-                        do { recorded = try WireReader.recorded(value, skippingText: true) } catch {
-                            throw LogDamage(seq: seq + 1, problem: "entry does not decode")
-                        }
-                        guard recorded.seq <= end else { return false }
-                        seq = recorded.seq
+                    try reader.forEachRecorded(after: after, through: end) { recorded in
                         chunk.append(recorded)
-                        if chunk.count >= chunkSize {
-                            guard put(chunk) else { return false }
-                            chunk.removeAll(keepingCapacity: true)
-                        }
-                        return seq < end
+                        guard chunk.count >= chunkSize else { return true }
+                        guard put(chunk) else { return false }
+                        chunk.removeAll(keepingCapacity: true)
+                        return true
                     }
                 }
                 if !chunk.isEmpty { _ = put(chunk) }

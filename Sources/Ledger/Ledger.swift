@@ -98,11 +98,7 @@ public final class Ledger: @unchecked Sendable {
                 (state, stateSeq) = (restored, seq)
             }
         }
-        try reader.forEachStored(after: stateSeq) { value in
-            let recorded: RecordedEvent
-            do { recorded = try WireReader.recorded(value, skippingText: true) } catch {
-                throw LogDamage(seq: stateSeq + 1, problem: "entry does not decode")
-            }
+        try reader.forEachRecorded(after: stateSeq) { recorded in
             Rules.evolve(&state, recorded.event)
             stateSeq = recorded.seq
             return true
@@ -277,16 +273,9 @@ public final class Ledger: @unchecked Sendable {
             }
         }
         return try log.read { reader in
-            if projection.seq < end {
-                try reader.forEachStored(after: projection.seq) { value in
-                    let recorded: RecordedEvent
-                    do { recorded = try WireReader.recorded(value, skippingText: true) } catch {
-                        throw LogDamage(seq: projection.seq + 1, problem: "entry does not decode")
-                    }
-                    guard recorded.seq <= end else { return false }
-                    projection.apply(recorded)
-                    return recorded.seq < end
-                }
+            try reader.forEachRecorded(after: projection.seq, through: end) { recorded in
+                projection.apply(recorded)
+                return true
             }
             guard let entry = try reader.entry(projection.seq) else { return (projection, LogHead.empty) }
             return (projection, LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros))
@@ -357,11 +346,9 @@ public final class Ledger: @unchecked Sendable {
         guard !existing.contains(seq) else { return }
         let rules: CampaignState = try log.read { reader in
             var (rules, from) = try Self.soundRules(atOrBefore: seq, in: reader) ?? (CampaignState(), 0)
-            try reader.forEachStored(after: from) { value in
-                let recorded = try WireReader.recorded(value, skippingText: true)
-                guard recorded.seq <= seq else { return false }
+            try reader.forEachRecorded(after: from, through: seq) { recorded in
                 Rules.evolve(&rules, recorded.event)
-                return recorded.seq < seq
+                return true
             }
             return rules
         }

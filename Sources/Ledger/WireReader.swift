@@ -13,27 +13,11 @@ extension WireReader {
     /// A stored value of the `log` database (hash ‖ Entry) as a recorded event and its hash.
     /// With `skippingText`, its free text is left out (""): what folds read.
     static func recorded(_ value: UnsafeRawBufferPointer, skippingText: Bool = false) throws -> RecordedEvent {
-        guard value.count > 32 else { throw Malformed() }
-        var r = WireReader(value, from: 32, to: value.count)
-        r.skippingText = skippingText
-        var seq: UInt64 = 0, version: UInt64 = 0, recordedAt: Int64 = 0
-        var id = "", subject = ""
-        var body: WireReader?
-        while !r.isAtEnd {
-            let (field, wire) = try r.tag()
-            switch (field, wire) {
-            case (1, 0): seq = try r.varint()
-            case (2, 0): version = try r.varint()
-            case (3, 0): recordedAt = try r.zigzag()
-            case (4, 2): id = try r.string()
-            case (5, 2): subject = try r.string()
-            case (6, 2): body = try r.message()
-            default: try r.skip(wire)
-            }
-        }
-        guard var event = body else { throw Malformed() }
-        return RecordedEvent(seq: seq, version: version, recordedAt: Timestamp(micros: recordedAt),
-                             event: try event.event(id: id, subject: subject))
+        let entry = try StoredEntry(value)
+        var event = WireReader(entry.body)
+        event.skippingText = skippingText
+        return RecordedEvent(seq: entry.seq, version: entry.version, recordedAt: Timestamp(micros: entry.recordedAtMicros),
+                             event: try event.event(id: entry.idString, subject: entry.subjectString))
     }
 
     mutating func event(id: String, subject: String) throws -> Event {
@@ -232,4 +216,23 @@ extension WireReader {
         }
     }
 
+}
+
+extension LogReader {
+    /// Calls `body` with each stored event after seq `after` through seq `end`, in seq order, read
+    /// straight from the map with its free text left out (what folds read), until `body` returns false.
+    /// - Throws: `LogDamage` naming the seq of an entry that does not decode; what `body` throws.
+    func forEachRecorded(after: UInt64, through end: UInt64 = .max, _ body: (RecordedEvent) throws -> Bool) throws {
+        guard after < end else { return }
+        var seq = after
+        try forEachStored(after: after) { value in
+            let recorded: RecordedEvent
+            do { recorded = try WireReader.recorded(value, skippingText: true) } catch {
+                throw LogDamage(seq: seq + 1, problem: "entry does not decode")
+            }
+            guard recorded.seq <= end else { return false }
+            seq = recorded.seq
+            return try body(recorded) && seq < end
+        }
+    }
 }

@@ -161,38 +161,37 @@ public struct CampaignState: Sendable, Equatable {
 }
 
 extension CampaignState {
-    /// What an append changed, to put back when the append does not commit: the records of every
-    /// subject it touched, as they were before it. An event changes its subject's stream and the one
-    /// record of its kind (`Rules.evolve`), so those two are all that is kept.
+    /// What an append changed, to put back when the append does not commit: each record an event
+    /// changed, as it was before (`Rules.evolve(_:_:saving:)` notes them as it changes them), put back
+    /// in reverse order.
     public struct Undo {
-        public init() {}
+        /// Whether `note` keeps what it is given (a fold that will never be undone keeps nothing).
+        let isRecording: Bool
+        public init() { isRecording = true }
+        init(recording: Bool) { isRecording = recording }
 
-        private enum Record {
-            case unit(ResponsibleUnit?), batch(Batch?), problem(Problem?), accountability(AccountabilityCase?)
+        enum Record {
+            case stream(String, SubjectStream?)
+            case unit(String, ResponsibleUnit?)
+            case batch(String, Batch?)
+            case problem(String, Problem?)
+            case accountability(String, AccountabilityCase?)
         }
 
-        private var saved: [String: (SubjectStream?, Record)] = [:]
+        private var saved: [Record] = []
 
-        /// Keeps what an event of `kind` about `subject` is about to change (the first time only).
-        public mutating func save(_ subject: String, kind: StreamKind, of state: CampaignState) {
-            guard saved[subject] == nil else { return }
-            let record: Record = switch kind {
-            case .unit: .unit(state.units[subject])
-            case .batch: .batch(state.batches[subject])
-            case .problem: .problem(state.problems[subject])
-            case .accountability: .accountability(state.cases[subject])
-            }
-            saved[subject] = (state.streams[subject], record)
+        mutating func note(_ record: @autoclosure () -> Record) {
+            if isRecording { saved.append(record()) }
         }
 
         public func restore(_ state: inout CampaignState) {
-            for (subject, (stream, record)) in saved {
-                state.streams[subject] = stream
+            for record in saved.reversed() {
                 switch record {
-                case .unit(let unit): state.units[subject] = unit
-                case .batch(let batch): state.batches[subject] = batch
-                case .problem(let problem): state.problems[subject] = problem
-                case .accountability(let case_): state.cases[subject] = case_
+                case .stream(let subject, let stream): state.streams[subject] = stream
+                case .unit(let subject, let unit): state.units[subject] = unit
+                case .batch(let subject, let batch): state.batches[subject] = batch
+                case .problem(let subject, let problem): state.problems[subject] = problem
+                case .accountability(let subject, let case_): state.cases[subject] = case_
                 }
             }
         }

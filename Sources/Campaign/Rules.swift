@@ -53,6 +53,14 @@ public enum Rules {
         _ event: Event, given state: CampaignState, recordedAt: Timestamp, expectedVersion: UInt64? = nil
     ) throws(Refusal) {
         try checkWellFormed(event)
+        try decide(wellFormed: event, given: state, recordedAt: recordedAt, expectedVersion: expectedVersion)
+    }
+
+    /// `decide` for an event that `checkWellFormed` has passed already (it needs no state, so a
+    /// large append checks it, beside the encoding, on another core).
+    public static func decide(
+        wellFormed event: Event, given state: CampaignState, recordedAt: Timestamp, expectedVersion: UInt64? = nil
+    ) throws(Refusal) {
         let subject = event.subject
         let type = event.type
 
@@ -245,31 +253,54 @@ public enum Rules {
     /// - Returns: the version of the subject's stream with the event (its number in the stream).
     @discardableResult
     public static func evolve(_ state: inout CampaignState, _ event: Event) -> UInt64 {
+        var unrecorded = CampaignState.Undo(recording: false)
+        return evolve(&state, event, saving: &unrecorded)
+    }
+
+    /// `evolve`, noting in `undo` each record it changes, as it was. Each record is looked up once:
+    /// changed in place, or made. (A subject without a stream has no record of any kind: every record
+    /// is made with its stream.)
+    @discardableResult
+    public static func evolve(_ state: inout CampaignState, _ event: Event, saving undo: inout CampaignState.Undo) -> UInt64 {
         let subject = event.subject
-        // One look-up: the stream is changed in place, or made.
         let version: UInt64
+        let isNew: Bool
         if let found = state.streams.index(forKey: subject) {
+            isNew = false
+            undo.note(.stream(subject, state.streams.values[found]))
             state.streams.values[found].version += 1
             state.streams.values[found].lastTime = max(state.streams.values[found].lastTime, event.time)
             version = state.streams.values[found].version
         } else {
+            isNew = true
+            undo.note(.stream(subject, nil))
             state.streams[subject] = SubjectStream(kind: StreamKind(of: event.type), version: 1, lastTime: event.time)
             version = 1
         }
         switch event.data {
         case .unitRegistered(let registration):
+            undo.note(.unit(subject, isNew ? nil : state.units[subject]))
             state.units[subject] = ResponsibleUnit(id: subject, registration: registration)
         case .batchOpened(let opening):
+            undo.note(.batch(subject, isNew ? nil : state.batches[subject]))
             state.batches[subject] = Batch(id: subject, opening: opening)
         case .problemReported(let report):
+            undo.note(.problem(subject, isNew ? nil : state.problems[subject]))
             state.problems[subject] = Problem(reportedAt: event.time, batch: report.batch)
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
-            state.problems[subject]?.apply(event)
+            if let found = state.problems.index(forKey: subject) {
+                undo.note(.problem(subject, state.problems.values[found]))
+                state.problems.values[found].apply(event)
+            }
         case .accountabilityRecorded(let accountability):
+            undo.note(.accountability(subject, isNew ? nil : state.cases[subject]))
             state.cases[subject] = AccountabilityCase(accountability: accountability, revoked: false)
         case .accountabilityRevoked:
-            state.cases[subject]?.revoked = true
+            if let found = state.cases.index(forKey: subject) {
+                undo.note(.accountability(subject, state.cases.values[found]))
+                state.cases.values[found].revoked = true
+            }
         }
         return version
     }

@@ -426,10 +426,11 @@ public struct LogWriter: ~Copyable {
 
     /// Appends one event at the next seq, chained to the head.
     /// - Precondition: `id` is not in the log (check with `read.seq(ofID:)` first).
+    /// - Returns: its seq.
     /// - Throws: `LMDBError` (`.keyExists` if the id is stored already, `.mapFull` handled by `write`).
     @discardableResult
     public mutating func append(id: String, subject: String, version: UInt64, recordedAtMicros: Int64,
-                                body: [UInt8]) throws -> LogEntry {
+                                body: [UInt8]) throws -> UInt64 {
         let seq = head.seq + 1
         // hash ‖ Entry, written in one buffer: the Entry's bytes as swift-protobuf writes them (fields in
         // order, zeros and empty fields left out), then the hash over them put in front.
@@ -446,8 +447,8 @@ public struct LogWriter: ~Copyable {
         var hasher = SHA256()
         hasher.update(data: head.hash)
         value.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[32...])) }
-        let hash = Array(hasher.finalize())
-        value.replaceSubrange(0..<32, with: hash)
+        let hash = hasher.finalize().withUnsafeBytes { [UInt8]($0) }
+        hash.withUnsafeBytes { digest in value.withUnsafeMutableBytes { $0.copyMemory(from: digest) } }
         // The id is claimed first: if it is taken, nothing of this event has been written.
         var key = id
         try key.withUTF8 { idBytes in
@@ -456,10 +457,8 @@ public struct LogWriter: ~Copyable {
                 try reader.txn.put(reader.log, key: seqKey, value: value, options: .append)
             }
         }
-        let entry = LogEntry(seq: seq, version: version, recordedAtMicros: recordedAtMicros, id: id,
-                             subject: subject, body: body, prevHash: head.hash, hash: hash)
-        head = LogHead(seq: entry.seq, hash: hash, recordedAtMicros: recordedAtMicros)
-        return entry
+        head = LogHead(seq: seq, hash: hash, recordedAtMicros: recordedAtMicros)
+        return seq
     }
 }
 

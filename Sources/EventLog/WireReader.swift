@@ -174,13 +174,17 @@ public enum UTF8Check {
 /// A writer of the protobuf wire format for proto3 messages as swift-protobuf writes them: fields in
 /// the order they are written (callers write them by number), fields at their zero value left out.
 public struct WireWriter {
-    public private(set) var bytes: [UInt8]
+    /// What has been written. (Every method is inlinable: a caller in another module gets them
+    /// specialized for its strings and its closures inlined, rather than generic calls per field.)
+    public var bytes: [UInt8]
 
+    @inlinable
     public init(into bytes: [UInt8] = [], capacity: Int = 0) {
         self.bytes = bytes
         self.bytes.reserveCapacity(capacity)
     }
 
+    @inlinable
     mutating func raw(_ value: UInt64) {
         var v = value
         while v >= 0x80 {
@@ -191,6 +195,7 @@ public struct WireWriter {
     }
 
     /// A uint64 (or an enum's number) field; nothing when 0.
+    @inlinable
     public mutating func varint(field: Int, _ value: UInt64) {
         guard value != 0 else { return }
         raw(UInt64(field) << 3)
@@ -198,11 +203,13 @@ public struct WireWriter {
     }
 
     /// A sint64 field; nothing when 0.
+    @inlinable
     public mutating func zigzag(field: Int, _ value: Int64) {
         varint(field: field, UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
     /// A field with presence (`optional`, a repeated element): written even when empty.
+    @inlinable
     public mutating func present(field: Int, _ value: some Collection<UInt8>) {
         raw(UInt64(field) << 3 | 2)
         raw(UInt64(value.count))
@@ -210,12 +217,14 @@ public struct WireWriter {
     }
 
     /// An `optional double` field (written when set, even at 0).
+    @inlinable
     public mutating func double(field: Int, _ value: Double) {
         raw(UInt64(field) << 3 | 1)
         withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// An embedded message, written when set (even empty): `body` writes its fields.
+    @inlinable
     public mutating func message(field: Int, _ body: (inout WireWriter) -> Void) {
         raw(UInt64(field) << 3 | 2)
         // Written in place, then its length (a varint of its own size) put in front of it.
@@ -232,6 +241,7 @@ public struct WireWriter {
     }
 
     /// A string, bytes or embedded-message field; nothing when empty.
+    @inlinable
     public mutating func bytes(field: Int, _ value: some Collection<UInt8>) {
         guard !value.isEmpty else { return }
         raw(UInt64(field) << 3 | 2)

@@ -15,10 +15,20 @@ public struct AppendRefused: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// An event an append stored: its line (or position) in the input, and where the log holds it.
+public struct Appended: Sendable, Equatable {
+    public var line: Int
+    public var seq: UInt64
+    /// Its number in its subject's stream.
+    public var version: UInt64
+    /// The store's clock of the append.
+    public var recordedAt: Timestamp
+}
+
 /// What an append did.
 public struct AppendReport: Sendable {
     /// The events stored, in seq order.
-    public var appended: [RecordedEvent]
+    public var appended: [Appended]
     /// Events already stored with the same content: (line, id, the seq that holds it). No-ops.
     public var duplicates: [(line: Int, id: String, seq: UInt64)]
     /// The head after the append.
@@ -154,50 +164,55 @@ public final class Ledger: @unchecked Sendable {
         var refusals: [LineRefusal] = []
         var duplicates: [(line: Int, id: String, seq: UInt64)] = []
         var staged: [(index: Int, version: UInt64, body: [UInt8])] = []
-        var seenHere: [String: (subject: String, body: [UInt8], line: Int)] = [:]
+        var seenHere: [String: Int] = [:]  // id → index in `incoming`
         seenHere.reserveCapacity(incoming.count)
         staged.reserveCapacity(incoming.count)
-        for (index, item) in incoming.enumerated() {
-            let event = item.event
-            let body = StoredEvent.encode(event)
-            var refusal: Refusal?
+        // Takes the event at `index` (passed borrowed, as `incoming[index].event`, not copied); nil when
+        // it is staged, else the seq that holds it already (0: earlier in this append).
+        func take(_ event: Event, at index: Int, _ prepared: Prepared) throws -> UInt64? {
             if let earlier = seenHere[event.id] {
-                if earlier.subject == event.subject && earlier.body == body {
-                    duplicates.append((item.line, event.id, 0))
-                } else {
-                    refusal = Refusal(.conflict, "id \(event.id) 在本批第 \(earlier.line) 行已出现，内容不同")
+                let first = incoming[earlier]
+                guard first.event.subject == event.subject, StoredEvent.encode(first.event) == prepared.body else {
+                    throw Refusal(.conflict, "id \(event.id) 在本批第 \(first.line) 行已出现，内容不同")
                 }
-            } else if let seq = try writer.read.seq(ofID: event.id), let stored = try writer.read.entry(seq) {
-                if stored.subject == event.subject && stored.body == body {
-                    duplicates.append((item.line, event.id, seq))
-                } else {
-                    refusal = Refusal(.conflict, "id \(event.id) 已由 seq \(seq) 使用，内容不同：同一 id 不能代表两个事件")
-                }
-            } else {
-                seenHere[event.id] = (event.subject, body, item.line)
-                do {
-                    try Rules.decide(event, given: state, recordedAt: Timestamp(micros: recordedAt),
-                                     expectedVersion: item.expectedVersion)
-                    undo.save(event.subject, kind: StreamKind(of: event.type), of: state)
-                    let version = Rules.evolve(&state, event)
-                    staged.append((index, version, body))
-                } catch {
-                    refusal = error
-                }
+                return 0
             }
-            if let refusal {
-                refusals.append(LineRefusal(line: item.line, id: event.id, subject: event.subject, refusal: refusal))
+            if let seq = try writer.read.seq(ofID: event.id), let stored = try writer.read.entry(seq) {
+                guard stored.subject == event.subject, stored.body == prepared.body else {
+                    throw Refusal(.conflict, "id \(event.id) 已由 seq \(seq) 使用，内容不同：同一 id 不能代表两个事件")
+                }
+                return seq
+            }
+            seenHere[event.id] = index
+            if let malformed = prepared.malformed { throw malformed }
+            try Rules.decide(wellFormed: event, given: state, recordedAt: Timestamp(micros: recordedAt),
+                             expectedVersion: incoming[index].expectedVersion)
+            staged.append((index, Rules.evolve(&state, event, saving: &undo), prepared.body))
+            return nil
+        }
+        let prepared = PreparedEvents(incoming, chunkSize: twoCoreAppend.chunk,
+                                      onOtherThread: incoming.count >= twoCoreAppend.from)
+        defer { prepared.cancel() }
+        var chunk: ArraySlice<Prepared> = []
+        for index in incoming.indices {
+            if chunk.isEmpty { chunk = prepared.next()[...] }
+            do {
+                if let seq = try take(incoming[index].event, at: index, chunk.removeFirst()) {
+                    duplicates.append((incoming[index].line, incoming[index].event.id, seq))
+                }
+            } catch let refusal as Refusal {
+                let item = incoming[index]
+                refusals.append(LineRefusal(line: item.line, id: item.event.id, subject: item.event.subject, refusal: refusal))
             }
         }
         if !refusals.isEmpty { throw AppendRefused(refusals: refusals) }
-        var appended: [RecordedEvent] = []
+        var appended: [Appended] = []
         appended.reserveCapacity(staged.count)
         for item in staged {
-            let event = incoming[item.index].event
-            let entry = try writer.append(id: event.id, subject: event.subject, version: item.version,
-                                          recordedAtMicros: recordedAt, body: item.body)
-            appended.append(RecordedEvent(seq: entry.seq, version: entry.version,
-                                          recordedAt: Timestamp(micros: recordedAt), event: event))
+            let seq = try writer.append(id: incoming[item.index].event.id, subject: incoming[item.index].event.subject,
+                                        version: item.version, recordedAtMicros: recordedAt, body: item.body)
+            appended.append(Appended(line: incoming[item.index].line, seq: seq, version: item.version,
+                                     recordedAt: Timestamp(micros: recordedAt)))
         }
         let report = AppendReport(appended: appended, duplicates: duplicates, head: writer.head)
         if dryRun { throw Rehearsal(report: report) }
@@ -227,6 +242,10 @@ public final class Ledger: @unchecked Sendable {
     /// Folds of at least `from` events decode on a second thread while the first folds, `chunk` events
     /// handed over at a time (tests set small ones).
     var twoCoreFold = (from: UInt64(50_000), chunk: DecodedEvents.chunkSize)
+
+    /// Appends of at least `from` events are encoded and checked for form on a second thread while the
+    /// first applies the rules, `chunk` events handed over at a time (tests set small ones).
+    var twoCoreAppend = (from: 1_000, chunk: 500)
 
     /// How many events apart checkpoints of the projection are taken.
     public static let checkpointInterval: UInt64 = 10_000

@@ -38,9 +38,9 @@ let samples: [Sample] = [
 ]
 
 extension LogWriter {
-    /// Appends `sample`.
+    /// Appends `sample`; returns its seq.
     @discardableResult
-    mutating func append(_ sample: Sample) throws -> LogEntry {
+    mutating func append(_ sample: Sample) throws -> UInt64 {
         try append(id: sample.id, subject: sample.subject, version: sample.version,
                    recordedAtMicros: sample.micros, body: sample.body)
     }

@@ -188,7 +188,7 @@ struct WireReaderTests {
         let ledger = try store.open()
         _ = try ledger.append(try hengkouSetup())
         let seq = try ledger.log.write { w in
-            try w.append(id: "garbage", subject: "P-garbage", version: 1, recordedAtMicros: w.head.recordedAtMicros, body: [0xFF, 0xFF]).seq
+            try w.append(id: "garbage", subject: "P-garbage", version: 1, recordedAtMicros: w.head.recordedAtMicros, body: [0xFF, 0xFF])
         }
         for from in [UInt64.max, 1] {
             ledger.twoCoreFold = (from: from, chunk: 3)
@@ -229,7 +229,7 @@ struct WireReaderTests {
         let at = try #require((0..<body.count - 2).first { Array(body[$0..<$0 + 3]) == marker })
         body[at] = 0xFF
         let seq = try ledger.log.write { w in
-            try w.append(id: event.id, subject: event.subject, version: 1, recordedAtMicros: w.head.recordedAtMicros, body: body).seq
+            try w.append(id: event.id, subject: event.subject, version: 1, recordedAtMicros: w.head.recordedAtMicros, body: body)
         }
         for checkpoints in [false, true] {
             let damage = try #require(throws: LogDamage.self) { try ledger.verify(checkpoints: checkpoints) }

@@ -117,6 +117,41 @@ struct LedgerTests {
         #expect(try ledger.append(Array(batch.prefix(1))).appended.map(\.seq) == [12])
     }
 
+    @Test("an append prepared on a second thread stores, skips and refuses exactly what one thread does")
+    func preparedOnSecondThread() throws {
+        let report = #"{"source":"inspection","category":"sanitation","description":"垃圾","location":{"area":"城北"}}"#
+        let blank = #"{"source":"inspection","category":"sanitation","description":" ","location":{"area":"城北"}}"#
+        let assign = #"{"unit":"U-hw","deadline":"2022-08-23T18:00:00+08:00"}"#
+        let (reported, assigned) = ("2022-08-21T09:00:00+08:00", "2022-08-21T09:10:00+08:00")
+        let accepted = try events(((1...7).flatMap { n in
+            [line("r\(n)", "problem.reported", "P-\(n)", reported, report),
+             line("a\(n)", "problem.assigned", "P-\(n)", assigned, assign)]
+        } + [line("r3", "problem.reported", "P-3", reported, report)]).joined(separator: "\n"))  // r3 again
+        let refused = try events([
+            line("r8", "problem.reported", "P-8", reported, blank),  // malformed
+            line("a8", "problem.assigned", "P-8", assigned, assign),  // so P-8 does not exist
+            line("r1", "problem.reported", "P-1", reported, report),  // stored already
+            line("u9", "unit.registered", "U-9", assigned, #"{"name":"新单位","kind":"enterprise"}"#,
+                 actor: "unit/wang", role: "unit", unit: "U-hw"),  // not the unit's to register
+        ].joined(separator: "\n"))
+        var outcomes: Set<String> = []
+        for (from, chunk) in [(Int.max, 500), (1, 1), (1, 3)] {
+            let store = TemporaryStore()
+            let ledger = try store.open()
+            ledger.twoCoreAppend = (from, chunk)
+            _ = try ledger.append(try hengkouSetup())
+            let stored = try ledger.append(accepted)
+            #expect(stored.appended.map(\.seq) == Array(12...25))
+            #expect(stored.duplicates.map { "\($0.line) \($0.id) \($0.seq)" } == ["15 r3 0"])
+            let error = try #require(throws: AppendRefused.self) { try ledger.append(refused) }
+            #expect(error.refusals.map(\.line) == [1, 2, 4])
+            #expect(error.refusals.map(\.refusal.rule) == [.malformed, .reference, .role])
+            #expect(try ledger.log.head() == stored.head)
+            outcomes.insert("\(stored.appended) \(stored.head) \(error)")
+        }
+        #expect(outcomes.count == 1)
+    }
+
     @Test("a dry run checks every rule and stores nothing")
     func dryRunStoresNothing() throws {
         let store = TemporaryStore()

@@ -431,7 +431,43 @@ public struct LogWriter: ~Copyable {
     @discardableResult
     public mutating func append(id: String, subject: String, version: UInt64, recordedAtMicros: Int64,
                                 body: [UInt8]) throws -> UInt64 {
-        let seq = head.seq + 1
+        try append(ChainedEntry(seq: head.seq + 1, version: version, recordedAtMicros: recordedAtMicros,
+                                id: id, subject: subject, body: body, after: head.hash))
+    }
+
+    /// Appends `entry`, made (on any thread) to follow the head.
+    /// - Precondition: `entry` has the next seq and is chained to the head's hash.
+    /// - Returns: its seq.
+    /// - Throws: `LMDBError` (`.keyExists` if its id is stored already, `.mapFull` handled by `write`).
+    @discardableResult
+    public mutating func append(_ entry: ChainedEntry) throws -> UInt64 {
+        precondition(entry.seq == head.seq + 1 && entry.prevHash == head.hash, "entry \(entry.seq) does not follow the head \(head)")
+        // The id is claimed first: if it is taken, nothing of this event has been written.
+        var key = entry.id
+        try key.withUTF8 { idBytes in
+            try withUnsafeBytes(of: entry.seq.bigEndian) { seqKey in
+                try reader.txn.put(reader.ids, key: UnsafeRawBufferPointer(idBytes), value: seqKey, options: .noOverwrite)
+                try reader.txn.put(reader.log, key: seqKey, value: entry.value, options: .append)
+            }
+        }
+        head = LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
+        return entry.seq
+    }
+}
+
+/// An entry as the log stores it (hash ‖ Entry), chained to the hash of the entry before. Made apart
+/// from the write, so that a large append can hash on one core while it checks events on the other.
+public struct ChainedEntry: Sendable {
+    public let seq: UInt64
+    public let id: String
+    public let recordedAtMicros: Int64
+    /// The hash of the entry before, and this entry's.
+    public let prevHash: [UInt8], hash: [UInt8]
+    /// The stored value: hash ‖ Entry.
+    let value: [UInt8]
+
+    public init(seq: UInt64, version: UInt64, recordedAtMicros: Int64, id: String, subject: String,
+                body: [UInt8], after prevHash: [UInt8]) {
         // hash ‖ Entry, written in one buffer: the Entry's bytes as swift-protobuf writes them (fields in
         // order, zeros and empty fields left out), then the hash over them put in front.
         var writer = WireWriter(into: [UInt8](repeating: 0, count: 32),
@@ -445,20 +481,12 @@ public struct LogWriter: ~Copyable {
         var value = writer.bytes
         writer = WireWriter()  // the buffer has one owner again: no copy when the hash goes in front
         var hasher = SHA256()
-        hasher.update(data: head.hash)
+        hasher.update(data: prevHash)
         value.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[32...])) }
         let hash = hasher.finalize().withUnsafeBytes { [UInt8]($0) }
         hash.withUnsafeBytes { digest in value.withUnsafeMutableBytes { $0.copyMemory(from: digest) } }
-        // The id is claimed first: if it is taken, nothing of this event has been written.
-        var key = id
-        try key.withUTF8 { idBytes in
-            try withUnsafeBytes(of: seq.bigEndian) { seqKey in
-                try reader.txn.put(reader.ids, key: UnsafeRawBufferPointer(idBytes), value: seqKey, options: .noOverwrite)
-                try reader.txn.put(reader.log, key: seqKey, value: value, options: .append)
-            }
-        }
-        head = LogHead(seq: seq, hash: hash, recordedAtMicros: recordedAtMicros)
-        return seq
+        (self.seq, self.id, self.recordedAtMicros) = (seq, id, recordedAtMicros)
+        (self.prevHash, self.hash, self.value) = (prevHash, hash, value)
     }
 }
 

@@ -158,18 +158,27 @@ public final class Ledger: @unchecked Sendable {
     /// transaction; the rules' state takes them, with what they changed saved in `undo`.
     /// (The rules' state comes in as `rules`, one access for the whole append: read through the class's
     /// property, each use would copy it.)
+    ///
+    /// An append of `twoCoreAppend.from` events or more shares the work with an `AppendHelper`: it
+    /// prepares the events ahead of the rules, and chains the accepted ones ahead of the writes.
     private func stage(_ incoming: [Incoming], dryRun: Bool, into writer: inout LogWriter,
                        rules state: inout CampaignState, undo: inout CampaignState.Undo) throws -> AppendReport {
         let recordedAt = writer.clock(now: clock().micros)
+        let helper = incoming.count >= twoCoreAppend.from
+            ? AppendHelper(incoming, chunkSize: twoCoreAppend.chunk, after: writer.head) : nil
+        defer { helper?.cancel() }
         var refusals: [LineRefusal] = []
         var duplicates: [(line: Int, id: String, seq: UInt64)] = []
-        var staged: [(index: Int, version: UInt64, body: [UInt8])] = []
+        var staged: [AppendHelper.Staged] = []
+        var lines: [Int] = []  // of the staged events
+        var handedOver = 0  // staged events handed to the helper to chain
         var seenHere: [String: Int] = [:]  // id → index in `incoming`
         seenHere.reserveCapacity(incoming.count)
         staged.reserveCapacity(incoming.count)
-        // Takes the event at `index` (passed borrowed, as `incoming[index].event`, not copied); nil when
-        // it is staged, else the seq that holds it already (0: earlier in this append).
-        func take(_ event: Event, at index: Int, _ prepared: Prepared) throws -> UInt64? {
+        lines.reserveCapacity(incoming.count)
+        // Takes the event at `index`: nil when it is staged, else the seq that holds it already (0:
+        // earlier in this append).
+        func take(_ event: Event, at index: Int, expectedVersion: UInt64?, _ prepared: Prepared) throws -> UInt64? {
             if let earlier = seenHere[event.id] {
                 let first = incoming[earlier]
                 guard first.event.subject == event.subject, StoredEvent.encode(first.event) == prepared.body else {
@@ -186,33 +195,57 @@ public final class Ledger: @unchecked Sendable {
             seenHere[event.id] = index
             if let malformed = prepared.malformed { throw malformed }
             try Rules.decide(wellFormed: event, given: state, recordedAt: Timestamp(micros: recordedAt),
-                             expectedVersion: incoming[index].expectedVersion)
-            staged.append((index, Rules.evolve(&state, event, saving: &undo), prepared.body))
+                             expectedVersion: expectedVersion)
+            let version = Rules.evolve(&state, event, saving: &undo)
+            staged.append(.init(id: event.id, subject: event.subject, version: version, body: prepared.body))
             return nil
         }
-        let prepared = PreparedEvents(incoming, chunkSize: twoCoreAppend.chunk,
-                                      onOtherThread: incoming.count >= twoCoreAppend.from)
-        defer { prepared.cancel() }
+        // Hands the helper what was staged since last time; none once an event is refused.
+        func handOver(atLeast count: Int) {
+            guard let helper, refusals.isEmpty, staged.count - handedOver >= count else { return }
+            helper.chain(Array(staged[handedOver...]), recordedAtMicros: recordedAt)
+            handedOver = staged.count
+        }
         var chunk: ArraySlice<Prepared> = []
-        for index in incoming.indices {
-            if chunk.isEmpty { chunk = prepared.next()[...] }
-            do {
-                if let seq = try take(incoming[index].event, at: index, chunk.removeFirst()) {
-                    duplicates.append((incoming[index].line, incoming[index].event.id, seq))
+        try incoming.withUnsafeBufferPointer { items in  // read in place, not copied out of the array
+            for index in items.indices {
+                let prepared: Prepared
+                if let helper {
+                    if chunk.isEmpty { chunk = helper.nextPrepared()[...] }
+                    prepared = chunk.removeFirst()
+                } else {
+                    prepared = Prepared(items[index].event)
                 }
-            } catch let refusal as Refusal {
-                let item = incoming[index]
-                refusals.append(LineRefusal(line: item.line, id: item.event.id, subject: item.event.subject, refusal: refusal))
+                do {
+                    if let seq = try take(items[index].event, at: index, expectedVersion: items[index].expectedVersion, prepared) {
+                        duplicates.append((items[index].line, items[index].event.id, seq))
+                    } else {
+                        lines.append(items[index].line)
+                        handOver(atLeast: twoCoreAppend.chunk)
+                    }
+                } catch let refusal as Refusal {
+                    let item = items[index]
+                    refusals.append(LineRefusal(line: item.line, id: item.event.id, subject: item.event.subject, refusal: refusal))
+                }
             }
         }
         if !refusals.isEmpty { throw AppendRefused(refusals: refusals) }
+        handOver(atLeast: 1)
         var appended: [Appended] = []
         appended.reserveCapacity(staged.count)
-        for item in staged {
-            let seq = try writer.append(id: incoming[item.index].event.id, subject: incoming[item.index].event.subject,
-                                        version: item.version, recordedAtMicros: recordedAt, body: item.body)
-            appended.append(Appended(line: incoming[item.index].line, seq: seq, version: item.version,
-                                     recordedAt: Timestamp(micros: recordedAt)))
+        func note(_ seq: UInt64) {
+            let k = appended.count
+            appended.append(Appended(line: lines[k], seq: seq, version: staged[k].version, recordedAt: Timestamp(micros: recordedAt)))
+        }
+        if let helper {
+            while appended.count < staged.count {
+                for entry in helper.nextChained() { note(try writer.append(entry)) }
+            }
+        } else {
+            for event in staged {
+                note(try writer.append(id: event.id, subject: event.subject, version: event.version,
+                                       recordedAtMicros: recordedAt, body: event.body))
+            }
         }
         let report = AppendReport(appended: appended, duplicates: duplicates, head: writer.head)
         if dryRun { throw Rehearsal(report: report) }
@@ -243,8 +276,8 @@ public final class Ledger: @unchecked Sendable {
     /// handed over at a time (tests set small ones).
     var twoCoreFold = (from: UInt64(50_000), chunk: DecodedEvents.chunkSize)
 
-    /// Appends of at least `from` events are encoded and checked for form on a second thread while the
-    /// first applies the rules, `chunk` events handed over at a time (tests set small ones).
+    /// Appends of at least `from` events share the work with a second thread (`AppendHelper`), `chunk`
+    /// events handed over at a time (tests set small ones).
     var twoCoreAppend = (from: 1_000, chunk: 500)
 
     /// How many events apart checkpoints of the projection are taken.

@@ -152,6 +152,29 @@ struct LedgerTests {
         #expect(outcomes.count == 1)
     }
 
+    @Test("a large append shared with a second thread stores what one thread does, also when the map fills mid-way")
+    func largeAppendOnSecondThread() throws {
+        let report = #"{"source":"inspection","category":"sanitation","description":"背街小巷垃圾堆积","location":{"area":"城北"}}"#
+        let assign = #"{"unit":"U-hw","deadline":"2022-08-23T18:00:00+08:00"}"#
+        let batch = try events((1...1500).flatMap { n in
+            [line("r\(n)", "problem.reported", "P-\(n)", "2022-08-21T09:00:00+08:00", report),
+             line("a\(n)", "problem.assigned", "P-\(n)", "2022-08-21T09:10:00+08:00", assign)]
+        }.joined(separator: "\n"))
+        var heads: [LogHead] = []
+        for from in [Int.max, 1_000] {
+            let store = TemporaryStore()
+            let ledger = try store.open(mapSize: 64 << 10)  // far too small: the write runs again in a larger map
+            ledger.twoCoreAppend.from = from
+            _ = try ledger.append(try hengkouSetup())
+            let stored = try ledger.append(batch)
+            #expect(stored.appended.map(\.seq) == Array(12...3011))
+            #expect(stored.appended.map(\.line) == Array(1...3000))
+            #expect(try ledger.verify() == stored.head)
+            heads.append(stored.head)
+        }
+        #expect(heads[0] == heads[1])
+    }
+
     @Test("a dry run checks every rule and stores nothing")
     func dryRunStoresNothing() throws {
         let store = TemporaryStore()

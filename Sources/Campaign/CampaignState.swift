@@ -180,6 +180,10 @@ extension CampaignState {
 
         private var saved: [Record] = []
 
+        /// Makes room for what `events` events change (two records each), so that the list is not
+        /// copied as it grows.
+        public mutating func reserve(events: Int) { saved.reserveCapacity(saved.count + 2 * events) }
+
         mutating func note(_ record: @autoclosure () -> Record) {
             if isRecording { saved.append(record()) }
         }

@@ -175,6 +175,7 @@ public final class Ledger: @unchecked Sendable {
         var seenHere: [String: Int] = [:]  // id → index in `incoming`
         seenHere.reserveCapacity(incoming.count)
         staged.reserveCapacity(incoming.count)
+        undo.reserve(events: incoming.count)
         lines.reserveCapacity(incoming.count)
         // Takes the event at `index`: nil when it is staged, else the seq that holds it already (0:
         // earlier in this append).

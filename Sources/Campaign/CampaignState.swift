@@ -141,10 +141,18 @@ public struct AccountabilityCase: Sendable, Equatable {
 /// Built by folding the log with `evolve`; `decide` reads it. It holds one small record per subject,
 /// never the events themselves.
 public struct CampaignState: Sendable, Equatable {
-    public var streams: [String: SubjectStream] = [:]
+    /// A subject's stream and, for a problem, where it stands: one record, so that the rules find
+    /// all they need of an event's subject with one look-up.
+    public struct Subject: Sendable, Equatable {
+        public var stream: SubjectStream
+        public var problem: Problem?
+        public init(stream: SubjectStream, problem: Problem? = nil) { self.stream = stream; self.problem = problem }
+    }
+
+    /// Every subject of the log.
+    public var subjects: [String: Subject] = [:]
     public var units: [String: ResponsibleUnit] = [:]
     public var batches: [String: Batch] = [:]
-    public var problems: [String: Problem] = [:]
     public var cases: [String: AccountabilityCase] = [:]
 
     public init() {}
@@ -171,16 +179,15 @@ extension CampaignState {
         init(recording: Bool) { isRecording = recording }
 
         enum Record {
-            case stream(String, SubjectStream?)
+            case subject(String, Subject?)
             case unit(String, ResponsibleUnit?)
             case batch(String, Batch?)
-            case problem(String, Problem?)
             case accountability(String, AccountabilityCase?)
         }
 
         private var saved: [Record] = []
 
-        /// Makes room for what `events` events change (two records each), so that the list is not
+        /// Makes room for what `events` events change (two records at most each), so that the list is not
         /// copied as it grows.
         public mutating func reserve(events: Int) { saved.reserveCapacity(saved.count + 2 * events) }
 
@@ -191,10 +198,9 @@ extension CampaignState {
         public func restore(_ state: inout CampaignState) {
             for record in saved.reversed() {
                 switch record {
-                case .stream(let subject, let stream): state.streams[subject] = stream
+                case .subject(let subject, let record): state.subjects[subject] = record
                 case .unit(let subject, let unit): state.units[subject] = unit
                 case .batch(let subject, let batch): state.batches[subject] = batch
-                case .problem(let subject, let problem): state.problems[subject] = problem
                 case .accountability(let subject, let case_): state.cases[subject] = case_
                 }
             }

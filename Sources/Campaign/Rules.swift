@@ -72,7 +72,8 @@ public enum Rules {
             throw Refusal(.malformed, "缺少 actorunit：\(event.role.label)(\(event.role.rawValue)) 提交的事件须写明所在单位")
         }
 
-        let stream = state.streams[subject]
+        let found = state.subjects[subject]
+        let stream = found?.stream
         if let expectedVersion, expectedVersion != stream?.version ?? 0 {
             throw Refusal(.concurrency,
                 "\(subject) 现有 \(stream?.version ?? 0) 个事件，与 expectedversion=\(expectedVersion) 不符：已有人先行修改，请刷新后重试")
@@ -97,7 +98,7 @@ public enum Rules {
             if stream != nil { throw Refusal(.lifecycle, "问题清单 \(subject) 已建立，不能重复建立") }
         case .problemReported(let report):
             if stream != nil {
-                let status = state.problems[subject]?.status.named ?? "—"
+                let status = found?.problem?.status.named ?? "—"
                 throw Refusal(.lifecycle, "问题 \(subject) 已上报过，当前状态为 \(status)，不能重复上报")
             }
             if let batch = report.batch, state.batches[batch] == nil {
@@ -106,7 +107,7 @@ public enum Rules {
         case .accountabilityRecorded(let accountability):
             if stream != nil { throw Refusal(.lifecycle, "问责案件 \(subject) 已登记，不能重复登记") }
             try checkTarget(accountability.target, in: state)
-            for problem in accountability.problems where state.problems[problem] == nil {
+            for problem in accountability.problems where state.subjects[problem]?.problem == nil {
                 throw Refusal(.reference, "问责所涉问题 \(problem) 不存在")
             }
         case .accountabilityRevoked:
@@ -116,7 +117,7 @@ public enum Rules {
             if found.revoked { throw Refusal(.lifecycle, "问责案件 \(subject) 已撤销，不能再次撤销") }
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
-            guard let problem = state.problems[subject] else {
+            guard let problem = found?.problem else {
                 throw Refusal(.reference, "问题 \(subject) 不存在：请先上报(problem.reported)")
             }
             try decideProblemEvent(event, problem: problem, state: state)
@@ -263,44 +264,43 @@ public enum Rules {
     @discardableResult
     public static func evolve(_ state: inout CampaignState, _ event: Event, saving undo: inout CampaignState.Undo) -> UInt64 {
         let subject = event.subject
-        let version: UInt64
-        let isNew: Bool
-        if let found = state.streams.index(forKey: subject) {
-            isNew = false
-            undo.note(.stream(subject, state.streams.values[found]))
-            state.streams.values[found].version += 1
-            state.streams.values[found].lastTime = max(state.streams.values[found].lastTime, event.time)
-            version = state.streams.values[found].version
-        } else {
-            isNew = true
-            undo.note(.stream(subject, nil))
-            state.streams[subject] = SubjectStream(kind: StreamKind(of: event.type), version: 1, lastTime: event.time)
-            version = 1
+        guard let found = state.subjects.index(forKey: subject) else {
+            undo.note(.subject(subject, nil))
+            var record = CampaignState.Subject(stream: SubjectStream(kind: StreamKind(of: event.type), version: 1, lastTime: event.time))
+            switch event.data {
+            case .unitRegistered(let registration):
+                undo.note(.unit(subject, nil))
+                state.units[subject] = ResponsibleUnit(id: subject, registration: registration)
+            case .batchOpened(let opening):
+                undo.note(.batch(subject, nil))
+                state.batches[subject] = Batch(id: subject, opening: opening)
+            case .problemReported(let report):
+                record.problem = Problem(reportedAt: event.time, batch: report.batch)
+            case .accountabilityRecorded(let accountability):
+                undo.note(.accountability(subject, nil))
+                state.cases[subject] = AccountabilityCase(accountability: accountability, revoked: false)
+            case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
+                 .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn, .accountabilityRevoked:
+                break  // refused by `decide`: no record to change
+            }
+            state.subjects[subject] = record
+            return 1
         }
+        undo.note(.subject(subject, state.subjects.values[found]))
+        let version = state.subjects.values[found].stream.version + 1
+        state.subjects.values[found].stream.version = version
+        state.subjects.values[found].stream.lastTime = max(state.subjects.values[found].stream.lastTime, event.time)
         switch event.data {
-        case .unitRegistered(let registration):
-            undo.note(.unit(subject, isNew ? nil : state.units[subject]))
-            state.units[subject] = ResponsibleUnit(id: subject, registration: registration)
-        case .batchOpened(let opening):
-            undo.note(.batch(subject, isNew ? nil : state.batches[subject]))
-            state.batches[subject] = Batch(id: subject, opening: opening)
-        case .problemReported(let report):
-            undo.note(.problem(subject, isNew ? nil : state.problems[subject]))
-            state.problems[subject] = Problem(reportedAt: event.time, batch: report.batch)
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
-            if let found = state.problems.index(forKey: subject) {
-                undo.note(.problem(subject, state.problems.values[found]))
-                state.problems.values[found].apply(event)
-            }
-        case .accountabilityRecorded(let accountability):
-            undo.note(.accountability(subject, isNew ? nil : state.cases[subject]))
-            state.cases[subject] = AccountabilityCase(accountability: accountability, revoked: false)
+            state.subjects.values[found].problem?.apply(event)
         case .accountabilityRevoked:
-            if let found = state.cases.index(forKey: subject) {
-                undo.note(.accountability(subject, state.cases.values[found]))
-                state.cases.values[found].revoked = true
+            if let i = state.cases.index(forKey: subject) {
+                undo.note(.accountability(subject, state.cases.values[i]))
+                state.cases.values[i].revoked = true
             }
+        case .unitRegistered, .batchOpened, .problemReported, .accountabilityRecorded:
+            break  // a second opening of a stream: refused by `decide`
         }
         return version
     }

@@ -10,8 +10,10 @@ enum RulesCheckpoint {
     static func encode(_ s: CampaignState, seq: UInt64) -> [UInt8] {
         var w = SnapshotWriter()
         w.varint(seq)
-        w.varint(UInt64(s.streams.count))
-        for (subject, stream) in s.streams.sorted(by: { $0.key < $1.key }) {
+        let subjects = s.subjects.sorted(by: { $0.key < $1.key })
+        w.varint(UInt64(subjects.count))
+        for (subject, record) in subjects {
+            let stream = record.stream
             w.string(subject)
             w.bytes.append(stream.kind == .unit ? 0 : stream.kind == .batch ? 1 : stream.kind == .problem ? 2 : 3)
             w.varint(stream.version)
@@ -32,8 +34,9 @@ enum RulesCheckpoint {
             w.vocabulary(batch.opening.source)
             w.time(batch.opening.dueAt)
         }
-        w.varint(UInt64(s.problems.count))
-        for (id, p) in s.problems.sorted(by: { $0.key < $1.key }) {
+        let problems = subjects.compactMap { id, record in record.problem.map { (id, $0) } }
+        w.varint(UInt64(problems.count))
+        for (id, p) in problems {
             w.string(id)
             w.problem(p)
         }
@@ -65,7 +68,7 @@ enum RulesCheckpoint {
             let subject = try r.string()
             let k = Int(try r.byte())
             guard k < kinds.count else { throw Snapshot.Damaged() }
-            s.streams[subject] = SubjectStream(kind: kinds[k], version: try r.varint(), lastTime: try r.time())
+            s.subjects[subject] = .init(stream: SubjectStream(kind: kinds[k], version: try r.varint(), lastTime: try r.time()))
         }
         for _ in 0..<(try r.count()) {
             let id = try r.string()
@@ -78,7 +81,8 @@ enum RulesCheckpoint {
         }
         for _ in 0..<(try r.count()) {
             let id = try r.string()
-            s.problems[id] = try r.problem()
+            guard s.subjects[id] != nil else { throw Snapshot.Damaged() }  // a problem has a stream
+            s.subjects[id]?.problem = try r.problem()
         }
         for _ in 0..<(try r.count()) {
             let id = try r.string()

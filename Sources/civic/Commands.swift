@@ -321,8 +321,9 @@ struct Stats: ParsableCommand {
         print("存储 \(store.path)：\(head.seq) 个事件，链头 \(head)")
         if let first, let last { print("登记时间 \(first) — \(last)") }
         print("文件 \(size / 1024) KiB，映射 \(ledger.log.environment.mapSize / 1024 / 1024) MiB")
-        print("责任单位 \(state.units.count) · 问题清单 \(state.batches.count) · 问题 \(state.problems.count) · 问责案件 \(state.cases.count)")
-        let statuses = ProblemStatus.allCases.map { s in "\(s.label) \(state.problems.values.filter { $0.status == s }.count)" }
+        let problems = state.subjects.values.compactMap(\.problem)
+        print("责任单位 \(state.units.count) · 问题清单 \(state.batches.count) · 问题 \(problems.count) · 问责案件 \(state.cases.count)")
+        let statuses = ProblemStatus.allCases.map { s in "\(s.label) \(problems.filter { $0.status == s }.count)" }
         print("问题状态：" + statuses.joined(separator: " · "))
         print("事件类型：")
         for type in EventType.allCases where byType[type] != nil {

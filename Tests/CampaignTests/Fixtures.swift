@@ -138,7 +138,7 @@ struct World {
         } catch { return error }
     }
 
-    func problem(_ id: String = "P-1") -> Problem? { state.problems[id] }
+    func problem(_ id: String = "P-1") -> Problem? { state.subjects[id]?.problem }
 
     // MARK: stories
 

@@ -19,7 +19,7 @@ func randomCampaign(seed: UInt64, events count: Int, into ledger: Ledger, store:
     var n = 0
     func time(_ base: Timestamp) -> Timestamp { base.adding(seconds: Int64.random(in: 0...(3 * 86_400), using: &rng)) }
     func emit(_ subject: String, _ t: Timestamp, _ role: Role, _ unit: String?, _ data: EventData, actor: String = "office/li") {
-        let lastTime = state.streams[subject]?.lastTime ?? start
+        let lastTime = state.subjects[subject]?.stream.lastTime ?? start
         let event = Event(id: "r\(n)", source: "/random", subject: subject, time: max(t, lastTime), actor: actor, role: role,
                           actorUnit: unit, data: data)
         guard (try? Rules.decide(event, given: state, recordedAt: clock)) != nil else { return }
@@ -52,7 +52,7 @@ func randomCampaign(seed: UInt64, events count: Int, into ledger: Ledger, store:
             continue
         }
         let id = problems.randomElement(using: &rng)!
-        guard let p = state.problems[id], let last = state.streams[id]?.lastTime else { continue }
+        guard let p = state.subjects[id]?.problem, let last = state.subjects[id]?.stream.lastTime else { continue }
         let t = time(last)
         let unit = units[Int.random(in: 1..<units.count, using: &rng)]
         let deadline = t.adding(seconds: Int64.random(in: 3_600...(5 * 86_400), using: &rng))
@@ -191,15 +191,15 @@ struct CheckpointTests {
         try reopened.replay { recorded, _ in Rules.evolve(&folded, recorded.event); return true }
         #expect(try reopened.currentState() == folded)
         // It decides from that state: a problem reported before the checkpoint is known, and its status too.
-        let (someID, some) = try #require(folded.problems.first { $0.value.status == .closed })
+        let (someID, some) = try #require(folded.subjects.lazy.compactMap { id, s in s.problem.map { (id, $0) } }.first { $0.1.status == .closed })
         let reopen = Incoming(line: 1, event: Event(
-            id: "after-restore", source: "/t", subject: someID, time: folded.streams[someID]!.lastTime, actor: "inspector/x",
+            id: "after-restore", source: "/t", subject: someID, time: folded.subjects[someID]!.stream.lastTime, actor: "inspector/x",
             role: .inspector, actorUnit: "U-0",
-            data: .problemReopened(Reopening(reason: "反弹", deadline: folded.streams[someID]!.lastTime.adding(seconds: 86_400)))))
+            data: .problemReopened(Reopening(reason: "反弹", deadline: folded.subjects[someID]!.stream.lastTime.adding(seconds: 86_400)))))
         #expect(try reopened.append([reopen]).appended.count == 1)
         #expect(some.status == .closed)
         let again = Incoming(line: 1, event: Event(
-            id: "after-restore-2", source: "/t", subject: someID, time: folded.streams[someID]!.lastTime, actor: "inspector/x",
+            id: "after-restore-2", source: "/t", subject: someID, time: folded.subjects[someID]!.stream.lastTime, actor: "inspector/x",
             role: .inspector, actorUnit: "U-0", data: .rectificationVerified(note: nil)))
         let refused = try #require(throws: AppendRefused.self) { try reopened.append([again]) }
         #expect(refused.refusals.first?.refusal.rule == .lifecycle)

@@ -175,6 +175,33 @@ struct LedgerTests {
         #expect(heads[0] == heads[1])
     }
 
+    @Test("a refused append puts back every record it made or changed: units, lists, problems, cases, streams")
+    func refusalPutsBackEveryKindOfRecord() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        _ = try ledger.append(try hengkouSetup())
+        _ = try ledger.append(try events(line("r1", "problem.reported", "P-1", "2022-08-21T09:00:00+08:00",
+            #"{"source":"inspection","category":"sanitation","description":"垃圾","location":{"area":"城北"}}"#)))
+        let before = try ledger.currentState()
+        let batch = try events([
+            line("u1", "unit.registered", "U-new", "2022-08-21T09:00:00+08:00", #"{"name":"新单位","kind":"enterprise"}"#),
+            line("b1", "batch.opened", "B-new", "2022-08-21T09:00:00+08:00",
+                 #"{"name":"新清单","source":"inspection","dueAt":"2022-09-30T18:00:00+08:00"}"#),
+            line("a1", "problem.assigned", "P-1", "2022-08-21T09:10:00+08:00", #"{"unit":"U-new","deadline":"2022-08-23T18:00:00+08:00"}"#),
+            line("c1", "accountability.recorded", "C-1", "2022-08-21T09:20:00+08:00",
+                 #"{"target":{"kind":"unit","id":"U-new"},"measure":"interview","reason":"整改不力","problems":["P-1"]}"#,
+                 actor: "discipline/zhao", role: "discipline", unit: nil),
+            line("x1", "problem.assigned", "P-nowhere", "2022-08-21T09:30:00+08:00", #"{"unit":"U-new","deadline":"2022-08-23T18:00:00+08:00"}"#),
+        ].joined(separator: "\n"))
+        let error = try #require(throws: AppendRefused.self) { try ledger.append(batch) }
+        #expect(error.refusals.map(\.id) == ["x1"])
+        let after = try ledger.currentState()
+        #expect(after.units["U-new"] == nil && after.batches["B-new"] == nil && after.cases["C-1"] == nil)
+        #expect(after.subjects["P-1"]?.problem?.status == .reported)
+        #expect(after.subjects["P-1"]?.stream.version == 1)
+        #expect(after == before)
+    }
+
     @Test("a dry run checks every rule and stores nothing")
     func dryRunStoresNothing() throws {
         let store = TemporaryStore()
@@ -214,7 +241,7 @@ struct LedgerTests {
         }
         #expect(ledger.log.environment.mapSize > before)
         #expect(try ledger.verify().seq == 411)
-        #expect(try ledger.currentState().problems.count == 400)
+        #expect(try ledger.currentState().subjects.values.filter { $0.problem != nil }.count == 400)
     }
 
     @Test("a store opened read-only refuses every write")

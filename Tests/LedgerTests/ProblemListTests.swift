@@ -19,7 +19,7 @@ struct ProblemListTests {
         let report = try ledger.append(events)
         #expect(report.appended.count == 44)
         let state = try ledger.currentState()
-        let p4 = try #require(state.problems["P-20220819-004"])
+        let p4 = try #require(state.subjects["P-20220819-004"]?.problem)
         #expect(p4.status == .assigned)
         #expect(p4.unit == "U-hw")
         #expect(p4.deadline == Timestamp(rfc3339: "2022-08-23T18:00:00+08:00"))

@@ -72,8 +72,9 @@ public enum Rules {
             throw Refusal(.malformed, "缺少 actorunit：\(event.role.label)(\(event.role.rawValue)) 提交的事件须写明所在单位")
         }
 
-        let found = state.subjects[subject]
-        let stream = found?.stream
+        // Found once, and read in place: only the fields the rules need are copied.
+        let found = state.subjects.index(forKey: subject)
+        let stream = found.map { state.subjects.values[$0].stream }
         if let expectedVersion, expectedVersion != stream?.version ?? 0 {
             throw Refusal(.concurrency,
                 "\(subject) 现有 \(stream?.version ?? 0) 个事件，与 expectedversion=\(expectedVersion) 不符：已有人先行修改，请刷新后重试")
@@ -98,10 +99,10 @@ public enum Rules {
             if stream != nil { throw Refusal(.lifecycle, "问题清单 \(subject) 已建立，不能重复建立") }
         case .problemReported(let report):
             if stream != nil {
-                let status = found?.problem?.status.named ?? "—"
+                let status = found.flatMap { state.subjects.values[$0].problem?.status.named } ?? "—"
                 throw Refusal(.lifecycle, "问题 \(subject) 已上报过，当前状态为 \(status)，不能重复上报")
             }
-            if let batch = report.batch, state.batches[batch] == nil {
+            if let batch = report.batch, state.batches.index(forKey: batch) == nil {
                 throw Refusal(.reference, "问题清单 \(batch) 不存在：请先建立清单(batch.opened)")
             }
         case .accountabilityRecorded(let accountability):
@@ -117,7 +118,7 @@ public enum Rules {
             if found.revoked { throw Refusal(.lifecycle, "问责案件 \(subject) 已撤销，不能再次撤销") }
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
-            guard let problem = found?.problem else {
+            guard let found, let problem = state.subjects.values[found].problem else {
                 throw Refusal(.reference, "问题 \(subject) 不存在：请先上报(problem.reported)")
             }
             try decideProblemEvent(event, problem: problem, state: state)
@@ -167,7 +168,7 @@ public enum Rules {
     }
 
     private static func checkUnit(_ unit: String, in state: CampaignState) throws(Refusal) {
-        guard state.units[unit] != nil else {
+        guard state.units.index(forKey: unit) != nil else {
             throw Refusal(.reference, "责任单位 \(unit) 未登记：请先登记(unit.registered)")
         }
     }

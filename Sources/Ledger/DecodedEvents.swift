@@ -28,12 +28,16 @@ final class DecodedEvents: @unchecked Sendable {
                     try reader.forEachRecorded(after: after, through: end) { recorded in
                         chunk.append(recorded)
                         guard chunk.count >= chunkSize else { return true }
+                        chunk.reverse()
                         guard put(chunk) else { return false }
                         chunk.removeAll(keepingCapacity: true)
                         return true
                     }
                 }
-                if !chunk.isEmpty { _ = put(chunk) }
+                if !chunk.isEmpty {
+                    chunk.reverse()
+                    _ = put(chunk)
+                }
                 finish(nil)
             } catch {
                 finish(error)  // LogDamage where an entry does not decode; LMDBError where the store failed
@@ -41,7 +45,8 @@ final class DecodedEvents: @unchecked Sendable {
         }
     }
 
-    /// The next chunk in seq order; nil when every event has been handed over.
+    /// The next chunk in seq order, its events last first (the fold pops them off the end: each is
+    /// moved out, not copied); nil when every event has been handed over.
     /// - Throws: what stopped the decoding thread: `LogDamage` where an entry does not decode,
     ///   `LMDBError` where the store failed.
     func next() throws -> [RecordedEvent]? {

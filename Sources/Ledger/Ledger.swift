@@ -321,8 +321,9 @@ public final class Ledger: @unchecked Sendable {
             // With no transaction of this thread open while it waits for the decoding thread.
             let decoded = DecodedEvents(log: log, after: projection.seq, through: end, chunkSize: twoCoreFold.chunk)
             defer { decoded.cancel() }
-            while let chunk = try decoded.next() {
-                for recorded in chunk { projection.apply(recorded) }
+            while var chunk = try decoded.next() {
+                // A chunk comes last event first: popped off its end, the events come in seq order.
+                while let recorded = chunk.popLast() { projection.apply(recorded) }
             }
         }
         return try log.read { reader in

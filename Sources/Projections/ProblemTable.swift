@@ -16,16 +16,15 @@ public struct ProblemView: Sendable, Equatable {
 ///
 /// The ids come in two parts: those restored from a checkpoint, kept sorted in one byte buffer and
 /// found by binary search (restoring them builds no dictionary), and those added since, in a
-/// dictionary. A checkpoint of a million events holds ~200,000 problems; restoring this table is a few
+/// `StringIndex`. A checkpoint of a million events holds ~200,000 problems; restoring this table is a few
 /// copies of arrays, where a dictionary of Swift values took a third of a second.
 public struct ProblemTable: Sendable {
     /// The ids of slots `0..<sortedEnds.count`, in byte order, one after another.
     private var sortedBytes: [UInt8] = []
     /// Where each of those ids ends in `sortedBytes`.
     private var sortedEnds: [UInt32] = []
-    /// Slots of the ids added since, from `sortedEnds.count` on.
-    private var added: [String: Int32] = [:]
-    private var addedIDs: [String] = []
+    /// The ids added since: number n is slot `sortedEnds.count + n`.
+    private var added = StringIndex()
     private var names = Names()
     private var records: [ProblemRecord] = []
 
@@ -36,12 +35,12 @@ public struct ProblemTable: Sendable {
     /// The slot of problem `id`, if it was reported.
     public func slot(of id: String) -> Int? {
         if let k = sortedSlot(of: id) { return k }
-        return added[id].map(Int.init)
+        return added.number(of: id).map { sortedEnds.count + Int($0) }
     }
 
     /// The id of the problem in `slot`.
     public func id(at slot: Int) -> String {
-        if slot >= sortedEnds.count { return addedIDs[slot - sortedEnds.count] }
+        if slot >= sortedEnds.count { return added[Int32(slot - sortedEnds.count)] }
         let start = slot == 0 ? 0 : Int(sortedEnds[slot - 1])
         return String(decoding: sortedBytes[start..<Int(sortedEnds[slot])], as: UTF8.self)
     }
@@ -65,13 +64,12 @@ public struct ProblemTable: Sendable {
     /// Adds problem `id`, or replaces the one in its slot.
     public mutating func store(_ id: String, _ view: ProblemView) {
         let record = ProblemRecord(view, names: &names)
-        if let k = slot(of: id) {
+        if let k = sortedSlot(of: id) {
             records[k] = record
-        } else {
-            added[id] = Int32(records.count)
-            addedIDs.append(id)
-            records.append(record)
+            return
         }
+        let k = sortedEnds.count + Int(added.intern(id))
+        if k < records.count { records[k] = record } else { records.append(record) }
     }
 
     /// Replaces the problem in `slot`.
@@ -80,7 +78,7 @@ public struct ProblemTable: Sendable {
     }
 
     /// The number of `name` in this table, nil when no problem ever named it.
-    func number(of name: String) -> Int32? { names.numbers[name] }
+    func number(of name: String) -> Int32? { names.numbers.number(of: name) }
     /// How many names there are: numbers run from 0 to this.
     var nameCount: Int { names.strings.count }
     func name(_ number: Int32) -> String? { names[number] }
@@ -91,7 +89,7 @@ public struct ProblemTable: Sendable {
     func inIDOrder(_ slots: [Int]) -> [Int] {
         let restored = slots.prefix { $0 < sortedEnds.count }
         guard restored.count < slots.count else { return slots }
-        let later = slots[restored.count...].sorted { addedIDs[$0 - sortedEnds.count].utf8.lexicographicallyPrecedes(addedIDs[$1 - sortedEnds.count].utf8) }
+        let later = slots[restored.count...].sorted { id(at: $0).utf8.lexicographicallyPrecedes(id(at: $1).utf8) }
         var merged: [Int] = []
         merged.reserveCapacity(slots.count)
         var a = restored.startIndex, b = 0
@@ -151,17 +149,13 @@ private func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPoin
 
 /// Units, lists and people, numbered in the order first named.
 struct Names: Sendable {
-    var strings: [String] = []
-    var numbers: [String: Int32] = [:]
+    var numbers = StringIndex()
+    var strings: [String] { numbers.strings }
 
     /// The number of `name`, given one if it has none.
     mutating func number(_ name: String?) -> Int32 {
         guard let name else { return -1 }
-        if let n = numbers[name] { return n }
-        let n = Int32(strings.count)
-        numbers[name] = n
-        strings.append(name)
-        return n
+        return numbers.intern(name)
     }
 
     /// The number of `name`, which had number `old` before: the same when the name is unchanged.
@@ -170,7 +164,7 @@ struct Names: Sendable {
         return number(name)
     }
 
-    subscript(number: Int32) -> String? { number < 0 ? nil : strings[Int(number)] }
+    subscript(number: Int32) -> String? { number < 0 ? nil : numbers[number] }
 }
 
 /// A problem's state with its names as numbers (-1: none): a value of fixed size.

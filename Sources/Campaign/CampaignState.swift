@@ -187,9 +187,9 @@ extension CampaignState {
 
         private var saved: [Record] = []
 
-        /// Makes room for what `events` events change (two records at most each), so that the list is not
-        /// copied as it grows.
-        public mutating func reserve(events: Int) { saved.reserveCapacity(saved.count + 2 * events) }
+        /// Makes room for what `events` events change (one record each, but for the first event of a
+        /// unit, list or case), so that the list is not copied as it grows.
+        public mutating func reserve(events: Int) { saved.reserveCapacity(saved.count + events) }
 
         mutating func note(_ record: @autoclosure () -> Record) {
             if isRecording { saved.append(record()) }

@@ -234,17 +234,17 @@ public final class Ledger: @unchecked Sendable {
         handOver(atLeast: 1)
         var appended: [Appended] = []
         appended.reserveCapacity(staged.count)
-        func note(_ seq: UInt64) {
+        func stored(at seq: UInt64) {
             let k = appended.count
             appended.append(Appended(line: lines[k], seq: seq, version: staged[k].version, recordedAt: Timestamp(micros: recordedAt)))
         }
         if let helper {
             while appended.count < staged.count {
-                for entry in helper.nextChained() { note(try writer.append(entry)) }
+                for entry in helper.nextChained() { stored(at: try writer.append(entry)) }
             }
         } else {
             for event in staged {
-                note(try writer.append(id: event.id, subject: event.subject, version: event.version,
+                stored(at: try writer.append(id: event.id, subject: event.subject, version: event.version,
                                        recordedAtMicros: recordedAt, body: event.body))
             }
         }

@@ -81,8 +81,8 @@ enum RulesCheckpoint {
         }
         for _ in 0..<(try r.count()) {
             let id = try r.string()
-            guard s.subjects[id] != nil else { throw Snapshot.Damaged() }  // a problem has a stream
-            s.subjects[id]?.problem = try r.problem()
+            guard let found = s.subjects.index(forKey: id) else { throw Snapshot.Damaged() }  // a problem has a stream
+            s.subjects.values[found].problem = try r.problem()
         }
         for _ in 0..<(try r.count()) {
             let id = try r.string()

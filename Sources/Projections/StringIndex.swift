@@ -2,9 +2,11 @@
 /// table of numbers (linear probing, at most three quarters full). Nothing is ever removed.
 ///
 /// A fold looks up a problem's id, and often a unit's name, for every event; `Dictionary` hashes each
-/// with SipHash, which dominated the fold. Here the few bytes of an id are mixed a word at a time. The
-/// seed is drawn per process, so that where a string lands is not the same from one run to the next;
-/// what the index answers never depends on it.
+/// with SipHash, which dominated the fold. Here the few bytes of an id are mixed a word at a time.
+/// Strings are the same when their UTF-8 bytes are, as the ids restored from a checkpoint are found
+/// (by binary search over their bytes): two spellings that `String`'s `==` takes as canonically
+/// equivalent are two strings here. The seed is drawn for each index, so that where a string lands
+/// differs from one index to the next; what the index answers never depends on it.
 struct StringIndex: Sendable {
     /// The strings, by number.
     private(set) var strings: [String] = []
@@ -25,7 +27,7 @@ struct StringIndex: Sendable {
         while true {
             let n = buckets[i]
             if n < 0 { return nil }
-            if strings[Int(n)] == string { return n }
+            if Self.same(strings[Int(n)], string) { return n }
             i = (i + 1) & mask
         }
     }
@@ -38,19 +40,13 @@ struct StringIndex: Sendable {
         while true {
             let n = buckets[i]
             if n < 0 { break }
-            if strings[Int(n)] == string { return n }
+            if Self.same(strings[Int(n)], string) { return n }
             i = (i + 1) & mask
         }
         let n = Int32(strings.count)
         strings.append(string)
         buckets[i] = n
         return n
-    }
-
-    /// Makes room for `more` strings without growing on the way.
-    mutating func reserve(_ more: Int) {
-        strings.reserveCapacity(strings.count + more)
-        while (strings.count + more) * 4 > buckets.count * 3 { grow() }
     }
 
     private mutating func grow() {
@@ -61,6 +57,10 @@ struct StringIndex: Sendable {
             while buckets[i] >= 0 { i = (i + 1) & mask }
             buckets[i] = Int32(n)
         }
+    }
+
+    private static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
     }
 
     private func hash(_ string: String) -> Int {

@@ -10,7 +10,9 @@
 struct StringIndex: Sendable {
     /// The strings, by number.
     private(set) var strings: [String] = []
-    private var buckets: [Int32] = []  // a number, or -1: empty
+    /// 0: empty; else the high half of the string's hash (compared before the string is read, which
+    /// spares a cache miss on most probes that do not match) over its number + 1.
+    private var buckets: [UInt64] = []
     private let seed = UInt64.random(in: .min ... .max)
 
     init() {}
@@ -22,12 +24,13 @@ struct StringIndex: Sendable {
     /// The number of `string`, nil when it was never added.
     func number(of string: String) -> Int32? {
         guard !buckets.isEmpty else { return nil }
+        let h = hash(string)
         let mask = buckets.count - 1
-        var i = hash(string) & mask
+        var i = Int(truncatingIfNeeded: h) & mask
         while true {
-            let n = buckets[i]
-            if n < 0 { return nil }
-            if Self.same(strings[Int(n)], string) { return n }
+            let b = buckets[i]
+            if b == 0 { return nil }
+            if b >> 32 == h >> 32, Self.same(strings[Int(b & 0xFFFF_FFFF) - 1], string) { return Int32(b & 0xFFFF_FFFF) - 1 }
             i = (i + 1) & mask
         }
     }
@@ -35,35 +38,38 @@ struct StringIndex: Sendable {
     /// The number of `string`, given the next one when it has none.
     mutating func intern(_ string: String) -> Int32 {
         if (strings.count + 1) * 4 > buckets.count * 3 { grow() }
+        let h = hash(string)
         let mask = buckets.count - 1
-        var i = hash(string) & mask
+        var i = Int(truncatingIfNeeded: h) & mask
         while true {
-            let n = buckets[i]
-            if n < 0 { break }
-            if Self.same(strings[Int(n)], string) { return n }
+            let b = buckets[i]
+            if b == 0 { break }
+            if b >> 32 == h >> 32, Self.same(strings[Int(b & 0xFFFF_FFFF) - 1], string) { return Int32(b & 0xFFFF_FFFF) - 1 }
             i = (i + 1) & mask
         }
         let n = Int32(strings.count)
         strings.append(string)
-        buckets[i] = n
+        buckets[i] = (h >> 32) << 32 | UInt64(n + 1)
         return n
     }
 
     private mutating func grow() {
-        buckets = [Int32](repeating: -1, count: max(16, buckets.count * 2))
+        buckets = [UInt64](repeating: 0, count: max(16, buckets.count * 2))
         let mask = buckets.count - 1
         for (n, string) in strings.enumerated() {
-            var i = hash(string) & mask
-            while buckets[i] >= 0 { i = (i + 1) & mask }
-            buckets[i] = Int32(n)
+            let h = hash(string)
+            var i = Int(truncatingIfNeeded: h) & mask
+            while buckets[i] != 0 { i = (i + 1) & mask }
+            buckets[i] = (h >> 32) << 32 | UInt64(n + 1)
         }
     }
 
     private static func same(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+        var (a, b) = (a, b)  // withUTF8 reads a native string in place (a small one from the stack)
+        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
     }
 
-    private func hash(_ string: String) -> Int {
+    private func hash(_ string: String) -> UInt64 {
         var h = seed ^ (UInt64(string.utf8.count) &* 0x9E37_79B9_7F4A_7C15)
         func mix(_ word: UInt64) {
             h = (h ^ word) &* 0xBF58_476D_1CE4_E5B9
@@ -90,6 +96,6 @@ struct StringIndex: Sendable {
             mix(word)
         }
         h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int(truncatingIfNeeded: h ^ (h >> 31))
+        return h ^ (h >> 31)
     }
 }

@@ -167,9 +167,12 @@ case "memory":
     _ = projection.progress()
     report("civic.memory.events", Double(head.seq), "events")
     report("civic.memory.problems", Double(projection.problems.count), "problems")
-    report("civic.memory.peak", peakMemoryMiB(), "MiB")
-    report("civic.memory.heap_after", statusMiB("RssAnon"), "MiB")
-    report("civic.memory.mapped_after", statusMiB("RssFile"), "MiB")
+    // Measured while the projection is alive: its last use above would otherwise let it go first.
+    withExtendedLifetime(projection) {
+        report("civic.memory.peak", peakMemoryMiB(), "MiB")
+        report("civic.memory.heap_after", statusMiB("RssAnon"), "MiB")
+        report("civic.memory.mapped_after", statusMiB("RssFile"), "MiB")
+    }
     report("civic.memory.before", before, "MiB")
 
 case "checkpoint":

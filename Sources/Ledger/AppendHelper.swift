@@ -21,8 +21,9 @@ struct Prepared {
 /// each chunk as it is handed over. The appending thread keeps the rules' state and the transaction;
 /// this touches neither.
 final class AppendHelper: @unchecked Sendable {
-    /// An event the rules accepted, to be stored at the next seq.
+    /// An event the rules accepted, to be stored at the next seq; `line` is its line in the input.
     struct Staged {
+        var line: Int
         var id: String
         var subject: String
         var version: UInt64

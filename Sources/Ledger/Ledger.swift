@@ -170,16 +170,14 @@ public final class Ledger: @unchecked Sendable {
         var refusals: [LineRefusal] = []
         var duplicates: [(line: Int, id: String, seq: UInt64)] = []
         var staged: [AppendHelper.Staged] = []
-        var lines: [Int] = []  // of the staged events
         var handedOver = 0  // staged events handed to the helper to chain
         var seenHere: [String: Int] = [:]  // id → index in `incoming`
         seenHere.reserveCapacity(incoming.count)
         staged.reserveCapacity(incoming.count)
         undo.reserve(events: incoming.count)
-        lines.reserveCapacity(incoming.count)
         // Takes the event at `index`: nil when it is staged, else the seq that holds it already (0:
         // earlier in this append).
-        func take(_ event: Event, at index: Int, expectedVersion: UInt64?, _ prepared: Prepared) throws -> UInt64? {
+        func take(_ event: Event, at index: Int, line: Int, expectedVersion: UInt64?, _ prepared: Prepared) throws -> UInt64? {
             if let earlier = seenHere[event.id] {
                 let first = incoming[earlier]
                 guard first.event.subject == event.subject, StoredEvent.encode(first.event) == prepared.body else {
@@ -198,7 +196,7 @@ public final class Ledger: @unchecked Sendable {
             try Rules.decide(wellFormed: event, given: state, recordedAt: Timestamp(micros: recordedAt),
                              expectedVersion: expectedVersion)
             let version = Rules.evolve(&state, event, saving: &undo)
-            staged.append(.init(id: event.id, subject: event.subject, version: version, body: prepared.body))
+            staged.append(.init(line: line, id: event.id, subject: event.subject, version: version, body: prepared.body))
             return nil
         }
         // Hands the helper what was staged since last time; none once an event is refused.
@@ -218,10 +216,10 @@ public final class Ledger: @unchecked Sendable {
                     prepared = Prepared(items[index].event)
                 }
                 do {
-                    if let seq = try take(items[index].event, at: index, expectedVersion: items[index].expectedVersion, prepared) {
+                    if let seq = try take(items[index].event, at: index, line: items[index].line,
+                                          expectedVersion: items[index].expectedVersion, prepared) {
                         duplicates.append((items[index].line, items[index].event.id, seq))
                     } else {
-                        lines.append(items[index].line)
                         handOver(atLeast: twoCoreAppend.chunk)
                     }
                 } catch let refusal as Refusal {
@@ -235,8 +233,8 @@ public final class Ledger: @unchecked Sendable {
         var appended: [Appended] = []
         appended.reserveCapacity(staged.count)
         func stored(at seq: UInt64) {
-            let k = appended.count
-            appended.append(Appended(line: lines[k], seq: seq, version: staged[k].version, recordedAt: Timestamp(micros: recordedAt)))
+            let event = staged[appended.count]
+            appended.append(Appended(line: event.line, seq: seq, version: event.version, recordedAt: Timestamp(micros: recordedAt)))
         }
         if let helper {
             while appended.count < staged.count {

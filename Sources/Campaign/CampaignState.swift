@@ -1,6 +1,27 @@
 /// What each subject of the log is: the kind of stream its first event made it.
 public enum StreamKind: String, Sendable {
     case unit, batch, problem, accountability
+
+    /// The number it is stored by in derived data; never renumbered.
+    public var number: UInt8 {
+        switch self {
+        case .unit: 1
+        case .batch: 2
+        case .problem: 3
+        case .accountability: 4
+        }
+    }
+
+    public init?(number: UInt8) {
+        switch number {
+        case 1: self = .unit
+        case 2: self = .batch
+        case 3: self = .problem
+        case 4: self = .accountability
+        default: return nil
+        }
+    }
+
     public var label: String {
         switch self {
         case .unit: "责任单位"
@@ -22,30 +43,6 @@ public enum StreamKind: String, Sendable {
         case .accountabilityRecorded, .accountabilityRevoked: self = .accountability
         }
     }
-}
-
-/// A subject's stream: what it is, how many events it holds, and the business time of the last.
-public struct SubjectStream: Sendable, Equatable {
-    public var kind: StreamKind
-    public var version: UInt64
-    public var lastTime: Timestamp
-    public init(kind: StreamKind, version: UInt64, lastTime: Timestamp) {
-        self.kind = kind; self.version = version; self.lastTime = lastTime
-    }
-}
-
-/// A registered unit.
-public struct ResponsibleUnit: Sendable, Equatable {
-    public var id: String
-    public var registration: UnitRegistration
-    public init(id: String, registration: UnitRegistration) { self.id = id; self.registration = registration }
-}
-
-/// An opened batch (problem list).
-public struct Batch: Sendable, Equatable {
-    public var id: String
-    public var opening: BatchOpening
-    public init(id: String, opening: BatchOpening) { self.id = id; self.opening = opening }
 }
 
 /// Where a problem stands: what the rules need, and what the board shows of its life.
@@ -129,81 +126,71 @@ public struct Problem: Sendable, Equatable {
     }
 }
 
-/// An accountability case.
+/// An accountability case, as the rules keep it: at whom it is aimed, with what measure, for which
+/// problems, and whether it was revoked (its reasons stay in the log).
 public struct AccountabilityCase: Sendable, Equatable {
-    public var accountability: Accountability
+    public var target: AccountabilityTarget
+    public var measure: Measure
+    public var problems: [String]
     public var revoked: Bool
-    public init(accountability: Accountability, revoked: Bool) { self.accountability = accountability; self.revoked = revoked }
+    public init(target: AccountabilityTarget, measure: Measure, problems: [String], revoked: Bool) {
+        self.target = target; self.measure = measure; self.problems = problems; self.revoked = revoked
+    }
 }
 
-/// Everything the rules consult: every stream, unit, batch, problem and case of the log so far.
-///
-/// Built by folding the log with `evolve`; `decide` reads it. It holds one small record per subject,
-/// never the events themselves.
-public struct CampaignState: Sendable, Equatable {
-    /// A subject's stream and, for a problem, where it stands: one record, so that the rules find
-    /// all they need of an event's subject with one look-up.
-    public struct Subject: Sendable, Equatable {
-        public var stream: SubjectStream
-        public var problem: Problem?
-        public init(stream: SubjectStream, problem: Problem? = nil) { self.stream = stream; self.problem = problem }
-    }
+/// What the rules know of one subject of the log: its stream (kind, length, the business time and seq of
+/// its latest event) and what its events made it: a unit's registration, a list's opening, where a
+/// problem stands, an accountability case. Each event changes its own subject's record only.
+public struct SubjectRecord: Sendable, Equatable {
+    public var kind: StreamKind
+    /// How many events its stream holds.
+    public var version: UInt64
+    /// The business time of its latest event (a stream's times never go backwards).
+    public var lastTime: Timestamp
+    /// The seq of its latest event: where its trail is read back from.
+    public var lastSeq: UInt64
+    /// For a unit.
+    public var unit: UnitRegistration?
+    /// For a problem list.
+    public var batch: BatchOpening?
+    /// For a problem.
+    public var problem: Problem?
+    /// For an accountability case.
+    public var accountability: AccountabilityCase?
 
-    /// Every subject of the log.
-    public var subjects: [String: Subject] = [:]
-    public var units: [String: ResponsibleUnit] = [:]
-    public var batches: [String: Batch] = [:]
-    public var cases: [String: AccountabilityCase] = [:]
+    public init(kind: StreamKind, version: UInt64, lastTime: Timestamp, lastSeq: UInt64, unit: UnitRegistration? = nil,
+                batch: BatchOpening? = nil, problem: Problem? = nil, accountability: AccountabilityCase? = nil) {
+        self.kind = kind; self.version = version; self.lastTime = lastTime; self.lastSeq = lastSeq
+        self.unit = unit; self.batch = batch; self.problem = problem; self.accountability = accountability
+    }
+}
+
+/// Every subject's record, in memory: the rules' state folded from a log. (The ledger keeps the records in
+/// the store and looks each up as an event needs it; tests and verify keep them all here.)
+public struct CampaignState: Sendable, Equatable {
+    public var records: [String: SubjectRecord] = [:]
 
     public init() {}
 
+    public func record(_ subject: String) -> SubjectRecord? { records[subject] }
+
+    /// Folds an event the rules accepted, stored at `seq`.
+    /// - Returns: its version in its subject's stream.
+    @discardableResult
+    public mutating func apply(_ event: Event, seq: UInt64) -> UInt64 {
+        let index = records.index(forKey: event.subject)
+        let record = Rules.evolve(index.map { records.values[$0] }, event, seq: seq)
+        if let index { records.values[index] = record } else { records[event.subject] = record }
+        return record.version
+    }
+
     /// The registered units called `name` (their registered name), sorted by id.
-    public func units(named name: String) -> [ResponsibleUnit] {
-        units.values.filter { $0.registration.name == name }.sorted { $0.id < $1.id }
+    public func units(named name: String) -> [(id: String, registration: UnitRegistration)] {
+        records.compactMap { id, r in r.unit.flatMap { $0.name == name ? (id, $0) : nil } }.sorted { $0.id < $1.id }
     }
 
     /// The opened batches called `name`, sorted by id.
-    public func batches(named name: String) -> [Batch] {
-        batches.values.filter { $0.opening.name == name }.sorted { $0.id < $1.id }
-    }
-}
-
-extension CampaignState {
-    /// What an append changed, to put back when the append does not commit: each record an event
-    /// changed, as it was before (`Rules.evolve(_:_:saving:)` notes them as it changes them), put back
-    /// in reverse order.
-    public struct Undo {
-        /// Whether `note` keeps what it is given (a fold that will never be undone keeps nothing).
-        let isRecording: Bool
-        public init() { isRecording = true }
-        init(recording: Bool) { isRecording = recording }
-
-        enum Record {
-            case subject(String, Subject?)
-            case unit(String, ResponsibleUnit?)
-            case batch(String, Batch?)
-            case accountability(String, AccountabilityCase?)
-        }
-
-        private var saved: [Record] = []
-
-        /// Makes room for what `events` events change (one record each, but for the first event of a
-        /// unit, list or case), so that the list is not copied as it grows.
-        public mutating func reserve(events: Int) { saved.reserveCapacity(saved.count + events) }
-
-        mutating func note(_ record: @autoclosure () -> Record) {
-            if isRecording { saved.append(record()) }
-        }
-
-        public func restore(_ state: inout CampaignState) {
-            for record in saved.reversed() {
-                switch record {
-                case .subject(let subject, let record): state.subjects[subject] = record
-                case .unit(let subject, let unit): state.units[subject] = unit
-                case .batch(let subject, let batch): state.batches[subject] = batch
-                case .accountability(let subject, let case_): state.cases[subject] = case_
-                }
-            }
-        }
+    public func batches(named name: String) -> [(id: String, opening: BatchOpening)] {
+        records.compactMap { id, r in r.batch.flatMap { $0.name == name ? (id, $0) : nil } }.sorted { $0.id < $1.id }
     }
 }

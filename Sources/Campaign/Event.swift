@@ -14,6 +14,25 @@ public enum EventType: String, Vocabulary {
     case accountabilityRecorded = "accountability.recorded"
     case accountabilityRevoked = "accountability.revoked"
 
+    /// The number of its `data` field in civic.v1.Event (Schemas/civic/v1/event.proto).
+    public var number: Int {
+        switch self {
+        case .unitRegistered: 10
+        case .batchOpened: 11
+        case .problemReported: 12
+        case .problemAssigned: 13
+        case .deadlineExtended: 14
+        case .rectificationSubmitted: 15
+        case .rectificationVerified: 16
+        case .rectificationRejected: 17
+        case .problemEscalated: 18
+        case .problemReopened: 19
+        case .problemWithdrawn: 20
+        case .accountabilityRecorded: 21
+        case .accountabilityRevoked: 22
+        }
+    }
+
     public var label: String {
         switch self {
         case .unitRegistered: "登记责任单位"

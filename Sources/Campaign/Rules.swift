@@ -1,5 +1,5 @@
 /// The rules of §4 as a decider: `decide` says whether an event may be appended to the log as it
-/// stands; `evolve` folds an accepted event into the state. Both are pure: the store's clock comes in
+/// stands; `evolve` folds an accepted event into its subject's record. Both are pure: the store's clock comes in
 /// as a parameter.
 public enum Rules {
     /// How far `time` may lie after the store's clock: 5 minutes.
@@ -43,23 +43,24 @@ public enum Rules {
         }
     }
 
-    /// Refuses `event` unless it may be appended to a log whose state is `state`.
+    /// Refuses `event` unless it may be appended to a log whose subjects' records `facts` gives (nil for a
+    /// subject no event has named).
     ///
     /// - Parameters:
     ///   - recordedAt: the store's clock for this append.
     ///   - expectedVersion: the number of events the subject's stream must hold now, if the sender set one.
     /// - Throws: `Refusal` naming the subject, its status and the rule broken.
     public static func decide(
-        _ event: Event, given state: CampaignState, recordedAt: Timestamp, expectedVersion: UInt64? = nil
+        _ event: Event, given facts: (String) -> SubjectRecord?, recordedAt: Timestamp, expectedVersion: UInt64? = nil
     ) throws(Refusal) {
         try checkWellFormed(event)
-        try decide(wellFormed: event, given: state, recordedAt: recordedAt, expectedVersion: expectedVersion)
+        try decide(wellFormed: event, given: facts, recordedAt: recordedAt, expectedVersion: expectedVersion)
     }
 
     /// `decide` for an event that `checkWellFormed` has passed already (it needs no state, so a
     /// large append checks it, beside the encoding, on another core).
     public static func decide(
-        wellFormed event: Event, given state: CampaignState, recordedAt: Timestamp, expectedVersion: UInt64? = nil
+        wellFormed event: Event, given facts: (String) -> SubjectRecord?, recordedAt: Timestamp, expectedVersion: UInt64? = nil
     ) throws(Refusal) {
         let subject = event.subject
         let type = event.type
@@ -72,60 +73,58 @@ public enum Rules {
             throw Refusal(.malformed, "缺少 actorunit：\(event.role.label)(\(event.role.rawValue)) 提交的事件须写明所在单位")
         }
 
-        // Found once, and read in place: only the fields the rules need are copied.
-        let found = state.subjects.index(forKey: subject)
-        let stream = found.map { state.subjects.values[$0].stream }
-        if let expectedVersion, expectedVersion != stream?.version ?? 0 {
+        let record = facts(subject)
+        if let expectedVersion, expectedVersion != record?.version ?? 0 {
             throw Refusal(.concurrency,
-                "\(subject) 现有 \(stream?.version ?? 0) 个事件，与 expectedversion=\(expectedVersion) 不符：已有人先行修改，请刷新后重试")
+                "\(subject) 现有 \(record?.version ?? 0) 个事件，与 expectedversion=\(expectedVersion) 不符：已有人先行修改，请刷新后重试")
         }
         let kind = StreamKind(of: type)
-        if let stream, stream.kind != kind {
-            throw Refusal(.reference, "\(subject) 已是\(stream.kind.label)(\(stream.kind.rawValue))，不能作为\(kind.label)(\(kind.rawValue))使用")
+        if let record, record.kind != kind {
+            throw Refusal(.reference, "\(subject) 已是\(record.kind.label)(\(record.kind.rawValue))，不能作为\(kind.label)(\(kind.rawValue))使用")
         }
         if event.time > recordedAt.adding(seconds: allowedClockSkewSeconds) {
             throw Refusal(.time, "事件时间 \(event.time) 晚于登记时间 \(recordedAt.inOffset(Timestamp.chinaOffset)) 超过 5 分钟：不能登记未来发生的事")
         }
-        if let stream, event.time < stream.lastTime {
-            throw Refusal(.time, "事件时间 \(event.time) 早于 \(subject) 上一个事件的时间 \(stream.lastTime)：同一对象的事件时间不能倒退")
+        if let record, event.time < record.lastTime {
+            throw Refusal(.time, "事件时间 \(event.time) 早于 \(subject) 上一个事件的时间 \(record.lastTime)：同一对象的事件时间不能倒退")
         }
 
         switch event.data {
         case .unitRegistered:
             // `parent` is not checked: §4 names only batch, unit and problems as references, and units
             // are often registered children first.
-            if stream != nil { throw Refusal(.lifecycle, "责任单位 \(subject) 已登记，不能重复登记") }
+            if record != nil { throw Refusal(.lifecycle, "责任单位 \(subject) 已登记，不能重复登记") }
         case .batchOpened:
-            if stream != nil { throw Refusal(.lifecycle, "问题清单 \(subject) 已建立，不能重复建立") }
+            if record != nil { throw Refusal(.lifecycle, "问题清单 \(subject) 已建立，不能重复建立") }
         case .problemReported(let report):
-            if stream != nil {
-                let status = found.flatMap { state.subjects.values[$0].problem?.status.named } ?? "—"
+            if let record {
+                let status = record.problem?.status.named ?? "—"
                 throw Refusal(.lifecycle, "问题 \(subject) 已上报过，当前状态为 \(status)，不能重复上报")
             }
-            if let batch = report.batch, state.batches.index(forKey: batch) == nil {
+            if let batch = report.batch, facts(batch)?.batch == nil {
                 throw Refusal(.reference, "问题清单 \(batch) 不存在：请先建立清单(batch.opened)")
             }
         case .accountabilityRecorded(let accountability):
-            if stream != nil { throw Refusal(.lifecycle, "问责案件 \(subject) 已登记，不能重复登记") }
-            try checkTarget(accountability.target, in: state)
-            for problem in accountability.problems where state.subjects[problem]?.problem == nil {
+            if record != nil { throw Refusal(.lifecycle, "问责案件 \(subject) 已登记，不能重复登记") }
+            try checkTarget(accountability.target, in: facts)
+            for problem in accountability.problems where facts(problem)?.problem == nil {
                 throw Refusal(.reference, "问责所涉问题 \(problem) 不存在")
             }
         case .accountabilityRevoked:
-            guard let found = state.cases[subject] else {
+            guard let found = record?.accountability else {
                 throw Refusal(.reference, "问责案件 \(subject) 不存在，无从撤销")
             }
             if found.revoked { throw Refusal(.lifecycle, "问责案件 \(subject) 已撤销，不能再次撤销") }
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
-            guard let found, let problem = state.subjects.values[found].problem else {
+            guard let problem = record?.problem else {
                 throw Refusal(.reference, "问题 \(subject) 不存在：请先上报(problem.reported)")
             }
-            try decideProblemEvent(event, problem: problem, state: state)
+            try decideProblemEvent(event, problem: problem, facts: facts)
         }
     }
 
-    private static func decideProblemEvent(_ event: Event, problem: Problem, state: CampaignState) throws(Refusal) {
+    private static func decideProblemEvent(_ event: Event, problem: Problem, facts: (String) -> SubjectRecord?) throws(Refusal) {
         let subject = event.subject
         let type = event.type
         if let from = statuses(allowing: type), !from.contains(problem.status) {
@@ -137,7 +136,7 @@ public enum Rules {
         }
         switch event.data {
         case .problemAssigned(let assignment):
-            try checkUnit(assignment.unit, in: state)
+            try checkUnit(assignment.unit, in: facts)
             try checkDeadline(assignment.deadline, of: event)
         case .deadlineExtended(let extension_):
             try checkDeadline(extension_.deadline, of: event)
@@ -157,7 +156,7 @@ public enum Rules {
                 throw Refusal(.separationOfDuties, "整改由 \(event.actor) 本人提交，不能由本人核实销号")
             }
         case .problemReopened(let reopening):
-            if let unit = reopening.unit { try checkUnit(unit, in: state) }
+            if let unit = reopening.unit { try checkUnit(unit, in: facts) }
             else if problem.unit == nil { throw Refusal(.reference, "问题 \(subject) 从未交办，重新交办须写明 unit") }
             try checkDeadline(reopening.deadline, of: event)
         case .problemEscalated, .problemWithdrawn:
@@ -167,8 +166,8 @@ public enum Rules {
         }
     }
 
-    private static func checkUnit(_ unit: String, in state: CampaignState) throws(Refusal) {
-        guard state.units.index(forKey: unit) != nil else {
+    private static func checkUnit(_ unit: String, in facts: (String) -> SubjectRecord?) throws(Refusal) {
+        guard facts(unit)?.unit != nil else {
             throw Refusal(.reference, "责任单位 \(unit) 未登记：请先登记(unit.registered)")
         }
     }
@@ -179,10 +178,10 @@ public enum Rules {
         }
     }
 
-    private static func checkTarget(_ target: AccountabilityTarget, in state: CampaignState) throws(Refusal) {
+    private static func checkTarget(_ target: AccountabilityTarget, in facts: (String) -> SubjectRecord?) throws(Refusal) {
         switch target.kind {
-        case .unit: try checkUnit(target.id, in: state)
-        case .person: if let unit = target.unit { try checkUnit(unit, in: state) }
+        case .unit: try checkUnit(target.id, in: facts)
+        case .person: if let unit = target.unit { try checkUnit(unit, in: facts) }
         }
     }
 
@@ -251,58 +250,37 @@ public enum Rules {
         }
     }
 
-    /// The state after `event`, which `decide` accepted. Never fails.
-    /// - Returns: the version of the subject's stream with the event (its number in the stream).
-    @discardableResult
-    public static func evolve(_ state: inout CampaignState, _ event: Event) -> UInt64 {
-        var unrecorded = CampaignState.Undo(recording: false)
-        return evolve(&state, event, saving: &unrecorded)
-    }
-
-    /// `evolve`, noting in `undo` each record it changes, as it was. Each record is looked up once:
-    /// changed in place, or made. (A subject without a stream has no record of any kind: every record
-    /// is made with its stream.)
-    @discardableResult
-    public static func evolve(_ state: inout CampaignState, _ event: Event, saving undo: inout CampaignState.Undo) -> UInt64 {
-        let subject = event.subject
-        guard let found = state.subjects.index(forKey: subject) else {
-            undo.note(.subject(subject, nil))
-            var record = CampaignState.Subject(stream: SubjectStream(kind: StreamKind(of: event.type), version: 1, lastTime: event.time))
+    /// The record of the event's subject after `event`, which `decide` accepted, stored at `seq`; `record`
+    /// is the subject's record before it (nil for the first event of a stream). Never fails: an event
+    /// changes its own subject's record only.
+    public static func evolve(_ record: SubjectRecord?, _ event: Event, seq: UInt64) -> SubjectRecord {
+        guard var record else {
+            var made = SubjectRecord(kind: StreamKind(of: event.type), version: 1, lastTime: event.time, lastSeq: seq)
             switch event.data {
-            case .unitRegistered(let registration):
-                undo.note(.unit(subject, nil))
-                state.units[subject] = ResponsibleUnit(id: subject, registration: registration)
-            case .batchOpened(let opening):
-                undo.note(.batch(subject, nil))
-                state.batches[subject] = Batch(id: subject, opening: opening)
-            case .problemReported(let report):
-                record.problem = Problem(reportedAt: event.time, batch: report.batch)
+            case .unitRegistered(let registration): made.unit = registration
+            case .batchOpened(let opening): made.batch = opening
+            case .problemReported(let report): made.problem = Problem(reportedAt: event.time, batch: report.batch)
             case .accountabilityRecorded(let accountability):
-                undo.note(.accountability(subject, nil))
-                state.cases[subject] = AccountabilityCase(accountability: accountability, revoked: false)
+                made.accountability = AccountabilityCase(target: accountability.target, measure: accountability.measure,
+                                                         problems: accountability.problems, revoked: false)
             case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
                  .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn, .accountabilityRevoked:
-                break  // refused by `decide`: no record to change
+                break  // refused by `decide`: a stream begins with its opening event
             }
-            state.subjects[subject] = record
-            return 1
+            return made
         }
-        undo.note(.subject(subject, state.subjects.values[found]))
-        let version = state.subjects.values[found].stream.version + 1
-        state.subjects.values[found].stream.version = version
-        state.subjects.values[found].stream.lastTime = max(state.subjects.values[found].stream.lastTime, event.time)
+        record.version += 1
+        record.lastTime = max(record.lastTime, event.time)
+        record.lastSeq = seq
         switch event.data {
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
-            state.subjects.values[found].problem?.apply(event)
+            record.problem?.apply(event)
         case .accountabilityRevoked:
-            if let i = state.cases.index(forKey: subject) {
-                undo.note(.accountability(subject, state.cases.values[i]))
-                state.cases.values[i].revoked = true
-            }
+            record.accountability?.revoked = true
         case .unitRegistered, .batchOpened, .problemReported, .accountabilityRecorded:
             break  // a second opening of a stream: refused by `decide`
         }
-        return version
+        return record
     }
 }

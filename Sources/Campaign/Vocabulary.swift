@@ -2,9 +2,18 @@
 public protocol Vocabulary: RawRepresentable<String>, CaseIterable, Sendable, Hashable {
     /// The Chinese label, e.g. `暗访曝光` for `covert_exposure`.
     var label: String { get }
+    /// The number it is stored by, written down case by case (the .proto's enum value, from 1): part of the
+    /// stored format, so never renumbered, whatever the order of the cases.
+    var number: Int { get }
 }
 
 extension Vocabulary {
+    /// The entry stored as `number`, nil for a number no entry has.
+    public init?(number: Int) {
+        guard let found = Self.allCases.first(where: { $0.number == number }) else { return nil }
+        self = found
+    }
+
     /// The entry whose code or Chinese label is `text` (spaces around it ignored).
     public init?(codeOrLabel text: String) {
         let t = text.trimmingSpaces
@@ -21,6 +30,15 @@ extension Vocabulary {
 /// Who appends (§1): the role decides which event types an actor may append.
 public enum Role: String, Vocabulary {
     case inspector, office, unit, discipline, auditor
+    public var number: Int {
+        switch self {
+        case .inspector: 1
+        case .office: 2
+        case .unit: 3
+        case .discipline: 4
+        case .auditor: 5
+        }
+    }
     public var label: String {
         switch self {
         case .inspector: "督查员"
@@ -35,6 +53,15 @@ public enum Role: String, Vocabulary {
 /// The kind of a responsible unit.
 public enum UnitKind: String, Vocabulary {
     case department, street, community, enterprise, other
+    public var number: Int {
+        switch self {
+        case .department: 1
+        case .street: 2
+        case .community: 3
+        case .enterprise: 4
+        case .other: 5
+        }
+    }
     public var label: String {
         switch self {
         case .department: "部门"
@@ -55,6 +82,17 @@ public enum ProblemSource: String, Vocabulary {
     case onlineMaterials = "online_materials"
     case lookBack = "look_back"
     case other
+    public var number: Int {
+        switch self {
+        case .covertExposure: 1
+        case .inspection: 2
+        case .specialSupervision: 3
+        case .publicReport: 4
+        case .onlineMaterials: 5
+        case .lookBack: 6
+        case .other: 7
+        }
+    }
     public var label: String {
         switch self {
         case .covertExposure: "暗访曝光"
@@ -83,6 +121,23 @@ public enum Category: String, Vocabulary {
     case greenery
     case onlineMaterials = "online_materials"
     case other
+    public var number: Int {
+        switch self {
+        case .cityAppearance: 1
+        case .streetVending: 2
+        case .illegalConstruction: 3
+        case .disorderlyParking: 4
+        case .sanitation: 5
+        case .trafficOrder: 6
+        case .publicFacilities: 7
+        case .publicAds: 8
+        case .marketOrder: 9
+        case .civility: 10
+        case .greenery: 11
+        case .onlineMaterials: 12
+        case .other: 13
+        }
+    }
     public var label: String {
         switch self {
         case .cityAppearance: "市容市貌"
@@ -111,6 +166,17 @@ public enum Measure: String, Vocabulary {
     case admonishment
     case disciplinarySanction = "disciplinary_sanction"
     case organizationalHandling = "organizational_handling"
+    public var number: Int {
+        switch self {
+        case .reminderTalk: 1
+        case .interview: 2
+        case .writtenSelfCriticism: 3
+        case .circulatedCriticism: 4
+        case .admonishment: 5
+        case .disciplinarySanction: 6
+        case .organizationalHandling: 7
+        }
+    }
     public var label: String {
         switch self {
         case .reminderTalk: "提醒谈话"
@@ -127,12 +193,27 @@ public enum Measure: String, Vocabulary {
 /// Whom an accountability measure is aimed at.
 public enum TargetKind: String, Vocabulary {
     case unit, person
+    public var number: Int {
+        switch self {
+        case .unit: 1
+        case .person: 2
+        }
+    }
     public var label: String { self == .unit ? "单位" : "个人" }
 }
 
 /// Where a problem stands in its life (§4).
 public enum ProblemStatus: String, Vocabulary, Comparable {
     case reported, assigned, submitted, closed, withdrawn
+    public var number: Int {
+        switch self {
+        case .reported: 1
+        case .assigned: 2
+        case .submitted: 3
+        case .closed: 4
+        case .withdrawn: 5
+        }
+    }
     public var label: String {
         switch self {
         case .reported: "已上报"
@@ -145,7 +226,6 @@ public enum ProblemStatus: String, Vocabulary, Comparable {
     /// `label(code)`, as refusals name a status: `已销号(closed)`.
     public var named: String { "\(label)(\(rawValue))" }
 
-    public static func < (a: ProblemStatus, b: ProblemStatus) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
+    /// In the order of a problem's life.
+    public static func < (a: ProblemStatus, b: ProblemStatus) -> Bool { a.number < b.number }
 }

@@ -45,14 +45,14 @@ struct DashboardRequest: Sendable {
 
     @available(*, noasync)
     func render(_ views: Views) throws -> String {
-        guard case .board(let rows, let boardBasis, let names) = try views.answer(board, reportsFor: Dashboard.boardRows),
+        guard case .board(let rows, let counts, let boardBasis, let names) = try views.answer(board, reportsFor: Dashboard.boardRows),
               case .progress(let batches, let progressBasis, _) = try views.answer(progress),
               case .ranking(let ranked, _, let rankingBasis, _) = try views.answer(ranking)
         else { preconditionFailure("each query answers with its own view") }
         var trail: ([AuditRow], ViewBasis)?
         if let audit, case .audit(let rows, let basis) = try views.answer(audit) { trail = (rows, basis) }
         return Dashboard.render(DashboardContent(
-            options: options, at: at, board: rows, boardBasis: boardBasis, progress: batches, progressBasis: progressBasis,
+            options: options, at: at, board: rows, boardCounts: counts, boardBasis: boardBasis, progress: batches, progressBasis: progressBasis,
             ranking: ranked, week: week, rankingBasis: rankingBasis, audit: trail?.0, auditBasis: trail?.1, unitNames: names))
     }
 }

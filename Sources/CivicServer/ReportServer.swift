@@ -40,12 +40,13 @@ public enum ReportServer {
             return try await offLoop {
                 var body = ""
                 var last: UInt64 = after
-                let head = try ledger.log.head()
-                try ledger.replay(asOf: .all, after: after) { recorded, entry in
-                    guard recorded.seq - after <= UInt64(limit) else { return false }
-                    JSONText.write(CloudEvents.json(recorded, entry: entry), to: &body)
+                let head = try ledger.head()
+                try ledger.events(after: after) { entry in
+                    guard entry.recorded.seq - after <= UInt64(limit) else { return false }
+                    JSONText.write(CloudEvents.json(entry.recorded, recordedBy: entry.recordedBy, prevHash: entry.prevHash ?? [],
+                                                    hash: entry.hash), to: &body)
                     body += "\n"
-                    last = recorded.seq
+                    last = entry.recorded.seq
                     return true
                 }
                 var headers = HTTPFields()
@@ -58,9 +59,9 @@ public enum ReportServer {
         router.get("/api/verify") { request, _ -> Response in
             guard try parameters(request).isEmpty else { throw QueryError("verify", "/api/verify 不带参数") }
             return try await offLoop {
-                let head = try ledger.log.head()
+                let head = try ledger.head()
                 do {
-                    let verified = try ledger.verify(checkpoints: false)
+                    let verified = try ledger.verify(logOnly: true).head
                     return .json(JSONText.render(.object([
                         ("head", .object([("seq", .int(verified.seq)), ("hash", .string(verified.hash.hex))])),
                         ("verified", .bool(true)),
@@ -192,7 +193,7 @@ final class LatestProjection: @unchecked Sendable {
     @available(*, noasync)
     func projection(asOf: AsOf, at: Timestamp) throws -> (Projection, LogHead) {
         guard case .all = asOf else { return try ledger.projection(asOf: asOf, at: at) }
-        let head = try ledger.log.head()
+        let head = try ledger.head()
         let cached = lock.withLock { latest }
         if let cached, cached.head.seq == head.seq {
             if cached.projection.latestTime.map({ $0 <= at }) ?? true { return (cached.projection.judged(at: at), cached.head) }

@@ -1,4 +1,5 @@
 import Campaign
+import EventLog
 import Crypto
 import Foundation
 import Ledger
@@ -23,15 +24,31 @@ public enum DemoCampaign {
     /// Fills `ledger` (expected empty) with the whole campaign, in the appends an office would make.
     /// - Returns: how many events were stored.
     @discardableResult
+    /// Makes a store in `path` and fills it with the campaign.
+    /// - Returns: how many events it holds, and its head.
+    /// - Throws: `NotEmpty` when a store with events is there already.
+    public static func fillNew(path: String) throws -> (Int, LogHead) {
+        if let head = try Ledger.initialize(path: path), head.seq > 0 { throw NotEmpty(path: path) }
+        let ledger = try Ledger(path: path)
+        let count = try fill(ledger)
+        return (count, try ledger.head())
+    }
+
+    /// The store for the demo holds events already.
+    public struct NotEmpty: Error, CustomStringConvertible {
+        public var path: String
+        public var description: String { "存储 \(path) 已有内容：civic demo 只填充新的存储（换一个 --store 目录）" }
+    }
+
     public static func fill(_ ledger: Ledger) throws -> Int {
         var total = 0
         let setup = CloudEvents.readLines(try setupNDJSON())
-        total += try ledger.append(setup.events).appended.count
+        total += try ledger.append(setup.events, recordedBy: Ledger.localRecorder).appended.count
         let list = try ProblemList(csv: try problemsCSV())
         let office = ProblemList.Actor(actor: "office/li-xianfeng", role: .office, unit: "U-office", source: "/hengkou/chuangwen")
-        total += try ledger.append(try list.events(by: office, given: try ledger.currentState())).appended.count
+        total += try ledger.append(try list.events(by: office, given: try ledger.registry()), recordedBy: Ledger.localRecorder).appended.count
         for week in activity() {
-            total += try ledger.append(week).appended.count
+            total += try ledger.append(week, recordedBy: Ledger.localRecorder).appended.count
         }
         return total
     }

@@ -143,10 +143,44 @@ public final class Environment: @unchecked Sendable {
     /// Begins a read transaction; the caller owns it and it aborts when dropped.
     package func beginRead() throws(LMDBError) -> Transaction { try begin(flags: UInt32(MDB_RDONLY)) }
 
-    /// Begins the write transaction; call only inside `writing`.
+    /// Begins the write transaction; call only inside `writing`, and never while this thread holds a read
+    /// transaction (a resize waiting for that read would wait for itself).
     package func beginWrite() throws(LMDBError) -> Transaction {
         if isReadOnly { throw LMDBError(code: .permissionDenied, operation: "mdb_txn_begin (read-only store)") }
+        TransactionDiscipline.assertNoneOpen("never begin a write inside a read")
         return try begin(flags: 0)
+    }
+
+    /// Grows the map to at least `bytes` (rounded up to whole pages), so that a large write need not
+    /// fill it and run again. Call with no transaction of this thread open; a no-op on a read-only store
+    /// or when the map is that large already.
+    public func reserveMap(atLeast bytes: Int) throws(LMDBError) {
+        guard !isReadOnly, bytes > mapSize else { return }
+        TransactionDiscipline.assertNoneOpen("the map is resized with no transaction of this thread open")
+        let page = pageSize
+        try resize(to: min(maximumMapSize, (bytes + page - 1) / page * page), "mdb_env_set_mapsize (reserve)")
+    }
+
+    /// Cuts the data file back to the pages the last committed transaction uses: a write that failed
+    /// (a full disk) may have left pages after them, which nothing refers to. Done holding liblmdb's
+    /// writer lock, so that no other process writes meanwhile; readers read only committed pages.
+    public func trimFile() throws {
+        try write { _ in  // holding the writer lock; the empty transaction commits nothing
+            var info = MDB_envinfo()
+            mdb_env_info(handle, &info)
+            let needed = (info.me_last_pgno + 1) * pageSize
+            var file = stat()
+            if lstat(path + "/data.mdb", &file) == 0, Int(file.st_size) > needed {
+                _ = truncate(path + "/data.mdb", off_t(needed))
+            }
+        }
+    }
+
+    /// The bytes the file's pages take: the pages the last transaction uses, times the page size.
+    public var usedBytes: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return (info.me_last_pgno + 1) * pageSize
     }
 
     /// Flushes the data to disk (only needed after unsynced writes; commits are durable by themselves).
@@ -169,6 +203,7 @@ public final class Environment: @unchecked Sendable {
             mapLock.release()
             throw LMDBError(code: .init(rc), operation: "mdb_txn_begin")
         }
+        TransactionDiscipline.opened()
         return Transaction(handle: txn, isReadOnly: flags & UInt32(MDB_RDONLY) != 0, mapLock: mapLock)
     }
 
@@ -182,6 +217,7 @@ public final class Environment: @unchecked Sendable {
 
     /// Sets the map size (0: adopt the size in the file) once no transaction of this process is active.
     private func resize(to size: Int, _ operation: String) throws(LMDBError) {
+        TransactionDiscipline.assertNoneOpen("the map is resized with no transaction of this thread open")
         mapLock.own()
         defer { mapLock.release() }
         try LMDBError.check(mdb_env_set_mapsize(handle, size), operation)
@@ -192,6 +228,15 @@ public final class Environment: @unchecked Sendable {
     /// The transaction that opens it is committed, read-only or not: liblmdb closes a database handle
     /// opened in a transaction that is aborted.
     /// - Throws: `LMDBError` (`.notFound` when it does not exist and `create` is false).
+    /// How many pages `db` takes (branch, leaf and overflow pages), as of now.
+    public func pages(of db: Database) throws -> Int {
+        try read { txn in
+            var stat = MDB_stat()
+            try LMDBError.check(mdb_stat(txn.handle, db.dbi, &stat), "mdb_stat \(db.name)")
+            return stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages
+        }
+    }
+
     public func database(_ name: String, create: Bool = false) throws -> Database {
         let open = { (txn: borrowing Transaction) throws(LMDBError) -> Database in
             var dbi = MDB_dbi()

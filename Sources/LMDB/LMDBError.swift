@@ -31,6 +31,8 @@ public struct LMDBError: Error, Equatable, CustomStringConvertible, Sendable {
         public static let permissionDenied = Code(13)
         /// `ENOSPC`: the disk is full.
         public static let noSpace = Code(28)
+        /// `EIO`: a write or sync failed (a full disk can end so).
+        public static let ioError = Code(5)
         /// `ENOENT`: the store's folder or files do not exist.
         public static let noSuchFile = Code(2)
 

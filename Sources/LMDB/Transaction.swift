@@ -42,11 +42,15 @@ public struct Transaction: ~Copyable {
         precondition(!isOver, "transaction committed twice")
         let rc = mdb_txn_commit(handle)
         isOver = true
+        TransactionDiscipline.closed()
         try LMDBError.check(rc, "mdb_txn_commit")
     }
 
     deinit {
-        if !isOver { mdb_txn_abort(handle) }
+        if !isOver {
+            mdb_txn_abort(handle)
+            TransactionDiscipline.closed()
+        }
         mapLock.release()
     }
 

@@ -1,46 +1,13 @@
 import Campaign
 import JSON
 
-/// An event read from the CloudEvents JSON of §3, with where it came from.
-public struct Incoming: Sendable {
-    /// Its line in the file (from 1), or its position in the batch.
-    public var line: Int
-    public var event: Event
-    /// The number of events the subject's stream must hold now, if the sender set it.
-    public var expectedVersion: UInt64?
-
-    public init(line: Int, event: Event, expectedVersion: UInt64? = nil) {
-        self.line = line; self.event = event; self.expectedVersion = expectedVersion
-    }
-}
-
-/// One refused event of an append: its line, id and subject, and why.
-public struct LineRefusal: Error, Sendable, Equatable, CustomStringConvertible {
-    public var line: Int
-    public var id: String?
-    public var subject: String?
-    public var refusal: Refusal
-
-    public init(line: Int, id: String?, subject: String?, refusal: Refusal) {
-        self.line = line; self.id = id; self.subject = subject; self.refusal = refusal
-    }
-
-    /// `第 3 行 (id e-0003, subject P-1)：… [lifecycle]`
-    public var description: String {
-        var place = "第 \(line) 行"
-        let named = [id.map { "id \($0)" }, subject.map { "subject \($0)" }].compactMap { $0 }
-        if !named.isEmpty { place += "（\(named.joined(separator: "，"))）" }
-        return "\(place)：\(refusal.message) [\(refusal.rule.rawValue)]"
-    }
-}
-
 /// Reads and writes the CloudEvents 1.0 structured-mode JSON of §3 (Schemas/cloudevent.schema.json).
 public enum CloudEvents {
     /// The longest line accepted: 1 MiB.
     public static let maximumLineBytes = 1 << 20
 
     /// Envelope attributes an export adds; accepted and ignored on the way in.
-    static let outgoingAttributes: Set<String> = ["seq", "version", "recordedat", "prevhash", "hash"]
+    static let outgoingAttributes: Set<String> = ["seq", "version", "recordedat", "recordedby", "prevhash", "hash"]
 
     /// Reads every non-blank line of an NDJSON text (a UTF-8 BOM at its start is skipped).
     /// - Returns: the events read, and a refusal for each line that is not a well-formed event.

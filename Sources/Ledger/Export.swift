@@ -1,18 +1,21 @@
 import Campaign
-import EventLog
 import JSON
+import Wire
 
 extension CloudEvents {
-    /// A stored event as CloudEvents JSON (§3) with the envelope the store adds: `seq`, `version`,
-    /// `recordedat`, `prevhash`, `hash`.
-    public static func json(_ recorded: RecordedEvent, entry: LogEntry) -> JSONValue {
+    /// A stored event as CloudEvents JSON (docs/formats.md) with the envelope the store adds: `seq`,
+    /// `version`, `recordedat`, `recordedby`, `prevhash`, `hash`.
+    public static func json(_ recorded: RecordedEvent, recordedBy: String, prevHash: [UInt8], hash: [UInt8]) -> JSONValue {
         var members = json(recorded.event).objectMembers
         members += [
             ("seq", .int(recorded.seq)),
             ("version", .int(recorded.version)),
             ("recordedat", .time(recorded.recordedAt)),
-            ("prevhash", .string(entry.prevHash.hex)),
-            ("hash", .string(entry.hash.hex)),
+        ]
+        if !recordedBy.isEmpty { members.append(("recordedby", .string(recordedBy))) }
+        members += [
+            ("prevhash", .string(prevHash.hex)),
+            ("hash", .string(hash.hex)),
         ]
         return .object(members)
     }

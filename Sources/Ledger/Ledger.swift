@@ -1,58 +1,17 @@
 import Campaign
 import EventLog
 import Foundation
-import JSON
 import LMDB
 import Projections
 
-/// An append refused whole: every refused event, by line, id and subject. Nothing was stored.
-public struct AppendRefused: Error, Sendable, CustomStringConvertible {
-    public var refusals: [LineRefusal]
-    public init(refusals: [LineRefusal]) { self.refusals = refusals }
-    public var description: String {
-        "拒绝写入：\(refusals.count) 个事件不符合规则，本批全部未写入\n"
-            + refusals.map { "  " + $0.description }.joined(separator: "\n")
-    }
-}
-
-/// An event an append stored: its line (or position) in the input, and where the log holds it.
-public struct Appended: Sendable, Equatable {
-    public var line: Int
-    public var seq: UInt64
-    /// Its number in its subject's stream.
-    public var version: UInt64
-    /// The store's clock of the append.
-    public var recordedAt: Timestamp
-}
-
-/// What an append did.
-public struct AppendReport: Sendable {
-    /// The events stored, in seq order.
-    public var appended: [Appended]
-    /// Events already stored with the same content: (line, id, the seq that holds it). No-ops.
-    public var duplicates: [(line: Int, id: String, seq: UInt64)]
-    /// The head after the append.
-    public var head: LogHead
-}
-
-/// Which prefix of the log a view reads (transaction time, §5 `--as-of`).
-public enum AsOf: Sendable, Equatable, CustomStringConvertible {
+/// Which prefix of the log a view reads (transaction time, `--as-of`).
+public enum AsOf: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// Every event stored.
     case all
     /// Events up to and including this seq.
     case seq(UInt64)
     /// Events recorded up to and including this moment.
     case time(Timestamp)
-
-    /// Whether an entry with this seq and clock belongs to the prefix; entries come in seq order and
-    /// the clock never goes backwards, so the first that does not marks the end.
-    func includes(seq: UInt64, recordedAtMicros: Int64) -> Bool {
-        switch self {
-        case .all: true
-        case .seq(let n): seq <= n
-        case .time(let t): recordedAtMicros <= t.micros
-        }
-    }
 
     public var description: String {
         switch self {
@@ -63,438 +22,348 @@ public enum AsOf: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The campaign's ledger: the rules of §4 over the hash-chained log.
+/// The store is full: the disk has no room for what an append would write. Nothing was stored.
+public struct StoreFull: Error, Sendable, CustomStringConvertible {
+    /// The bytes the append would need, and those free, when known before writing.
+    public var needed: Int?
+    public var free: Int
+    public var path: String
+    public var description: String {
+        let mb = { (n: Int) in String(format: "%.1f MB", Double(n) / 1_048_576) }
+        if let needed {
+            return "磁盘空间不足：写入本批约需 \(mb(needed))，存储 \(path) 所在磁盘只剩 \(mb(free))；本批未写入，存储保持原样。请清理磁盘后重试"
+        }
+        return "磁盘已满：写入时磁盘空间用尽，本批未写入，存储保持原样（剩余 \(mb(free))）。请清理磁盘后重试"
+    }
+}
+
+/// The campaign's ledger: the rules over the hash-chained log, and what is derived from it.
 ///
-/// The log is the only durable state. What the rules consult (`CampaignState`) is derived: folded
-/// from the log when the ledger opens, kept up to date by this process's appends, and caught up inside
-/// the write transaction with whatever other processes appended meanwhile.
+/// The log and its id index are the only durable state an append must write. What the rules consult
+/// (each subject's record) and what views start from (snapshots of the projection) are derived, kept
+/// in tables of their own that `civic verify` checks against the log and `civic rebuild` remakes from
+/// it (docs/storage.md).
 public final class Ledger: @unchecked Sendable {
-    public let log: EventLog
+    let log: EventLog
     private let clock: @Sendable () -> Timestamp
     private let lock = NSLock()
-    private var state = CampaignState()
-    private var stateSeq: UInt64 = 0
+    let index: SubjectIndex
+    let snapshots: Snapshots
+    /// Snapshots found damaged by views of this process: passed over, and taken again by the next writer.
+    private let damaged = DamagedSnapshots()
 
     /// The store's clock: now, UTC.
     public static let systemClock: @Sendable () -> Timestamp = {
         Timestamp(micros: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down)))
     }
 
+    /// How many events apart snapshots of the projection are taken.
+    public static let snapshotInterval: UInt64 = 10_000
+
     /// Opens the store in folder `path`.
     /// - Parameters:
-    ///   - create: make the store (folder 0700, files 0600) when there is none.
-    ///   - readOnly: open with `MDB_RDONLY`: every write is refused.
+    ///   - access: `.readOnly` opens it with `MDB_RDONLY` (every write is refused); `.create` makes the store
+    ///     (folder 0700, files 0600) when there is none.
     ///   - clock: the store's clock (tests pass their own).
-    /// - Throws: `LMDBError` (`.noSuchFile`: no store there).
-    public init(path: String, create: Bool = false, readOnly: Bool = false, mapSize: Int = 64 << 20,
-                maximumMapSize: Int = 1 << 40, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) throws {
-        log = try EventLog(path: path, readOnly: readOnly, create: create, mapSize: mapSize,
-                           maximumMapSize: maximumMapSize)
+    /// - Throws: `LMDBError` (`.noSuchFile`: no store there); `StoreFormatMismatch`.
+    public init(path: String, access: StoreAccess = .readWrite, mapSize: Int = 64 << 20, maximumMapSize: Int = 1 << 40,
+                snapshotInterval: UInt64 = Ledger.snapshotInterval, flushEvery: UInt64 = 10_000,
+                clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) throws {
+        log = try EventLog(path: path, access: access, tables: Tables.all, mapSize: mapSize, maximumMapSize: maximumMapSize)
         self.clock = clock
+        index = SubjectIndex(log: log, flushEvery: flushEvery)
+        snapshots = Snapshots(table: log.table(Tables.snapshots), interval: snapshotInterval)
     }
 
-    /// The rules' state as of the head, caught up with the log (for import's name look-ups, and tests).
-    public func currentState() throws -> CampaignState {
-        lock.lock()
-        defer { lock.unlock() }
-        try log.read { reader in try catchUp(reader) }
-        return state
-    }
+    /// The folder of the store.
+    public var path: String { log.path }
 
-    private func catchUp(_ reader: borrowing LogReader) throws {
-        if stateSeq == 0 {
-            // A new process starts from the rules' checkpoint, when there is a sound one within the log.
-            if let (restored, seq) = try Self.soundRules(atOrBefore: try reader.head().seq, in: reader) {
-                (state, stateSeq) = (restored, seq)
-            }
-        }
-        try reader.forEachRecorded(after: stateSeq) { recorded in
-            Rules.evolve(&state, recorded.event)
-            stateSeq = recorded.seq
-            return true
-        }
-    }
+    /// The head of the log as committed now.
+    public func head() throws -> LogHead { try log.head() }
 
-    /// Appends `incoming` as one transaction: all of it, or (when any event is refused) none of it.
+    /// The entry at `seq`, copied out, or nil.
+    public func entry(_ seq: UInt64) throws -> LogEntry? { try log.read { try $0.entry(seq) } }
+
+    // MARK: appending
+
+    /// Appends the events of `source` as one transaction: all of them, or (when any is refused) none.
     ///
     /// An event whose id is stored already with the same content is a duplicate: skipped, and reported.
-    /// - Throws: `AppendRefused` listing every refused event; `LMDBError` when the store fails.
-    /// With `dryRun`, every rule is applied and the report made, but nothing is stored.
+    /// The input is read and prepared on a second thread while the rules take it on this one; memory holds
+    /// a few chunks of it at a time, whatever its size.
+    /// - Returns: what was stored (or, with `dryRun`, what would be).
+    /// - Throws: `AppendRefused` listing every refused event; `StoreFull` when the disk has no room;
+    ///   `LMDBError` when the store fails; `DerivedDamage` when a derived table cannot be read.
     @available(*, noasync)
-    public func append(_ incoming: [Incoming], dryRun: Bool = false) throws -> AppendReport {
-        lock.lock()
-        defer { lock.unlock() }
-        do {
-            return try appendLocked(incoming, dryRun: dryRun)
-        } catch let rehearsal as Rehearsal {
-            return rehearsal.report
+    public func append(_ source: EventSource, _ options: AppendOptions) throws -> AppendReport {
+        var report = try lockedAppend(source, options)
+        // Views start from snapshots: take those the append made due (derived; a failure loses no event).
+        if report.stored, report.head.seq / snapshots.interval > report.before.seq / snapshots.interval {
+            do { try takeSnapshots(progress: options.progress) } catch { report.derivedProblem = "\(error)" }
         }
-    }
-
-    /// Ends a dry run's transaction without committing it.
-    private struct Rehearsal: Error { var report: AppendReport }
-
-    private func appendLocked(_ incoming: [Incoming], dryRun: Bool) throws -> AppendReport {
-        // The rules' state takes the append's events before LMDB has committed them: until the commit
-        // succeeds, `pending` can put it back (a refusal, a full map that makes `write` run the body again,
-        // a commit that fails).
-        var pending = CampaignState.Undo()
-        do {
-            let report = try log.write { writer in
-                pending.restore(&state)
-                pending = CampaignState.Undo()
-                try catchUp(writer.read)
-                return try stage(incoming, dryRun: dryRun, into: &writer, rules: &state, undo: &pending)
-            }
-            stateSeq = report.head.seq
-            return report
-        } catch {
-            pending.restore(&state)
-            throw error
-        }
-    }
-
-    /// Checks every event of an append against the rules and writes the accepted ones in `writer`'s
-    /// transaction; the rules' state takes them, with what they changed saved in `undo`.
-    /// (The rules' state comes in as `rules`, one access for the whole append: read through the class's
-    /// property, each use would copy it.)
-    ///
-    /// An append of `twoCoreAppend.from` events or more shares the work with an `AppendHelper`: it
-    /// prepares the events ahead of the rules, and chains the accepted ones ahead of the writes.
-    private func stage(_ incoming: [Incoming], dryRun: Bool, into writer: inout LogWriter,
-                       rules state: inout CampaignState, undo: inout CampaignState.Undo) throws -> AppendReport {
-        let recordedAt = writer.clock(now: clock().micros)
-        let helper = incoming.count >= twoCoreAppend.from
-            ? AppendHelper(incoming, chunkSize: twoCoreAppend.chunk, after: writer.head) : nil
-        defer { helper?.cancel() }
-        var refusals: [LineRefusal] = []
-        var duplicates: [(line: Int, id: String, seq: UInt64)] = []
-        var staged: [AppendHelper.Staged] = []
-        var handedOver = 0  // staged events handed to the helper to chain
-        var seenHere: [String: Int] = [:]  // id → index in `incoming`
-        seenHere.reserveCapacity(incoming.count)
-        staged.reserveCapacity(incoming.count)
-        undo.reserve(events: incoming.count)
-        // Takes the event at `index`: nil when it is staged, else the seq that holds it already (0:
-        // earlier in this append).
-        func take(_ event: Event, at index: Int, line: Int, expectedVersion: UInt64?, _ prepared: Prepared) throws -> UInt64? {
-            if let earlier = seenHere[event.id] {
-                let first = incoming[earlier]
-                guard first.event.subject == event.subject, StoredEvent.encode(first.event) == prepared.body else {
-                    throw Refusal(.conflict, "id \(event.id) 在本批第 \(first.line) 行已出现，内容不同")
-                }
-                return 0
-            }
-            if let seq = try writer.read.seq(ofID: event.id), let stored = try writer.read.entry(seq) {
-                guard stored.subject == event.subject, stored.body == prepared.body else {
-                    throw Refusal(.conflict, "id \(event.id) 已由 seq \(seq) 使用，内容不同：同一 id 不能代表两个事件")
-                }
-                return seq
-            }
-            seenHere[event.id] = index
-            if let malformed = prepared.malformed { throw malformed }
-            try Rules.decide(wellFormed: event, given: state, recordedAt: Timestamp(micros: recordedAt),
-                             expectedVersion: expectedVersion)
-            let version = Rules.evolve(&state, event, saving: &undo)
-            staged.append(.init(line: line, id: event.id, subject: event.subject, version: version, body: prepared.body))
-            return nil
-        }
-        // Hands the helper what was staged since last time; none once an event is refused.
-        func handOver(atLeast count: Int) {
-            guard let helper, refusals.isEmpty, staged.count - handedOver >= count else { return }
-            helper.chain(Array(staged[handedOver...]), recordedAtMicros: recordedAt)
-            handedOver = staged.count
-        }
-        var chunk: ArraySlice<Prepared> = []
-        try incoming.withUnsafeBufferPointer { items in  // read in place, not copied out of the array
-            for index in items.indices {
-                let prepared: Prepared
-                if let helper {
-                    if chunk.isEmpty { chunk = helper.nextPrepared()[...] }
-                    prepared = chunk.removeFirst()
-                } else {
-                    prepared = Prepared(items[index].event)
-                }
-                do {
-                    if let seq = try take(items[index].event, at: index, line: items[index].line,
-                                          expectedVersion: items[index].expectedVersion, prepared) {
-                        duplicates.append((items[index].line, items[index].event.id, seq))
-                    } else {
-                        handOver(atLeast: twoCoreAppend.chunk)
-                    }
-                } catch let refusal as Refusal {
-                    let item = items[index]
-                    refusals.append(LineRefusal(line: item.line, id: item.event.id, subject: item.event.subject, refusal: refusal))
-                }
-            }
-        }
-        if !refusals.isEmpty { throw AppendRefused(refusals: refusals) }
-        handOver(atLeast: 1)
-        var appended: [Appended] = []
-        appended.reserveCapacity(staged.count)
-        func stored(at seq: UInt64) {
-            let event = staged[appended.count]
-            appended.append(Appended(line: event.line, seq: seq, version: event.version, recordedAt: Timestamp(micros: recordedAt)))
-        }
-        if let helper {
-            while appended.count < staged.count {
-                for entry in helper.nextChained() { stored(at: try writer.append(entry)) }
-            }
-        } else {
-            for event in staged {
-                stored(at: try writer.append(id: event.id, subject: event.subject, version: event.version,
-                                       recordedAtMicros: recordedAt, body: event.body))
-            }
-        }
-        let report = AppendReport(appended: appended, duplicates: duplicates, head: writer.head)
-        if dryRun { throw Rehearsal(report: report) }
         return report
     }
 
-    /// Calls `body` with every stored event of the prefix `asOf`, in seq order, until it returns false.
-    /// - Returns: the head of that prefix (the last event passed, or the one `body` stopped at).
     @available(*, noasync)
-    @discardableResult
-    public func replay(asOf: AsOf = .all, after: UInt64 = 0,
-                       _ body: (RecordedEvent, LogEntry) throws -> Bool) throws -> LogHead {
-        try log.read { reader in
-            var head = LogHead.empty
-            if after > 0, let entry = try reader.entry(after), asOf.includes(seq: after, recordedAtMicros: entry.recordedAtMicros) {
-                head = LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
+    private func lockedAppend(_ source: EventSource, _ options: AppendOptions) throws -> AppendReport {
+        lock.lock()
+        defer { lock.unlock() }
+        if let bytes = source.byteCount, !options.dryRun {
+            // Room ahead of the write, from the input's size: the map need not fill and the append run again.
+            let needed = bytes + bytes / 2 + (16 << 20)
+            let free = try log.reserve(bytes: needed * 2)
+            if free < needed { throw StoreFull(needed: needed, free: free, path: path) }
+        }
+        var attempt = 0
+        var kept: AppendBatch?
+        let outcome: Result<AppendReport, AppendRefused>
+        do {
+            outcome = try log.write { writer in
+                attempt += 1
+                if attempt > 1 {
+                    // The map filled and the transaction is run again: nothing of the last try remains.
+                    index.forget()
+                    try source.rewind()
+                }
+                try index.catchUp(writer.read)
+                let preparation = Preparation(source)
+                defer { preparation.cancel() }
+                var batch = AppendBatch(index: index, options: options, writer: writer, now: clock().micros)
+                while let chunk = try preparation.next() {
+                    for item in chunk { try batch.take(item, into: &writer) }
+                }
+                let decision = try batch.finish(&writer)
+                if case .commit = decision { kept = batch } else if batch.wroteTables { index.forget() }
+                return decision
             }
-            try reader.forEach(after: after) { entry in
-                guard asOf.includes(seq: entry.seq, recordedAtMicros: entry.recordedAtMicros) else { return false }
-                head = LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
-                return try body(try StoredEvent.recorded(entry), entry)
-            }
-            return head
+        } catch let error as LMDBError where error.code == .noSpace || error.code == .ioError {
+            index.forget()
+            try? log.trimToCommitted()
+            throw StoreFull(needed: nil, free: EventLog.freeBytes(at: path), path: path)
+        } catch {
+            index.forget()
+            throw error
+        }
+        let report = try outcome.get()
+        if let kept {
+            index.committed(records: kept.pending, links: kept.pendingLinks, head: report.head.seq)
+        }
+        return report
+    }
+
+    /// `append` of events in memory.
+    @available(*, noasync)
+    public func append(_ events: [Incoming], dryRun: Bool = false, recordedBy: String) throws -> AppendReport {
+        try append(EventList(events), AppendOptions(dryRun: dryRun, recordedBy: recordedBy))
+    }
+
+    /// Who records what this process appends from the command line: `local:` and the operating-system user.
+    public static var localRecorder: String {
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return "local:" + String(cString: name) }
+        return "local:" + (ProcessInfo.processInfo.environment["USER"] ?? "uid-\(getuid())")
+    }
+
+    /// The units and lists registered as of the head, with their names: what an imported list names.
+    @available(*, noasync)
+    public func registry() throws -> Registry {
+        let (projection, _) = try projection(at: Projection.endOfTime)
+        return Registry(units: projection.unitNames, batches: projection.batchNames)
+    }
+
+    /// The record of a subject as of the head, from the derived tables and what was appended since.
+    @available(*, noasync)
+    public func record(of subject: String) throws -> SubjectRecord? {
+        lock.lock()
+        defer { lock.unlock() }
+        return try log.read { reader in
+            try index.catchUp(reader)
+            return try index.record(subject, reader)
         }
     }
 
-    /// Folds of at least `from` events decode on a second thread while the first folds, `chunk` events
-    /// handed over at a time (tests set small ones).
-    var twoCoreFold = (from: UInt64(50_000), chunk: DecodedEvents.chunkSize)
+    // MARK: views
 
-    /// Appends of at least `from` events share the work with a second thread (`AppendHelper`), `chunk`
-    /// events handed over at a time (tests set small ones).
-    var twoCoreAppend = (from: 1_000, chunk: 500)
-
-    /// How many events apart checkpoints of the projection are taken.
-    public static let checkpointInterval: UInt64 = 10_000
+    /// The last seq of the prefix `asOf`, in `reader`'s snapshot.
+    static func end(of asOf: AsOf, _ reader: borrowing LogReader) throws -> UInt64 {
+        switch asOf {
+        case .all: try reader.head().seq
+        case .seq(let n): min(n, try reader.head().seq)
+        case .time(let t): try reader.lastSeq(recordedAtOrBefore: t.micros)
+        }
+    }
 
     /// The projection every view reads, folded from the prefix `asOf` and judged at `at`.
     ///
-    /// It starts from the latest sound checkpoint it may start from (at or before the prefix's end, with no
-    /// event after `at` in it) and folds the rest of the prefix; with `fromCheckpoints` false it folds the
-    /// whole prefix, which is the reference the checkpoints are tested against.
+    /// It starts from the latest sound snapshot it may start from (at or before the prefix's end, with no
+    /// event after `at`), passes over the blocks of the log between snapshots whose events all lie after
+    /// `at`, and folds the rest of the prefix. With `fromLog` it reads no derived data: it folds the
+    /// whole prefix, for an inspector who trusts only the log (and the tests, which hold the two equal).
     /// - Returns: the projection and the head of the prefix it read.
     @available(*, noasync)
-    public func projection(asOf: AsOf = .all, at: Timestamp, fromCheckpoints: Bool = true) throws -> (Projection, LogHead) {
-        // The prefix's end and the checkpoint to start from. Entries up to `end` never change, so the
-        // reads below may be later snapshots.
-        var (projection, end): (Projection, UInt64) = try log.read { reader in
-            let end: UInt64
-            switch asOf {
-            case .all: end = try reader.head().seq
-            case .seq(let n): end = min(n, try reader.head().seq)
-            case .time(let t): end = try reader.lastSeq(recordedAtOrBefore: t.micros)
+    public func projection(asOf: AsOf = .all, at: Timestamp, fromLog: Bool = false) throws -> (Projection, LogHead) {
+        try log.read { reader in
+            let end = try Self.end(of: asOf, reader)
+            var projection = Projection(at: Projection.endOfTime)
+            var skip: [ClosedRange<UInt64>] = []
+            if !fromLog {
+                var bad: [UInt64] = []
+                projection = try snapshots.restore(upTo: end, before: at, reader, skipped: &bad)
+                if !bad.isEmpty { damaged.insert(bad) }
+                skip = try snapshots.skippable(after: projection.seq, upTo: end, at: at, reader)
             }
-            var projection = Projection(at: at)
-            if fromCheckpoints {
-                var damaged: [UInt64] = []
-                try reader.checkpoints(atOrBefore: end) { seq, bytes in
-                    guard let restored = try? Snapshot.decode(bytes), restored.seq == seq else {
-                        damaged.append(seq)
-                        return true
-                    }
-                    guard restored.latestTime.map({ $0 <= at }) ?? true else { return true }  // holds events after `at`
-                    projection = restored.judged(at: at)
-                    return false
-                }
-                if !damaged.isEmpty { damagedCheckpoints.insert(contentsOf: damaged) }
+            projection = projection.judged(at: at)
+            var from = projection.seq
+            for block in skip + [(end + 1)...(end + 1)] where block.lowerBound > from {
+                try Self.fold(&projection, after: from, through: min(block.lowerBound - 1, end), reader)
+                from = block.upperBound
             }
-            return (projection, end)
-        }
-        if end - min(projection.seq, end) >= twoCoreFold.from {
-            // With no transaction of this thread open while it waits for the decoding thread.
-            let decoded = DecodedEvents(log: log, after: projection.seq, through: end, chunkSize: twoCoreFold.chunk)
-            defer { decoded.cancel() }
-            while var chunk = try decoded.next() {
-                // A chunk comes last event first: popped off its end, the events come in seq order.
-                while let recorded = chunk.popLast() { projection.apply(recorded) }
+            projection.skip(to: end)
+            let head = try reader.withEntry(end) { e in
+                e.map { LogHead(seq: $0.seq, hash: Array($0.hash), recordedAtMicros: $0.recordedAtMicros) } ?? LogHead.empty
             }
-        }
-        return try log.read { reader in
-            try reader.forEachRecorded(after: projection.seq, through: end) { recorded in
-                projection.apply(recorded)
-                return true
-            }
-            guard let entry = try reader.entry(projection.seq) else { return (projection, LogHead.empty) }
-            return (projection, LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros))
+            return (projection, head)
         }
     }
 
-    /// `rows` with their reports, read from the log at each row's `reportSeq` in one read.
+    /// Folds the entries after `from` through `end` into `projection`.
+    static func fold(_ projection: inout Projection, after from: UInt64, through end: UInt64, _ reader: borrowing LogReader) throws {
+        guard from < end else { return }
+        try reader.forEach(after: from) { entry in
+            guard entry.seq <= end else { return false }
+            projection.apply(try EventCodec.recorded(entry, reading: .forFolds))
+            return entry.seq < end
+        }
+    }
+
+    /// `rows` with their reports, read from the log at each row's `reportSeq`.
     /// - Throws: `LogDamage` when a row's seq does not hold the problem's report.
     @available(*, noasync)
     public func withReports(_ rows: [BoardRow]) throws -> [BoardRow] {
         try log.read { reader in
             try rows.map { row in
                 var row = row
-                guard let entry = try reader.entry(row.reportSeq),
-                      case .problemReported(let report) = try StoredEvent.recorded(entry).event.data,
-                      entry.subject == row.id
-                else { throw LogDamage(seq: row.reportSeq, problem: "not the report of \(row.id)") }
-                row.report = report
+                row.report = try Self.report(of: row, reader)
                 return row
             }
         }
     }
 
-    /// Checkpoints found damaged by views of this process, for `checkpoint` to discard.
-    private let damagedCheckpoints = Checkpoints()
+    /// Calls `body` with a reader of the rows' reports, all from one snapshot of the log: for a board
+    /// written a row at a time.
+    @available(*, noasync)
+    public func readingReports<R>(_ body: ((BoardRow) throws -> ProblemReport) throws -> R) throws -> R {
+        try log.read { reader in try body { row in try Self.report(of: row, reader) } }
+    }
 
-    /// Takes the checkpoints the log lacks: every `interval` seqs up to the head, folding from the latest
-    /// sound one. Damaged checkpoints are discarded and taken again. Checkpoints are derived data: this
-    /// changes no answer, only how fast views as of late seqs come back.
-    /// - Returns: the seqs checkpointed.
+    static func report(of row: BoardRow, _ reader: borrowing LogReader) throws -> ProblemReport {
+        try reader.withEntry(row.reportSeq) { entry in
+            guard let entry, entry.subject.elementsEqual(row.id.utf8),
+                  case .problemReported(let report) = try EventCodec.recorded(entry).event.data
+            else { throw LogDamage(seq: row.reportSeq, problem: "not the report of \(row.id)") }
+            return report
+        }
+    }
+
+    // MARK: derived data
+
+    /// Empties the derived tables and writes the subjects' records and the unit links folded from the
+    /// whole log, stamped with its head (the snapshots are taken afterwards, by `takeSnapshots`).
+    @available(*, noasync)
+    func lockedRebuild(subjects: DerivedTable, links: DerivedTable, snapshots table: DerivedTable,
+                       progress: (@Sendable (WorkProgress) -> Void)?) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        index.forget()
+        let started = Date()
+        var state = CampaignState()
+        var linked: [[UInt8]: UnitLink] = [:]
+        let head: UInt64 = try log.read { reader in
+            let total = try reader.count()
+            try reader.forEach(after: 0) { entry in
+                let event = try EventCodec.recorded(entry, reading: .forFolds).event
+                state.apply(event, seq: entry.seq)
+                for unit in UnitLink.units(of: event) {
+                    let key = UnitLink.key(unit: unit, subject: event.subject)
+                    if linked[key] == nil { linked[key] = UnitLink(seq: entry.seq, time: event.time.micros) }
+                }
+                if entry.seq % 100_000 == 0 {
+                    progress?(WorkProgress(events: Int(entry.seq), total: total, fraction: Double(entry.seq) / Double(max(total, 1)),
+                                           seconds: -started.timeIntervalSinceNow))
+                }
+                return true
+            }
+            return try reader.head().seq
+        }
+        try log.write { writer in
+            try writer.clear(subjects)
+            try writer.clear(links)
+            try writer.clear(table)
+            for subject in state.records.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                try writer.put(subjects, Array(subject.utf8), state.records[subject]!.encoded())
+            }
+            for key in linked.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) { try writer.put(links, key, linked[key]!.encoded) }
+            try writer.setFact(SubjectIndex.stampFact, head.bigEndianBytes)
+            return .commit(())
+        }
+        index.forget()
+    }
+
+    // MARK: snapshots
+
+    /// Takes the snapshots the log lacks: every `interval` seqs up to the head, folding from the latest
+    /// sound one; damaged ones are taken again. Snapshots are derived data: this changes no answer, only
+    /// how fast views come back.
+    /// - Returns: the seqs of the snapshots taken.
     @available(*, noasync)
     @discardableResult
-    public func checkpoint(interval: UInt64 = Ledger.checkpointInterval) throws -> [UInt64] {
-        for seq in damagedCheckpoints.drain() { try log.discardCheckpoint(seq) }
+    public func takeSnapshots(progress: (@Sendable (WorkProgress) -> Void)? = nil) throws -> [UInt64] {
+        guard let table = snapshots.table else { return [] }
+        lock.lock()
+        defer { lock.unlock() }
         let head = try log.head().seq
-        var written: [UInt64] = []
-        // Most appends cross no multiple of the interval: then nothing is due, and nothing is decoded.
-        let last = try log.read { try $0.checkpointSeqs().last } ?? 0
-        let lastRules = try log.read { try $0.checkpointSeqs(kind: .rules).last } ?? 0
-        guard (last / interval + 1) * interval <= head || lastRules < head / interval * interval else { return [] }
-        var next = (try latestSoundCheckpoint() / interval + 1) * interval
-        while next <= head {
-            // Each checkpoint folds from the one before, in a read of its own, then is written.
-            let (projection, _) = try projection(asOf: .seq(next), at: Projection.endOfTime)
-            try log.storeCheckpoint(next, Snapshot.encode(projection))
-            written.append(next)
-            next += interval
+        let (maker, damagedSeqs): (SnapshotMaker, [UInt64]) = try log.read { reader in
+            var bad = damaged.drain()
+            let stored = try snapshots.stored(reader)
+            if bad.isEmpty, (stored.last?.header.seq ?? 0) + snapshots.interval > head { return (SnapshotMaker(snapshots, from: Projection(at: Projection.endOfTime), stored: []), []) }
+            let restored = try snapshots.restore(upTo: head, before: Projection.endOfTime, reader, skipped: &bad)
+            return (SnapshotMaker(snapshots, from: restored, stored: stored), bad)
         }
-        try checkpointRules(at: head / interval * interval)
-        return written
-    }
-
-    /// The latest rules' checkpoint at or before `seq` that decodes, and its seq.
-    private static func soundRules(atOrBefore seq: UInt64, in reader: borrowing LogReader) throws -> (CampaignState, UInt64)? {
-        var found: (CampaignState, UInt64)?
-        try reader.checkpoints(atOrBefore: seq, kind: .rules) { at, bytes in
-            guard let (restored, restoredSeq) = try? RulesCheckpoint.decode(bytes), restoredSeq == at else { return true }
-            found = (restored, at)
-            return false
-        }
-        return found
-    }
-
-    /// Keeps one checkpoint of the rules' state: at `seq`, folded from the one before; older ones go.
-    private func checkpointRules(at seq: UInt64) throws {
-        guard seq > 0 else { return }
-        let existing = try log.read { try $0.checkpointSeqs(kind: .rules) }
-        guard !existing.contains(seq) else { return }
-        let rules: CampaignState = try log.read { reader in
-            var (rules, from) = try Self.soundRules(atOrBefore: seq, in: reader) ?? (CampaignState(), 0)
-            try reader.forEachRecorded(after: from, through: seq) { recorded in
-                Rules.evolve(&rules, recorded.event)
-                return true
-            }
-            return rules
-        }
-        try log.storeCheckpoint(seq, RulesCheckpoint.encode(rules, seq: seq), kind: .rules)
-        for old in existing where old != seq { try log.discardCheckpoint(old, kind: .rules) }
-    }
-
-    /// The seq of the last checkpoint that decodes (0 when none), discarding damaged ones on the way.
-    private func latestSoundCheckpoint() throws -> UInt64 {
-        var damaged: [UInt64] = []
-        let sound: UInt64 = try log.read { reader in
-            var found: UInt64 = 0
-            try reader.checkpoints(atOrBefore: UInt64.max) { seq, bytes in
-                if let restored = try? Snapshot.decode(bytes), restored.seq == seq {
-                    found = seq
-                    return false
+        guard maker.last + snapshots.interval <= head || !damagedSeqs.isEmpty else { return [] }
+        var making = maker
+        var taken: [UInt64] = []
+        var from = making.projection.seq
+        let started = Date()
+        // Folded in stretches, each in a read of its own; each snapshot is written as it is taken.
+        while from < head {
+            let through = min(head, (from / snapshots.interval + 1) * snapshots.interval)
+            let made: (seq: UInt64, bytes: [UInt8])? = try log.read { reader in
+                var made: (seq: UInt64, bytes: [UInt8])?
+                try reader.forEach(after: from) { entry in
+                    guard entry.seq <= through else { return false }
+                    if let snapshot = making.apply(try EventCodec.recorded(entry, reading: .forFolds)) { made = snapshot }
+                    return entry.seq < through
                 }
-                damaged.append(seq)
-                return true
+                return made
             }
-            return found
-        }
-        for seq in damaged { try log.discardCheckpoint(seq) }
-        return sound
-    }
-
-    /// Re-reads every stored byte: the log's own checks (chain, seqs, versions, id index) and, for each
-    /// entry, that its event decodes and has a valid id. With `checkpoints`, it also folds the projection
-    /// and compares every stored checkpoint with it: a checkpoint is derived, but a view starts from it,
-    /// so one that was altered would alter answers without touching the chain.
-    /// - Throws: `LogDamage` naming the first seq that does not hold (for a checkpoint, its seq).
-    @available(*, noasync)
-    public func verify(checkpoints: Bool = true) throws -> LogHead {
-        var projection = Projection(at: Projection.endOfTime)
-        var rules = CampaignState()
-        var stored: Set<UInt64>?  // read in the same snapshot as the log
-        var storedRules: Set<UInt64> = []
-        // Every event has a valid id and decodes (checked without building its text).
-        let decodes: @Sendable (StoredEntry) -> String? = { entry in
-            guard Rules.isIdentifier(entry.id) else { return "id \(entry.idString) is not a valid event id" }
-            var checked = WireReader(entry.body)
-            checked.checkingOnly = true
-            return (try? checked.event(id: "", subject: "")) == nil ? Self.undecodable : nil
-        }
-        // Without checkpoints to fold beside it, the log is read in two stretches at once (two cores).
-        guard checkpoints else { return try log.verify(parts: 2, check: decodes) }
-        return try log.verify { entry, reader in
-            if let problem = decodes(entry) { return problem }
-            var body = WireReader(entry.body)
-            guard let event = try? body.event(id: entry.idString, subject: entry.subjectString) else { return Self.undecodable }
-            guard checkpoints else { return nil }
-            if stored == nil {
-                stored = Set((try? reader.checkpointSeqs()) ?? [])
-                storedRules = Set((try? reader.checkpointSeqs(kind: .rules)) ?? [])
-            }
-            if !storedRules.isEmpty {
-                Rules.evolve(&rules, event)
-                if storedRules.contains(entry.seq) {
-                    if let bytes = try? reader.checkpoint(entry.seq, kind: .rules),
-                       bytes != RulesCheckpoint.encode(rules, seq: entry.seq) {
-                        return "the rules' checkpoint stored at this seq does not match the log "
-                            + "(derived data: civic checkpoints --rebuild takes it again from the log)"
-                    }
+            if let made {
+                try log.write { writer in
+                    try writer.put(table, made.seq.bigEndianBytes, made.bytes)
+                    return .commit(())
                 }
+                taken.append(made.seq)
             }
-            guard let seqs = stored, !seqs.isEmpty else { return nil }
-            projection.apply(RecordedEvent(seq: entry.seq, version: entry.version,
-                                           recordedAt: Timestamp(micros: entry.recordedAtMicros), event: event))
-            guard seqs.contains(entry.seq) else { return nil }
-            // Byte for byte: the encoding is canonical, and it keeps what equality of moments would not (offsets).
-            guard let bytes = try? reader.checkpoint(entry.seq), bytes != Snapshot.encode(projection) else { return nil }
-            return "the checkpoint stored at this seq does not match the log "
-                + "(derived data: civic checkpoints --rebuild takes it again from the log)"
+            from = through
+            progress?(WorkProgress(events: Int(from), total: Int(head), fraction: Double(from) / Double(max(head, 1)),
+                                   seconds: -started.timeIntervalSinceNow))
         }
-    }
-
-    private static let undecodable = "event does not decode (not a civic.v1.Event civic can read)"
-
-    /// Discards every checkpoint and takes them again from the log.
-    /// - Returns: the seqs checkpointed.
-    @available(*, noasync)
-    @discardableResult
-    public func rebuildCheckpoints(interval: UInt64 = Ledger.checkpointInterval) throws -> [UInt64] {
-        for kind in CheckpointKind.allCases {
-            for seq in try log.read({ try $0.checkpointSeqs(kind: kind) }) { try log.discardCheckpoint(seq, kind: kind) }
-        }
-        return try checkpoint(interval: interval)
+        return taken
     }
 }
 
-/// Seqs noted from any thread.
-final class Checkpoints: @unchecked Sendable {
+/// Seqs of snapshots found damaged, noted from any thread.
+final class DamagedSnapshots: @unchecked Sendable {
     private let lock = NSLock()
     private var seqs: Set<UInt64> = []
-    func insert(contentsOf more: [UInt64]) { lock.lock(); seqs.formUnion(more); lock.unlock() }
-    func drain() -> [UInt64] { lock.lock(); defer { lock.unlock() }; let all = seqs.sorted(); seqs = []; return all }
+    func insert(_ more: [UInt64]) { lock.withLock { seqs.formUnion(more) } }
+    func drain() -> [UInt64] { lock.withLock { defer { seqs = [] }; return seqs.sorted() } }
 }

@@ -60,9 +60,9 @@ public struct ProblemList: Sendable {
         self.rows = rows
     }
 
-    /// The events of the list, against the units and batches registered in `state`.
+    /// The events of the list, against the units and batches of `registry`.
     /// - Throws: `AppendRefused` naming every row that cannot be read, with the unknown unit names listed.
-    public func events(by actor: Actor, given state: CampaignState) throws(AppendRefused) -> [Incoming] {
+    public func events(by actor: Actor, given registry: Registry) throws(AppendRefused) -> [Incoming] {
         var events: [Incoming] = []
         var refusals: [LineRefusal] = []
         var unknownUnits: [String: [Int]] = [:]
@@ -87,12 +87,12 @@ public struct ProblemList: Sendable {
             }
             var batch: String?
             if let b = text("批次") {
-                let named = state.batches(named: b)
-                if state.batches[b] != nil { batch = b }
-                else if named.count == 1 { batch = named[0].id }
+                let named = registry.batches(named: b)
+                if registry.batches[b] != nil { batch = b }
+                else if named.count == 1 { batch = named[0] }
                 else if named.isEmpty { refuse("批次“\(b)”不存在：请先建立清单(batch.opened)"); continue }
                 else {
-                    refuse("批次名称“\(b)”对应多个清单（\(named.map(\.id).joined(separator: "、"))）：请在“批次”列填写清单编号"); continue
+                    refuse("批次名称“\(b)”对应多个清单（\(named.joined(separator: "、"))）：请在“批次”列填写清单编号"); continue
                 }
             }
             guard let found = text("发现时间"), let reportedAt = Timestamp(local: found) else {
@@ -104,19 +104,19 @@ public struct ProblemList: Sendable {
                                        location: Location(area: area, street: text("路段"), point: text("点位")))
             var assignment: Assignment?
             if let unitName = text("责任单位") {
-                let named = state.units(named: unitName)
-                if state.units[unitName] == nil && named.count > 1 {
-                    refuse("责任单位名称“\(unitName)”对应多个已登记单位（\(named.map(\.id).joined(separator: "、"))）：请在“责任单位”列填写单位编号")
+                let named = registry.units(named: unitName)
+                if registry.units[unitName] == nil && named.count > 1 {
+                    refuse("责任单位名称“\(unitName)”对应多个已登记单位（\(named.joined(separator: "、"))）：请在“责任单位”列填写单位编号")
                     continue
                 }
-                guard let unit = state.units[unitName] ?? named.first else {
+                guard let unit = registry.units[unitName].map({ _ in unitName }) ?? named.first else {
                     unknownUnits[unitName, default: []].append(row.line)
                     continue
                 }
                 guard let due = text("整改时限"), let deadline = Timestamp(local: due) else {
                     refuse("整改时限“\(row.fields["整改时限"] ?? "")”不是时间，例如 2022-08-26 18:00"); continue
                 }
-                assignment = Assignment(unit: unit.id, leader: text("责任领导"), deadline: deadline)
+                assignment = Assignment(unit: unit, leader: text("责任领导"), deadline: deadline)
             }
             func event(_ suffix: String, _ data: EventData) -> Incoming {
                 Incoming(line: row.line, event: Event(
@@ -184,4 +184,19 @@ enum CSV {
         if !field.isEmpty || !fields.isEmpty { endRecord() }
         return records
     }
+}
+
+/// The units and lists registered in a store, by id with their names: what an imported list names.
+public struct Registry: Sendable {
+    /// Unit id → registered name.
+    public var units: [String: String]
+    /// List id → its name.
+    public var batches: [String: String]
+
+    public init(units: [String: String], batches: [String: String]) { self.units = units; self.batches = batches }
+
+    /// The ids of the units registered as `name`, sorted.
+    public func units(named name: String) -> [String] { units.filter { $0.value == name }.map(\.key).sorted() }
+    /// The ids of the lists opened as `name`, sorted.
+    public func batches(named name: String) -> [String] { batches.filter { $0.value == name }.map(\.key).sorted() }
 }

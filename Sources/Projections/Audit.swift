@@ -22,6 +22,8 @@ public struct AuditRow: Sendable, Equatable {
     public var role: Role
     public var id: String
     public var hash: String
+    /// Who wrote it into the log ("" when not recorded: an entry migrated from the first format).
+    public var recordedBy: String
     /// `backdated`; on a rectification.submitted, `late` or `recorded-after-deadline`.
     public var flags: [AuditFlag]
 }
@@ -44,52 +46,26 @@ public enum AuditFlag: String, Sendable, Equatable, CaseIterable {
     }
 }
 
-/// The audit trail of a subject, a unit or an actor: every stored event concerned, in seq order.
+/// The audit trail of a subject, a unit or an actor: the stored events concerned, in seq order, flagged.
 ///
-/// Reading a unit's trail takes two passes over the log: `scan` learns which problems were ever
-/// assigned to it and which cases aimed at it, then `row` picks and flags the events.
+/// It is given the events the trail covers (a subject's stream; a unit's own stream, its problems and the
+/// cases aimed at it; an actor's events), each subject's in seq order, and picks those dated by `at`.
 public struct AuditTrail: Sendable {
     public let selector: AuditSelector
     /// Events whose `time` lies after it are left out.
     public let at: Timestamp
     /// How long after its `time` an event may be recorded before it is flagged `backdated`.
     public let backdateMicros: Int64
-    private var concerned: Set<String> = []
     private var deadlines: [String: Timestamp] = [:]
 
     public init(_ selector: AuditSelector, at: Timestamp, backdateHours: Double = 72) {
         self.selector = selector
         self.at = at
         self.backdateMicros = Int64(backdateHours * 3_600_000_000)
-        if case .subject(let subject) = selector { concerned = [subject] }
     }
 
-    /// Whether `scan` must see the log before `row` is asked.
-    public var needsScan: Bool {
-        if case .unit = selector { true } else { false }
-    }
-
-    /// First pass, for a unit's trail: notes the subjects that concern the unit.
-    public mutating func scan(_ recorded: RecordedEvent) {
-        guard case .unit(let unit) = selector, recorded.event.time <= at else { return }
-        let event = recorded.event
-        switch event.data {
-        case .unitRegistered:
-            if event.subject == unit { concerned.insert(unit) }
-        case .problemAssigned(let assignment):
-            if assignment.unit == unit { concerned.insert(event.subject) }
-        case .problemReopened(let reopening):
-            if reopening.unit == unit { concerned.insert(event.subject) }
-        case .accountabilityRecorded(let accountability):
-            if accountability.target.kind == .unit && accountability.target.id == unit { concerned.insert(event.subject) }
-        case .batchOpened, .problemReported, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
-             .rectificationRejected, .problemEscalated, .problemWithdrawn, .accountabilityRevoked:
-            break
-        }
-    }
-
-    /// Second pass: the row of `recorded` if it belongs to the trail, with its flags.
-    public mutating func row(_ recorded: RecordedEvent, hash: String) -> AuditRow? {
+    /// The row of `recorded` when it is dated by `at`, with its flags.
+    public mutating func row(_ recorded: RecordedEvent, hash: String, recordedBy: String) -> AuditRow? {
         let event = recorded.event
         guard event.time <= at else { return nil }
         let deadline = deadlines[event.subject]
@@ -99,12 +75,6 @@ public struct AuditTrail: Sendable {
         case .problemReopened(let r): deadlines[event.subject] = r.deadline
         default: break
         }
-        let included: Bool
-        switch selector {
-        case .subject, .unit: included = concerned.contains(event.subject)
-        case .actor(let actor): included = event.actor == actor
-        }
-        guard included else { return nil }
         var flags: [AuditFlag] = []
         if recorded.recordedAt.micros - event.time.micros > backdateMicros { flags.append(.backdated) }
         if event.type == .rectificationSubmitted, let deadline {
@@ -113,6 +83,6 @@ public struct AuditTrail: Sendable {
         }
         return AuditRow(seq: recorded.seq, version: recorded.version, recordedAt: recorded.recordedAt,
                         occurredAt: event.time, type: event.type, subject: event.subject, actor: event.actor,
-                        role: event.role, id: event.id, hash: hash, flags: flags)
+                        role: event.role, id: event.id, hash: hash, recordedBy: recordedBy, flags: flags)
     }
 }

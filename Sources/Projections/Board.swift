@@ -28,38 +28,49 @@ public struct BoardFilter: Sendable, Equatable {
     }
 }
 
+/// How many problems of a board are in each status, and how many are overdue.
+public struct BoardCounts: Sendable, Equatable {
+    public var byStatus: [ProblemStatus: Int] = [:]
+    public var overdue = 0
+    public var total: Int { byStatus.values.reduce(0, +) }
+    public init() {}
+}
+
 extension Projection {
-    /// The board: every problem reported by `at` that passes `filter`, sorted by id, without their reports
-    /// (read them from the log at each row's `reportSeq`).
-    public func board(_ filter: BoardFilter = BoardFilter()) -> [BoardRow] {
+    /// The slots of the board's rows (every problem reported by `at` that passes `filter`), in the order
+    /// of their ids, with their counts: a board is read a row at a time (`row(at:)`), so that its rows
+    /// need not all be held with their reports.
+    public func boardSlots(_ filter: BoardFilter = BoardFilter()) -> (slots: [Int], counts: BoardCounts) {
         // Names no problem has ever carried match nothing.
         func number(_ name: String?) -> Int32?? { name.map { problems.number(of: $0) } }
         let batch = number(filter.batch), unit = number(filter.unit)
-        if batch == .some(nil) || unit == .some(nil) { return [] }
+        var counts = BoardCounts()
+        for status in ProblemStatus.allCases { counts.byStatus[status] = 0 }
+        if batch == .some(nil) || unit == .some(nil) { return ([], counts) }
         var slots: [Int] = []
         for slot in 0..<problems.count {
             let r = problems.record(at: slot)
             if let batch, r.batch != batch { continue }
             if let unit, r.unit != unit { continue }
             if !filter.statuses.isEmpty, !filter.statuses.contains(r.status) { continue }
-            if filter.overdueOnly, !r.isOverdue(at: at) { continue }
+            let overdue = r.isOverdue(at: at)
+            if filter.overdueOnly, !overdue { continue }
             slots.append(slot)
+            counts.byStatus[r.status, default: 0] += 1
+            if overdue { counts.overdue += 1 }
         }
-        return problems.inIDOrder(slots).map { slot in
-            let view = problems.view(at: slot)
-            return BoardRow(id: problems.id(at: slot), problem: view.problem, version: view.version,
-                            overdue: view.problem.isOverdue(at: at), reportSeq: view.reportSeq)
-        }
+        return (problems.inIDOrder(slots), counts)
     }
 
-    /// How many rows are in each status, and how many are overdue.
-    public static func counts(_ rows: [BoardRow]) -> (byStatus: [ProblemStatus: Int], overdue: Int) {
-        var byStatus = Dictionary(uniqueKeysWithValues: ProblemStatus.allCases.map { ($0, 0) })
-        var overdue = 0
-        for row in rows {
-            byStatus[row.problem.status, default: 0] += 1
-            if row.overdue { overdue += 1 }
-        }
-        return (byStatus, overdue)
+    /// The board's row of the problem in `slot`, without its report.
+    public func row(at slot: Int) -> BoardRow {
+        let view = problems.view(at: slot)
+        return BoardRow(id: problems.id(at: slot), problem: view.problem, version: view.version,
+                        overdue: view.problem.isOverdue(at: at), reportSeq: view.reportSeq)
+    }
+
+    /// The board: every problem reported by `at` that passes `filter`, sorted by id, without their reports.
+    public func board(_ filter: BoardFilter = BoardFilter()) -> [BoardRow] {
+        boardSlots(filter).slots.map(row(at:))
     }
 }

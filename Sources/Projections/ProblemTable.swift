@@ -11,160 +11,89 @@ public struct ProblemView: Sendable, Equatable {
     }
 }
 
-/// Every problem of a projection, in a form that costs nothing to copy, scan or restore: one
-/// fixed-size record per problem, with units, lists and people as numbers into a table of names.
-///
-/// The ids come in two parts: those restored from a checkpoint, kept sorted in one byte buffer and
-/// found by binary search (restoring them builds no dictionary), and those added since, in a
-/// `StringIndex`. A checkpoint of a million events holds ~200,000 problems; restoring this table is a few
-/// copies of arrays, where a dictionary of Swift values took a third of a second.
+/// Every problem of a projection, in a form that costs little to copy, scan, snapshot or restore: one
+/// fixed-size record per problem, numbered by slot in the order reported, with units, lists and people as
+/// numbers into a table of names. A snapshot adds the slots and names made since the one before it, so
+/// restoring the table is copying arrays, and its index of ids is built only when a fold asks for one.
 public struct ProblemTable: Sendable {
-    /// The ids of slots `0..<sortedEnds.count`, in byte order, one after another.
-    private var sortedBytes: [UInt8] = []
-    /// Where each of those ids ends in `sortedBytes`.
-    private var sortedEnds: [UInt32] = []
-    /// The ids added since: number n is slot `sortedEnds.count + n`.
-    private var added = StringIndex()
-    private var names = Names()
-    private var records: [ProblemRecord] = []
+    /// The problems' ids, by slot.
+    private(set) var ids = StringIndex()
+    /// Units, lists and people, numbered in the order first named.
+    var names = StringIndex()
+    var records: [ProblemRecord] = []
 
     public init() {}
 
     public var count: Int { records.count }
 
     /// The slot of problem `id`, if it was reported.
-    public func slot(of id: String) -> Int? {
-        if let k = sortedSlot(of: id) { return k }
-        return added.number(of: id).map { sortedEnds.count + Int($0) }
-    }
+    public mutating func slot(of id: String) -> Int? { ids.number(of: id).map(Int.init) }
 
     /// The id of the problem in `slot`.
-    public func id(at slot: Int) -> String {
-        if slot >= sortedEnds.count { return added[Int32(slot - sortedEnds.count)] }
-        let start = slot == 0 ? 0 : Int(sortedEnds[slot - 1])
-        return String(decoding: sortedBytes[start..<Int(sortedEnds[slot])], as: UTF8.self)
-    }
+    public func id(at slot: Int) -> String { ids[Int32(slot)] }
 
     /// The problem in `slot`, with its names.
     public func view(at slot: Int) -> ProblemView {
         let r = records[slot]
-        var p = Problem(reportedAt: r.reportedAt, batch: names[r.batch])
+        var p = Problem(reportedAt: r.reportedAt, batch: name(r.batch))
         p.status = r.status
-        p.unit = names[r.unit]
-        p.leader = names[r.leader]
+        p.unit = name(r.unit)
+        p.leader = name(r.leader)
         p.deadline = r.deadline
-        p.submittedBy = names[r.submittedBy]
         p.closedAt = r.closedAt
         p.rejections = Int(r.rejections)
         p.escalations = Int(r.escalations)
         p.reopens = Int(r.reopens)
-        return ProblemView(problem: p, version: r.version, reportSeq: r.reportSeq)
+        return ProblemView(problem: p, version: UInt64(r.version), reportSeq: r.reportSeq)
     }
 
-    /// Adds problem `id`, or replaces the one in its slot.
-    public mutating func store(_ id: String, _ view: ProblemView) {
-        let record = ProblemRecord(view, names: &names)
-        if let k = sortedSlot(of: id) {
-            records[k] = record
-            return
-        }
-        let k = sortedEnds.count + Int(added.intern(id))
-        if k < records.count { records[k] = record } else { records.append(record) }
+    /// Adds a newly reported problem. - Returns: its slot.
+    mutating func add(_ id: String, _ record: ProblemRecord) -> Int {
+        let slot = Int(ids.intern(id))
+        precondition(slot == records.count, "problem \(id) reported twice")
+        records.append(record)
+        return slot
     }
 
-    /// Replaces the problem in `slot`.
-    public mutating func replace(at slot: Int, with view: ProblemView) {
-        records[slot] = ProblemRecord(view, names: &names, previous: records[slot])
+    /// The number of `name`, nil when no event folded here ever named it.
+    public func number(of name: String) -> Int32? { names.lookup(name) }
+    /// The number of `name`, given one if it has none.
+    mutating func intern(_ name: String) -> Int32 { names.intern(name) }
+    /// The number of `name`, which had number `old` before: the same when the name is unchanged.
+    mutating func number(_ name: String?, was old: Int32) -> Int32 {
+        guard let name else { return -1 }
+        if old >= 0, names.withBytes(of: Int(old), { $0.elementsEqual(name.utf8) }) { return old }
+        return names.intern(name)
     }
-
-    /// The number of `name` in this table, nil when no problem ever named it.
-    func number(of name: String) -> Int32? { names.numbers.number(of: name) }
     /// How many names there are: numbers run from 0 to this.
-    var nameCount: Int { names.strings.count }
-    func name(_ number: Int32) -> String? { names[number] }
+    var nameCount: Int { names.count }
+    /// The name numbered `number`; nil for -1.
+    func name(_ number: Int32) -> String? { number < 0 ? nil : names[number] }
     func record(at slot: Int) -> ProblemRecord { records[slot] }
 
-    /// `slots` (ascending) in the order of their ids' bytes: those restored from a checkpoint already
-    /// are; those added since are sorted and merged in.
+    /// `slots` in the order of their ids' bytes.
     func inIDOrder(_ slots: [Int]) -> [Int] {
-        let restored = slots.prefix { $0 < sortedEnds.count }
-        guard restored.count < slots.count else { return slots }
-        let later = slots[restored.count...].sorted { id(at: $0).utf8.lexicographicallyPrecedes(id(at: $1).utf8) }
-        var merged: [Int] = []
-        merged.reserveCapacity(slots.count)
-        var a = restored.startIndex, b = 0
-        while a < restored.endIndex || b < later.count {
-            if b == later.count || (a < restored.endIndex && id(at: restored[a]).utf8.lexicographicallyPrecedes(id(at: later[b]).utf8)) {
-                merged.append(restored[a]); a += 1
-            } else {
-                merged.append(later[b]); b += 1
-            }
+        slots.sorted { a, b in
+            ids.withBytes(of: a) { x in ids.withBytes(of: b) { y in x.lexicographicallyPrecedes(y) } }
         }
-        return merged
     }
 
-    private func sortedSlot(of id: String) -> Int? {
-        guard !sortedEnds.isEmpty else { return nil }
-        var id = id
-        return id.withUTF8 { key in
-            sortedBytes.withUnsafeBufferPointer { bytes in
-                var low = 0, high = sortedEnds.count
-                while low < high {
-                    let mid = (low + high) / 2
-                    let start = mid == 0 ? 0 : Int(sortedEnds[mid - 1])
-                    let candidate = UnsafeBufferPointer(rebasing: bytes[start..<Int(sortedEnds[mid])])
-                    switch compareBytes(candidate, key) {
-                    case 0: return mid
-                    case ..<0: low = mid + 1
-                    default: high = mid
-                    }
-                }
-                return nil
-            }
-        }
+    /// Adds the ids of problems restored from a snapshot (`ProjectionSnapshot`), their records to follow.
+    mutating func appendIDs(bytes: some Collection<UInt8>, ends: [UInt32]) {
+        ids.append(bytes: bytes, ends: ends)
     }
 }
 
 extension ProblemTable: Equatable {
-    /// Two tables are equal when they hold the same problems in the same states, however numbered.
+    /// Two tables are equal when they hold the same problems in the same slots and states, whatever the
+    /// numbering of their names.
     public static func == (a: ProblemTable, b: ProblemTable) -> Bool {
         guard a.count == b.count else { return false }
-        for slot in 0..<a.count {
-            guard let other = b.slot(of: a.id(at: slot)), b.view(at: other) == a.view(at: slot) else { return false }
+        for slot in 0..<a.count where a.id(at: slot) != b.id(at: slot) || a.view(at: slot) != b.view(at: slot) {
+            return false
         }
         return true
     }
-}
-
-/// -1, 0 or 1 as `a` sorts before, with or after `b`, byte by byte.
-private func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
-    let n = min(a.count, b.count)
-    var k = 0
-    while k < n {
-        if a[k] != b[k] { return a[k] < b[k] ? -1 : 1 }
-        k += 1
-    }
-    return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
-}
-
-/// Units, lists and people, numbered in the order first named.
-struct Names: Sendable {
-    var numbers = StringIndex()
-    var strings: [String] { numbers.strings }
-
-    /// The number of `name`, given one if it has none.
-    mutating func number(_ name: String?) -> Int32 {
-        guard let name else { return -1 }
-        return numbers.intern(name)
-    }
-
-    /// The number of `name`, which had number `old` before: the same when the name is unchanged.
-    mutating func number(_ name: String?, was old: Int32?) -> Int32 {
-        if let old, name == self[old] { return old }
-        return number(name)
-    }
-
-    subscript(number: Int32) -> String? { number < 0 ? nil : numbers[number] }
 }
 
 /// A problem's state with its names as numbers (-1: none): a value of fixed size.
@@ -173,161 +102,39 @@ struct ProblemRecord: Sendable, Equatable {
     var batch: Int32
     var unit: Int32
     var leader: Int32
-    var submittedBy: Int32
+    var version: UInt32
+    var rejections: UInt16
+    var escalations: UInt16
+    var reopens: UInt16
     var deadline: Timestamp?
     var reportedAt: Timestamp
     var closedAt: Timestamp?
-    var rejections: Int32
-    var escalations: Int32
-    var reopens: Int32
-    var version: UInt64
     var reportSeq: UInt64
 
-    /// The record of `view`; names unchanged from `previous` keep their numbers without a look-up.
-    init(_ view: ProblemView, names: inout Names, previous: ProblemRecord? = nil) {
-        let p = view.problem
-        status = p.status
-        batch = names.number(p.batch, was: previous?.batch)
-        unit = names.number(p.unit, was: previous?.unit)
-        leader = names.number(p.leader, was: previous?.leader)
-        submittedBy = names.number(p.submittedBy, was: previous?.submittedBy)
-        deadline = p.deadline
-        reportedAt = p.reportedAt
-        closedAt = p.closedAt
-        rejections = Int32(clamping: p.rejections)
-        escalations = Int32(clamping: p.escalations)
-        reopens = Int32(clamping: p.reopens)
-        version = view.version
-        reportSeq = view.reportSeq
+    /// The problem as its report makes it.
+    init(reportedAt: Timestamp, batch: Int32, reportSeq: UInt64) {
+        status = .reported
+        self.batch = batch
+        unit = -1
+        leader = -1
+        version = 1
+        rejections = 0
+        escalations = 0
+        reopens = 0
+        self.reportedAt = reportedAt
+        self.reportSeq = reportSeq
     }
 
-    init(status: ProblemStatus, batch: Int32, unit: Int32, leader: Int32, submittedBy: Int32, deadline: Timestamp?,
-         reportedAt: Timestamp, closedAt: Timestamp?, rejections: Int32, escalations: Int32, reopens: Int32,
-         version: UInt64, reportSeq: UInt64) {
-        self.status = status; self.batch = batch; self.unit = unit; self.leader = leader; self.submittedBy = submittedBy
-        self.deadline = deadline; self.reportedAt = reportedAt; self.closedAt = closedAt
+    init(status: ProblemStatus, batch: Int32, unit: Int32, leader: Int32, version: UInt32, rejections: UInt16,
+         escalations: UInt16, reopens: UInt16, deadline: Timestamp?, reportedAt: Timestamp, closedAt: Timestamp?,
+         reportSeq: UInt64) {
+        self.status = status; self.batch = batch; self.unit = unit; self.leader = leader; self.version = version
         self.rejections = rejections; self.escalations = escalations; self.reopens = reopens
-        self.version = version; self.reportSeq = reportSeq
+        self.deadline = deadline; self.reportedAt = reportedAt; self.closedAt = closedAt; self.reportSeq = reportSeq
     }
 
     func isOverdue(at moment: Timestamp) -> Bool { Problem.isOverdue(status: status, deadline: deadline, at: moment) }
-}
 
-// MARK: - Stored form
-
-extension ProblemTable {
-    /// The table as a checkpoint stores it: names, ids in byte order, then one fixed-size record per id.
-    ///
-    /// `names` (varint count, then varint length ‖ UTF-8 each), the id count n, the ids' bytes
-    /// (varint length ‖ bytes), n ends (u32 LE), then n records of `recordSize` bytes, little-endian.
-    public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        func varint(_ value: Int) {
-            var v = UInt64(value)
-            while v >= 0x80 { out.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
-            out.append(UInt8(v))
-        }
-        func fixed<T: FixedWidthInteger>(_ value: T) {
-            withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
-        }
-        func time(_ t: Timestamp?) {
-            fixed(t?.micros ?? 0)
-            fixed(t?.offsetMinutes ?? 0)
-        }
-        varint(names.strings.count)
-        for name in names.strings {
-            varint(name.utf8.count)
-            out.append(contentsOf: name.utf8)
-        }
-        let order = inIDOrder(Array(0..<count))
-        varint(order.count)
-        let ids = order.map { id(at: $0) }
-        varint(ids.reduce(0) { $0 + $1.utf8.count })
-        for id in ids { out.append(contentsOf: id.utf8) }
-        var end: UInt32 = 0
-        for id in ids {
-            end += UInt32(id.utf8.count)
-            fixed(end)
-        }
-        out.reserveCapacity(out.count + order.count * Self.recordSize)
-        for slot in order {
-            let r = records[slot]
-            out.append(UInt8(ProblemStatus.allCases.firstIndex(of: r.status)!))
-            out.append((r.deadline == nil ? 0 : 1) | (r.closedAt == nil ? 0 : 2))
-            for n in [r.batch, r.unit, r.leader, r.submittedBy, r.rejections, r.escalations, r.reopens] { fixed(n) }
-            time(r.deadline)
-            time(r.reportedAt)
-            time(r.closedAt)
-            fixed(r.version)
-            fixed(r.reportSeq)
-        }
-        return out
-    }
-
-    static let recordSize = 2 + 7 * 4 + 3 * 12 + 8 + 8
-
-    /// What is wrong with stored bytes that do not make a table.
-    public struct Damaged: Error {}
-
-    /// The table stored in `bytes` (all of them).
-    /// - Throws: `Damaged` when they are not one.
-    public init(decoding bytes: UnsafeRawBufferPointer) throws(Damaged) {
-        var i = 0
-        func varint() throws(Damaged) -> Int {
-            var v: UInt64 = 0, shift: UInt64 = 0
-            while true {
-                guard i < bytes.count, shift < 63 else { throw Damaged() }
-                let b = bytes[i]
-                i += 1
-                v |= UInt64(b & 0x7F) << shift
-                if b < 0x80 { break }
-                shift += 7
-            }
-            guard v <= UInt64(bytes.count) else { throw Damaged() }
-            return Int(v)
-        }
-        func take(_ n: Int) throws(Damaged) -> UnsafeRawBufferPointer {
-            guard n <= bytes.count - i else { throw Damaged() }
-            defer { i += n }
-            return UnsafeRawBufferPointer(rebasing: bytes[i..<(i + n)])
-        }
-        let nameCount = try varint()
-        for _ in 0..<nameCount {
-            let n = try varint()
-            guard let name = String(validating: try take(n), as: UTF8.self) else { throw Damaged() }
-            _ = names.number(name)
-        }
-        guard names.strings.count == nameCount else { throw Damaged() }
-        let count = try varint()
-        sortedBytes = Array(try take(try varint()))
-        let ends = try take(count * 4)
-        sortedEnds = (0..<count).map { UInt32(littleEndian: ends.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) }
-        var previous: UInt32 = 0
-        for end in sortedEnds {
-            guard end >= previous else { throw Damaged() }
-            previous = end
-        }
-        guard Int(previous) == sortedBytes.count else { throw Damaged() }
-        let stored = try take(count * Self.recordSize)
-        guard i == bytes.count else { throw Damaged() }
-        let statuses = Array(ProblemStatus.allCases)
-        let names = Int32(nameCount)
-        records.reserveCapacity(count)
-        for k in 0..<count {
-            let base = k * Self.recordSize
-            func int32(_ at: Int) -> Int32 { Int32(littleEndian: stored.loadUnaligned(fromByteOffset: base + at, as: Int32.self)) }
-            func int64(_ at: Int) -> Int64 { Int64(littleEndian: stored.loadUnaligned(fromByteOffset: base + at, as: Int64.self)) }
-            func time(_ at: Int) -> Timestamp { Timestamp(micros: int64(at), offsetMinutes: int32(at + 8)) }
-            let status = Int(stored[base]), flags = stored[base + 1]
-            guard status < statuses.count, flags < 4 else { throw Damaged() }
-            let numbers = (int32(2), int32(6), int32(10), int32(14))
-            func named(_ n: Int32) -> Bool { n >= -1 && n < names }
-            guard named(numbers.0), named(numbers.1), named(numbers.2), named(numbers.3) else { throw Damaged() }
-            records.append(ProblemRecord(
-                status: statuses[status], batch: numbers.0, unit: numbers.1, leader: numbers.2, submittedBy: numbers.3,
-                deadline: flags & 1 == 0 ? nil : time(30), reportedAt: time(42), closedAt: flags & 2 == 0 ? nil : time(54),
-                rejections: int32(18), escalations: int32(22), reopens: int32(26),
-                version: UInt64(bitPattern: int64(66)), reportSeq: UInt64(bitPattern: int64(74))))
-        }
-    }
+    /// Whether it still counts as outstanding (reported, assigned or submitted).
+    var isOutstanding: Bool { status == .reported || status == .assigned || status == .submitted }
 }

@@ -63,11 +63,14 @@ extension Projection {
         var unitNumbers: [Int32] = []
         var tallies: [Tally] = []
         var unitTallies: [[Tally?]] = []
-        for (id, _) in batches where only == nil || id == only {
-            guard let n = problems.number(of: id) else { continue }
+        var chosen: [(number: Int32, id: String, view: BatchView)] = []
+        for (n, view) in batches {
+            let id = problems.name(n)!
+            guard only == nil || id == only else { continue }
             batchIndex[Int(n)] = tallies.count
             tallies.append(Tally())
             unitTallies.append([])
+            chosen.append((n, id, view))
         }
         for slot in 0..<problems.count {
             let r = problems.record(at: slot)
@@ -91,31 +94,31 @@ extension Projection {
             tally.zeroedAt = tally.zeroed ? zeroRecords[key]?.zeroedAt : nil
             return tally
         }
-        return batches.filter { only == nil || $0.key == only }.map { id, view in
-            let b = problems.number(of: id).map { batchIndex[Int($0)] } ?? -1
-            let units = (b < 0 ? [] : unitTallies[b]).enumerated().compactMap { u, tally in
-                tally.map { (unit: problems.name(unitNumbers[u])!, tally: $0) }
+        return chosen.map { n, id, view in
+            let b = batchIndex[Int(n)]
+            let units = unitTallies[b].enumerated().compactMap { u, tally in
+                tally.map { (number: unitNumbers[u], unit: problems.name(unitNumbers[u])!, tally: $0) }
             }.sorted { $0.unit < $1.unit }
             return BatchProgress(
                 id: id, name: view.opening.name, dueAt: view.opening.dueAt,
-                tally: dated(b < 0 ? Tally() : tallies[b], ZeroKey(batch: id, unit: nil)),
-                units: units.map { ($0.unit, dated($0.tally, ZeroKey(batch: id, unit: $0.unit))) },
-                series: series(of: id, view))
+                tally: dated(tallies[b], ZeroKey(batch: n, unit: -1)),
+                units: units.map { ($0.unit, dated($0.tally, ZeroKey(batch: n, unit: $0.number))) },
+                series: series(of: n, view))
         }
         .sorted { $0.id < $1.id }
     }
 
     /// Outstanding problems at the end of each day from the day the batch opened to the day of `at`.
-    private func series(of id: String, _ batch: BatchView) -> [BurnDownDay] {
-        let first = batch.openedAt.chinaDay, last = at.chinaDay
+    private func series(of batch: Int32, _ view: BatchView) -> [BurnDownDay] {
+        let first = view.openedAt.chinaDay, last = at.chinaDay
         guard first <= last else { return [] }
-        let changes = (outstandingChanges[id] ?? [:]).sorted { $0.key < $1.key }
+        let changes = outstandingChanges.filter { $0.key.batch == batch }.map { ($0.key.day, $0.value) }.sorted { $0.0 < $1.0 }
         var k = 0, outstanding = 0
-        while k < changes.count, changes[k].key < first { outstanding += changes[k].value; k += 1 }
+        while k < changes.count, changes[k].0 < first { outstanding += changes[k].1; k += 1 }
         var days: [BurnDownDay] = []
         days.reserveCapacity(Int(last - first + 1))
         for day in first...last {
-            if k < changes.count, changes[k].key == day { outstanding += changes[k].value; k += 1 }
+            if k < changes.count, changes[k].0 == day { outstanding += changes[k].1; k += 1 }
             days.append(BurnDownDay(day: day, outstanding: outstanding))
         }
         return days

@@ -19,25 +19,37 @@ public struct WeekCounts: Sendable, Equatable {
     }
 }
 
-/// A list, or a list's problems assigned to one unit: the key of a zero-out (清零) record.
-public struct ZeroKey: Sendable, Hashable, Comparable {
-    public var batch: String
-    /// Nil: the whole list.
-    public var unit: String?
-    public init(batch: String, unit: String?) { self.batch = batch; self.unit = unit }
-    public static func < (a: ZeroKey, b: ZeroKey) -> Bool { (a.batch, a.unit ?? "") < (b.batch, b.unit ?? "") }
+/// A list, or a list's problems assigned to one unit, by the numbers of their names: the key of a
+/// zero-out (清零) record.
+struct ZeroKey: Sendable, Hashable, Comparable {
+    var batch: Int32
+    /// -1: the whole list.
+    var unit: Int32
+    static func < (a: ZeroKey, b: ZeroKey) -> Bool { (a.batch, a.unit) < (b.batch, b.unit) }
+}
+
+/// One day of one list, by the number of its name: the key of a burn-down change.
+struct DayKey: Sendable, Hashable, Comparable {
+    var batch: Int32
+    /// Days since 1970-01-01, in UTC+8.
+    var day: Int64
+    static func < (a: DayKey, b: DayKey) -> Bool { (a.batch, a.day) < (b.batch, b.day) }
+}
+
+/// One week (its Monday) of one unit, by the number of its id: the key of the weekly counts.
+struct WeekKey: Sendable, Hashable, Comparable {
+    var monday: Int64
+    var unit: Int32
+    static func < (a: WeekKey, b: WeekKey) -> Bool { (a.monday, a.unit) < (b.monday, b.unit) }
 }
 
 /// Toward zero: how many problems of a set count (withdrawn ones aside), how many are closed, and the
 /// `time` of the event that last made all of them closed.
-public struct ZeroRecord: Sendable, Equatable {
-    public var counted = 0
-    public var closed = 0
-    public var zeroedAt: Timestamp?
-    public init(counted: Int = 0, closed: Int = 0, zeroedAt: Timestamp? = nil) {
-        self.counted = counted; self.closed = closed; self.zeroedAt = zeroedAt
-    }
-    public var isZeroed: Bool { counted > 0 && closed == counted }
+struct ZeroRecord: Sendable, Equatable {
+    var counted = 0
+    var closed = 0
+    var zeroedAt: Timestamp?
+    var isZeroed: Bool { counted > 0 && closed == counted }
 
     /// Takes a change of the counts made by an event at `time`: zeroedAt is that time when the change
     /// completes the set, and nothing while the set is not complete.
@@ -51,32 +63,38 @@ public struct ZeroRecord: Sendable, Equatable {
 
 /// The projection every view reads: one fold of the log up to the moment `at` (business time).
 ///
-/// It holds one record per problem, batch and unit, daily burn-down changes per batch and weekly
-/// counts per unit: its size grows with the campaign, not with the number of events. Events whose
-/// `time` lies after `at` are skipped; which events are offered at all (`--as-of`) is the caller's
-/// prefix of the log. The board, progress and ranking are readings of it.
-public struct Projection: Sendable, Equatable {
+/// It holds one record per problem, list and unit, daily burn-down changes per list and weekly counts
+/// per unit: its size grows with the campaign, not with the number of events. Events whose `time` lies
+/// after `at` are skipped; which events are offered at all (`--as-of`) is the caller's prefix of the log.
+/// The board, progress and ranking are readings of it (docs/views.md).
+///
+/// It can note what each event changes (`startNoting`), so that a snapshot holds only what changed
+/// since the one before it (`ProjectionSnapshot`).
+public struct Projection: Sendable {
     /// The moment the projection shows; deadlines are judged against it.
     public private(set) var at: Timestamp
     /// Every problem reported by `at`.
-    public private(set) var problems = ProblemTable()
-    public private(set) var batches: [String: BatchView] = [:]
-    /// Per batch id, for the burn-down: how the number of its outstanding problems changed on each day
-    /// (UTC+8 day index). Kept apart from `batches`: a problem may be dated before its list was opened.
-    public private(set) var outstandingChanges: [String: [Int64: Int]] = [:]
+    public internal(set) var problems = ProblemTable()
+    /// By the number of the list's id.
+    var batches: [Int32: BatchView] = [:]
+    /// How the number of a list's outstanding problems changed on each day. Kept apart from `batches`:
+    /// a problem may be dated before its list was opened.
+    var outstandingChanges: [DayKey: Int] = [:]
     /// Per list, and per list and unit, the zero-out record, kept in fold order: a unit can also reach
     /// zero when its last open problem is handed to another unit (转办).
-    public private(set) var zeroRecords: [ZeroKey: ZeroRecord] = [:]
-    /// The registered name of each unit.
-    public private(set) var unitNames: [String: String] = [:]
-    /// Every unit ever given a problem (assigned, or moved to by a reopening).
-    public private(set) var unitsAssigned: Set<String> = []
-    /// Per week (its Monday), per unit.
-    public private(set) var weeks: [Week: [String: WeekCounts]] = [:]
-    /// The seq of the last event offered (folded or skipped for its time).
-    public private(set) var seq: UInt64 = 0
+    var zeroRecords: [ZeroKey: ZeroRecord] = [:]
+    /// The registered name of each unit, by the number of its id.
+    var registeredNames: [Int32: String] = [:]
+    /// Every unit ever given a problem (assigned, or moved to by a reopening), by the number of its id.
+    var unitsAssigned: Set<Int32> = []
+    /// Per week (its Monday) and unit.
+    var weeks: [WeekKey: WeekCounts] = [:]
+    /// The seq of the last event offered (folded, or skipped for its time).
+    public internal(set) var seq: UInt64 = 0
     /// The latest `time` among the events offered; nil before the first.
-    public private(set) var latestTime: Timestamp?
+    public internal(set) var latestTime: Timestamp?
+    /// What changed since noting started, when it did.
+    var changes: Changes?
 
     /// The end of time: a projection of every event offered, whatever its `time` (for snapshots).
     public static let endOfTime = Timestamp(micros: Int64.max)
@@ -84,21 +102,31 @@ public struct Projection: Sendable, Equatable {
     /// An empty projection of the moment `at`.
     public init(at: Timestamp) { self.at = at }
 
-    /// A projection restored from its parts (a snapshot).
-    public init(at: Timestamp, seq: UInt64, latestTime: Timestamp?, problems: ProblemTable,
-                batches: [String: BatchView], outstandingChanges: [String: [Int64: Int]],
-                zeroRecords: [ZeroKey: ZeroRecord], unitNames: [String: String],
-                unitsAssigned: Set<String>, weeks: [Week: [String: WeekCounts]]) {
-        self.at = at; self.seq = seq; self.latestTime = latestTime; self.problems = problems; self.batches = batches
-        self.outstandingChanges = outstandingChanges; self.zeroRecords = zeroRecords; self.unitNames = unitNames
-        self.unitsAssigned = unitsAssigned; self.weeks = weeks
-    }
-
-    /// The same projection judged at another moment, for a snapshot taken with no events after either.
+    /// The same projection judged at another moment: right when none of its events lies after either.
     public func judged(at moment: Timestamp) -> Projection {
         var copy = self
         copy.at = moment
         return copy
+    }
+
+    /// Takes the events after `seq` up to `end` as offered and skipped (a block of the log whose events all
+    /// lie after `at`).
+    public mutating func skip(to end: UInt64) {
+        if end > seq { seq = end }
+    }
+
+    /// The name of each list, by id.
+    public var batchNames: [String: String] {
+        var names: [String: String] = [:]
+        for (n, view) in batches { names[problems.name(n)!] = view.opening.name }
+        return names
+    }
+
+    /// The registered name of each unit, by id.
+    public var unitNames: [String: String] {
+        var names: [String: String] = [:]
+        for (n, name) in registeredNames { names[problems.name(n)!] = name }
+        return names
     }
 
     /// Folds one stored event (skipped when its `time` lies after `at`).
@@ -106,71 +134,165 @@ public struct Projection: Sendable, Equatable {
         seq = recorded.seq
         let event = recorded.event
         if latestTime.map({ event.time > $0 }) ?? true { latestTime = event.time }
+        if changes != nil { changes!.offered(event.time) }
         guard event.time <= at else { return }
         let subject = event.subject
         switch event.data {
         case .unitRegistered(let registration):
-            unitNames[subject] = registration.name
+            let n = problems.intern(subject)
+            registeredNames[n] = registration.name
+            changes?.registeredNames.insert(n)
         case .batchOpened(let opening):
-            batches[subject] = BatchView(opening: opening, openedAt: event.time)
+            let n = problems.intern(subject)
+            batches[n] = BatchView(opening: opening, openedAt: event.time)
+            changes?.batches.insert(n)
         case .problemReported(let report):
-            problems.store(subject, ProblemView(problem: Problem(reportedAt: event.time, batch: report.batch), version: 1,
-                                                reportSeq: recorded.seq))
-            if let batch = report.batch {
-                outstandingChanges[batch, default: [:]][event.time.chinaDay, default: 0] += 1
-                zeroRecords[ZeroKey(batch: batch, unit: nil), default: ZeroRecord()].take(counted: 1, closed: 0, at: event.time)
+            let batch = report.batch.map { problems.intern($0) } ?? -1
+            let slot = problems.add(subject, ProblemRecord(reportedAt: event.time, batch: batch, reportSeq: recorded.seq))
+            changes?.slot(slot)
+            if batch >= 0 {
+                changeOutstanding(DayKey(batch: batch, day: event.time.chinaDay), by: 1)
+                takeZero(ZeroKey(batch: batch, unit: -1), counted: 1, closed: 0, at: event.time)
             }
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
             guard let slot = problems.slot(of: subject) else { return }
-            var view = problems.view(at: slot)
-            let before = view.problem
-            view.problem.apply(event)
-            view.version += 1
-            problems.replace(at: slot, with: view)
-            count(event, before: before, after: view.problem)
+            let before = problems.records[slot]
+            var problem = problems.view(at: slot).problem
+            problem.apply(event)
+            var after = before
+            after.status = problem.status
+            after.unit = problems.number(problem.unit, was: before.unit)
+            after.leader = problems.number(problem.leader, was: before.leader)
+            after.deadline = problem.deadline
+            after.closedAt = problem.closedAt
+            after.rejections = UInt16(clamping: problem.rejections)
+            after.escalations = UInt16(clamping: problem.escalations)
+            after.reopens = UInt16(clamping: problem.reopens)
+            after.version += 1
+            problems.records[slot] = after
+            changes?.slot(slot)
+            count(event, before: before, after: after)
         case .accountabilityRecorded, .accountabilityRevoked:
             break
         }
     }
 
+    private mutating func changeOutstanding(_ key: DayKey, by change: Int) {
+        outstandingChanges[key, default: 0] += change
+        changes?.outstanding.insert(key)
+    }
+
+    private mutating func takeZero(_ key: ZeroKey, counted: Int, closed: Int, at time: Timestamp) {
+        guard counted != 0 || closed != 0 else { return }
+        zeroRecords[key, default: ZeroRecord()].take(counted: counted, closed: closed, at: time)
+        changes?.zero.insert(key)
+    }
+
     /// Keeps the burn-down, the zero-out records and the weekly counts of a problem event.
-    private mutating func count(_ event: Event, before: Problem, after: Problem) {
-        if let batch = after.batch {
+    private mutating func count(_ event: Event, before: ProblemRecord, after: ProblemRecord) {
+        let batch = after.batch
+        if batch >= 0 {
             if before.isOutstanding != after.isOutstanding {
-                outstandingChanges[batch, default: [:]][event.time.chinaDay, default: 0] += after.isOutstanding ? 1 : -1
+                changeOutstanding(DayKey(batch: batch, day: event.time.chinaDay), by: after.isOutstanding ? 1 : -1)
             }
             // Net change per set: out of the old unit's, into the new unit's, and the list's own.
-            func share(_ p: Problem) -> (counted: Int, closed: Int) {
+            func share(_ p: ProblemRecord) -> (counted: Int, closed: Int) {
                 (p.status == .withdrawn ? 0 : 1, p.status == .closed ? 1 : 0)
             }
             let (b, a) = (share(before), share(after))
-            func take(_ unit: String?, _ counted: Int, _ closed: Int) {
-                guard counted != 0 || closed != 0 else { return }
-                zeroRecords[ZeroKey(batch: batch, unit: unit), default: ZeroRecord()].take(counted: counted, closed: closed, at: event.time)
-            }
-            take(nil, a.counted - b.counted, a.closed - b.closed)
+            takeZero(ZeroKey(batch: batch, unit: -1), counted: a.counted - b.counted, closed: a.closed - b.closed, at: event.time)
             if before.unit == after.unit {
-                if let unit = after.unit { take(unit, a.counted - b.counted, a.closed - b.closed) }
+                if after.unit >= 0 {
+                    takeZero(ZeroKey(batch: batch, unit: after.unit), counted: a.counted - b.counted, closed: a.closed - b.closed, at: event.time)
+                }
             } else {
-                if let unit = before.unit { take(unit, -b.counted, -b.closed) }
-                if let unit = after.unit { take(unit, a.counted, a.closed) }
+                if before.unit >= 0 { takeZero(ZeroKey(batch: batch, unit: before.unit), counted: -b.counted, closed: -b.closed, at: event.time) }
+                if after.unit >= 0 { takeZero(ZeroKey(batch: batch, unit: after.unit), counted: a.counted, closed: a.closed, at: event.time) }
             }
         }
-        if let unit = after.unit, after.unit != before.unit || event.type == .problemAssigned {
-            unitsAssigned.insert(unit)
+        let unit = after.unit
+        if unit >= 0, unit != before.unit || event.type == .problemAssigned {
+            if unitsAssigned.insert(unit).inserted { changes?.unitsAssigned.insert(unit) }
         }
-        guard let unit = after.unit else { return }
-        let week = Week(containing: event.time)
+        guard unit >= 0 else { return }
+        let key = WeekKey(monday: Week(containing: event.time).monday, unit: unit)
         switch event.data {
-        case .rectificationVerified: weeks[week, default: [:]][unit, default: WeekCounts()].closed += 1
-        case .rectificationRejected: weeks[week, default: [:]][unit, default: WeekCounts()].rejected += 1
-        case .problemReopened: weeks[week, default: [:]][unit, default: WeekCounts()].reopened += 1
-        case .problemEscalated: weeks[week, default: [:]][unit, default: WeekCounts()].escalated += 1
+        case .rectificationVerified: weeks[key, default: WeekCounts()].closed += 1
+        case .rectificationRejected: weeks[key, default: WeekCounts()].rejected += 1
+        case .problemReopened: weeks[key, default: WeekCounts()].reopened += 1
+        case .problemEscalated: weeks[key, default: WeekCounts()].escalated += 1
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .problemWithdrawn, .problemReported,
              .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
-            break
+            return
         }
+        changes?.weeks.insert(key)
+    }
+}
+
+extension Projection {
+    /// What a fold changed since noting started: the slots, names and keys whose values a snapshot of
+    /// the changes must hold, and the earliest `time` among the events offered meanwhile.
+    struct Changes: Sendable {
+        /// The slots and names there were when noting started: those after are new.
+        var slotsBefore: Int
+        var namesBefore: Int
+        /// Slots changed or made, each once, and which are.
+        private(set) var slots: [Int32] = []
+        private var marked: [Bool] = []
+        var batches: Set<Int32> = []
+        var outstanding: Set<DayKey> = []
+        var zero: Set<ZeroKey> = []
+        var registeredNames: Set<Int32> = []
+        var unitsAssigned: Set<Int32> = []
+        var weeks: Set<WeekKey> = []
+        /// The earliest `time` among the events offered; nil before the first.
+        private(set) var earliest: Timestamp?
+
+        init(slotsBefore: Int, namesBefore: Int) {
+            self.slotsBefore = slotsBefore
+            self.namesBefore = namesBefore
+        }
+
+        mutating func slot(_ slot: Int) {
+            if slot >= marked.count { marked += [Bool](repeating: false, count: max(slot + 1 - marked.count, marked.count)) }
+            if !marked[slot] {
+                marked[slot] = true
+                slots.append(Int32(slot))
+            }
+        }
+
+        mutating func offered(_ time: Timestamp) {
+            if earliest.map({ time < $0 }) ?? true { earliest = time }
+        }
+    }
+
+    /// Starts noting what each event changes, from now (a snapshot is about to be taken or was restored).
+    package mutating func startNoting() {
+        changes = Changes(slotsBefore: problems.count, namesBefore: problems.nameCount)
+    }
+}
+
+extension Projection: Equatable {
+    /// Equal views of the same events: problems, lists, burn-downs, zero-outs, units and weeks, whatever
+    /// the numbering of names (what is noted for snapshots aside).
+    public static func == (a: Projection, b: Projection) -> Bool {
+        guard a.at == b.at, a.seq == b.seq, a.latestTime == b.latestTime, a.problems == b.problems else { return false }
+        func named<V: Equatable>(_ p: Projection, _ map: [Int32: V]) -> [String: V] {
+            Dictionary(uniqueKeysWithValues: map.map { (p.problems.name($0.key)!, $0.value) })
+        }
+        func zero(_ p: Projection) -> [String: ZeroRecord] {
+            Dictionary(uniqueKeysWithValues: p.zeroRecords.map { ("\(p.problems.name($0.key.batch)!)/\(p.problems.name($0.key.unit) ?? "")", $0.value) })
+        }
+        func days(_ p: Projection) -> [String: Int] {
+            Dictionary(uniqueKeysWithValues: p.outstandingChanges.map { ("\(p.problems.name($0.key.batch)!)/\($0.key.day)", $0.value) })
+        }
+        func weeks(_ p: Projection) -> [String: WeekCounts] {
+            Dictionary(uniqueKeysWithValues: p.weeks.map { ("\($0.key.monday)/\(p.problems.name($0.key.unit)!)", $0.value) })
+        }
+        return named(a, a.batches) == named(b, b.batches) && named(a, a.registeredNames) == named(b, b.registeredNames)
+            && Set(a.unitsAssigned.map { a.problems.name($0)! }) == Set(b.unitsAssigned.map { b.problems.name($0)! })
+            && zero(a) == zero(b) && days(a) == days(b) && weeks(a) == weeks(b)
     }
 }
 

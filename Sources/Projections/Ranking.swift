@@ -28,11 +28,11 @@ extension Projection {
             if r.isOverdue(at: at) { t.overdue += 1 }
             tallies[r.unit] = t
         }
-        let counts = weeks[week] ?? [:]
         let rows = unitsAssigned.map { unit in
-            let t = problems.number(of: unit).flatMap { tallies[$0] } ?? (0, 0, 0)
-            return RankingRow(unit: unit, assigned: t.assigned, closed: t.closed, overdue: t.overdue,
-                              clearRate: rate(t.closed, t.assigned), week: counts[unit] ?? WeekCounts(), rank: 0)
+            let t = tallies[unit] ?? (0, 0, 0)
+            return RankingRow(unit: problems.name(unit)!, assigned: t.assigned, closed: t.closed, overdue: t.overdue,
+                              clearRate: rate(t.closed, t.assigned),
+                              week: weeks[WeekKey(monday: week.monday, unit: unit)] ?? WeekCounts(), rank: 0)
         }
         let ordered = rows.sorted { a, b in
             if a.overdue != b.overdue { return a.overdue < b.overdue }

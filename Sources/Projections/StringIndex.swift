@@ -1,100 +1,149 @@
-/// Strings numbered from 0 in the order added, found by a hash of their bytes in an open-addressing
-/// table of numbers (linear probing, at most three quarters full). Nothing is ever removed.
+/// Strings numbered from 0 in the order added, kept as UTF-8 bytes one after another, and found by a
+/// hash of their bytes in an open-addressing table of numbers (linear probing, at most three quarters
+/// full). Nothing is ever removed.
 ///
 /// A fold looks up a problem's id, and often a unit's name, for every event; `Dictionary` hashes each
 /// with SipHash, which dominated the fold. Here the few bytes of an id are mixed a word at a time.
-/// Strings are the same when their UTF-8 bytes are, as the ids restored from a checkpoint are found
-/// (by binary search over their bytes): two spellings that `String`'s `==` takes as canonically
-/// equivalent are two strings here. The seed is drawn for each index, so that where a string lands
-/// differs from one index to the next; what the index answers never depends on it.
+/// Strings are the same when their UTF-8 bytes are. The table of numbers is built on the first look-up,
+/// so that an index restored from a snapshot costs a copy of its bytes until a fold asks it something.
+/// The seed is drawn for each index: where a string lands differs from one index to the next, what the
+/// index answers never does.
 struct StringIndex: Sendable {
-    /// The strings, by number.
-    private(set) var strings: [String] = []
+    /// The strings' bytes, one after another, and where each ends.
+    private(set) var bytes: [UInt8] = []
+    private(set) var ends: [UInt32] = []
     /// 0: empty; else the high half of the string's hash (compared before the string is read, which
-    /// spares a cache miss on most probes that do not match) over its number + 1.
+    /// spares a cache miss on most probes that do not match) over its number + 1. Empty until first asked.
     private var buckets: [UInt64] = []
     private let seed = UInt64.random(in: .min ... .max)
 
     init() {}
 
-    var count: Int { strings.count }
+    /// An index of strings given as their bytes and ends (as `bytes` and `ends` give them back).
+    /// - Precondition: the strings are distinct.
+    init(bytes: [UInt8], ends: [UInt32]) {
+        self.bytes = bytes
+        self.ends = ends
+    }
 
-    subscript(number: Int32) -> String { strings[Int(number)] }
+    var count: Int { ends.count }
+
+    /// Adds strings given as their bytes and ends (relative to the first of them), without looking them
+    /// up: what a snapshot restores. The table of numbers is built again on the next look-up.
+    /// - Precondition: the strings are new and distinct.
+    mutating func append(bytes more: some Collection<UInt8>, ends moreEnds: [UInt32]) {
+        let base = UInt32(bytes.count)
+        bytes.append(contentsOf: more)
+        ends.reserveCapacity(ends.count + moreEnds.count)
+        for end in moreEnds { ends.append(end + base) }
+        buckets = []
+    }
+
+    subscript(number: Int32) -> String {
+        withBytes(of: Int(number)) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the bytes of string `number`.
+    func withBytes<R>(of number: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let start = number == 0 ? 0 : Int(ends[number - 1])
+        return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<Int(ends[number])])) }
+    }
+
+    /// The strings from number `first` on, as bytes and ends relative to the first of them.
+    func suffix(from first: Int) -> (bytes: ArraySlice<UInt8>, ends: [UInt32]) {
+        let base = first == 0 ? 0 : ends[first - 1]
+        return (bytes[Int(base)...], ends[first...].map { $0 - base })
+    }
 
     /// The number of `string`, nil when it was never added.
-    func number(of string: String) -> Int32? {
-        guard !buckets.isEmpty else { return nil }
-        let h = hash(string)
-        let mask = buckets.count - 1
-        var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let b = buckets[i]
-            if b == 0 { return nil }
-            if b >> 32 == h >> 32, Self.same(strings[Int(b & 0xFFFF_FFFF) - 1], string) { return Int32(b & 0xFFFF_FFFF) - 1 }
-            i = (i + 1) & mask
+    mutating func number(of string: String) -> Int32? {
+        var string = string
+        return string.withUTF8 { number(of: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The number of `string`, nil when it was never added, without building the table of numbers (a
+    /// scan when it is not built: for small indexes, or a single question).
+    func lookup(_ string: String) -> Int32? {
+        var string = string
+        return string.withUTF8 { key in
+            let key = UnsafeRawBufferPointer(key)
+            if !buckets.isEmpty { return find(key, hash(key)).number }
+            for n in 0..<ends.count where withBytes(of: n, { $0.elementsEqual(key) }) { return Int32(n) }
+            return nil
         }
+    }
+
+    /// The number of the string of these UTF-8 bytes, nil when it was never added.
+    mutating func number(of key: UnsafeRawBufferPointer) -> Int32? {
+        if buckets.isEmpty {
+            guard !ends.isEmpty else { return nil }
+            rebuild()
+        }
+        return find(key, hash(key)).number
     }
 
     /// The number of `string`, given the next one when it has none.
     mutating func intern(_ string: String) -> Int32 {
-        if (strings.count + 1) * 4 > buckets.count * 3 { grow() }
-        let h = hash(string)
+        var string = string
+        return string.withUTF8 { intern(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The number of the string of these bytes, given the next one when it has none.
+    mutating func intern(_ key: UnsafeRawBufferPointer) -> Int32 {
+        if buckets.isEmpty || (ends.count + 1) * 4 > buckets.count * 3 { rebuild() }
+        let h = hash(key)
+        let (found, slot) = find(key, h)
+        if let found { return found }
+        let n = Int32(ends.count)
+        bytes.append(contentsOf: key)
+        ends.append(UInt32(bytes.count))
+        buckets[slot] = (h >> 32) << 32 | UInt64(n + 1)
+        return n
+    }
+
+    /// The number of the key if present, else nil and the empty bucket where it would go.
+    private func find(_ key: UnsafeRawBufferPointer, _ h: UInt64) -> (number: Int32?, slot: Int) {
         let mask = buckets.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let b = buckets[i]
-            if b == 0 { break }
-            if b >> 32 == h >> 32, Self.same(strings[Int(b & 0xFFFF_FFFF) - 1], string) { return Int32(b & 0xFFFF_FFFF) - 1 }
+            if b == 0 { return (nil, i) }
+            if b >> 32 == h >> 32 {
+                let n = Int(b & 0xFFFF_FFFF) - 1
+                if withBytes(of: n, { $0.count == key.count && $0.elementsEqual(key) }) { return (Int32(n), i) }
+            }
             i = (i + 1) & mask
         }
-        let n = Int32(strings.count)
-        strings.append(string)
-        buckets[i] = (h >> 32) << 32 | UInt64(n + 1)
-        return n
     }
 
-    private mutating func grow() {
-        buckets = [UInt64](repeating: 0, count: max(16, buckets.count * 2))
-        let mask = buckets.count - 1
-        for (n, string) in strings.enumerated() {
-            let h = hash(string)
+    private mutating func rebuild() {
+        var size = 16
+        while (ends.count + 1) * 4 > size * 3 { size *= 2 }
+        buckets = [UInt64](repeating: 0, count: size)
+        let mask = size - 1
+        for n in 0..<ends.count {
+            let h = withBytes(of: n) { hash($0) }
             var i = Int(truncatingIfNeeded: h) & mask
             while buckets[i] != 0 { i = (i + 1) & mask }
             buckets[i] = (h >> 32) << 32 | UInt64(n + 1)
         }
     }
 
-    private static func same(_ a: String, _ b: String) -> Bool {
-        var (a, b) = (a, b)  // withUTF8 reads a native string in place (a small one from the stack)
-        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
-    }
-
-    private func hash(_ string: String) -> UInt64 {
-        var h = seed ^ (UInt64(string.utf8.count) &* 0x9E37_79B9_7F4A_7C15)
-        func mix(_ word: UInt64) {
+    private func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var h = seed ^ (UInt64(key.count) &* 0x9E37_79B9_7F4A_7C15)
+        @inline(__always) func mix(_ word: UInt64) {
             h = (h ^ word) &* 0xBF58_476D_1CE4_E5B9
             h ^= h >> 31
         }
-        let done: Void? = string.utf8.withContiguousStorageIfAvailable { bytes in
-            let raw = UnsafeRawBufferPointer(bytes)
-            var k = 0
-            while k + 8 <= bytes.count {
-                mix(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)))
-                k += 8
-            }
-            var last: UInt64 = 0
-            for b in bytes[k...].reversed() { last = last << 8 | UInt64(b) }
-            mix(last)
+        var k = 0
+        while k + 8 <= key.count {
+            mix(UInt64(littleEndian: key.loadUnaligned(fromByteOffset: k, as: UInt64.self)))
+            k += 8
         }
-        if done == nil {
-            var word: UInt64 = 0, filled = 0
-            for b in string.utf8 {
-                word |= UInt64(b) << (8 * filled)
-                filled += 1
-                if filled == 8 { mix(word); word = 0; filled = 0 }
-            }
-            mix(word)
-        }
+        var last: UInt64 = 0
+        var j = key.count
+        while j > k { j -= 1; last = last << 8 | UInt64(key[j]) }
+        mix(last)
         h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
         return h ^ (h >> 31)
     }

@@ -151,21 +151,34 @@ public enum ViewQuery: Sendable, Equatable {
     }
 }
 
-/// A view answered: its rows and what it was built from, ready to render.
+/// A view answered: its rows and what it was built from, ready to render. A board's rows carry their
+/// reports only as far as the caller asked (`Views.answer(_:reportsFor:)`).
 public enum ViewAnswer: Sendable {
-    case board([BoardRow], ViewBasis, unitNames: [String: String])
+    case board([BoardRow], BoardCounts, ViewBasis, unitNames: [String: String])
     case progress([BatchProgress], ViewBasis, unitNames: [String: String])
     case ranking([RankingRow], Week, ViewBasis, unitNames: [String: String])
     case audit([AuditRow], ViewBasis)
 
-    public func rendered(_ format: OutputFormat) -> String {
+    /// The answer written in `format`. - Returns: the digest of its JSON (nil for CSV).
+    @discardableResult
+    public func write(_ format: OutputFormat, to out: Output) throws -> String? {
         switch self {
-        case .board(let rows, let basis, let names): BoardReport.render(rows, basis: basis, format: format, unitNames: names)
-        case .progress(let batches, let basis, let names): ProgressReport.render(batches, basis: basis, format: format, unitNames: names)
+        case .board(let rows, let counts, let basis, let names):
+            try BoardReport.write(.init(rows: rows, counts: counts, basis: basis, unitNames: names), format: format, to: out)
+        case .progress(let batches, let basis, let names):
+            try ProgressReport.write(batches, basis: basis, format: format, unitNames: names, to: out)
         case .ranking(let rows, let week, let basis, let names):
-            RankingReport.render(rows, week: week, basis: basis, format: format, unitNames: names)
-        case .audit(let rows, let basis): AuditReport.render(rows, basis: basis, format: format)
+            try RankingReport.write(rows, week: week, basis: basis, format: format, unitNames: names, to: out)
+        case .audit(let rows, let basis):
+            try AuditReport.write(rows, basis: basis, format: format, to: out)
         }
+    }
+
+    /// The answer as text (tests, small views).
+    public func rendered(_ format: OutputFormat) -> String {
+        let sink = MemorySink()
+        _ = try? write(format, to: Output(sink))
+        return sink.text
     }
 }
 
@@ -181,21 +194,58 @@ public struct Views: Sendable {
         self.project = project ?? { asOf, at in try ledger.projection(asOf: asOf, at: at) }
     }
 
-    /// The answer to `query`. The board's rows carry their reports, read from the log; with
-    /// `reportsFor`, only the first that many do (a page that shows only those).
+    /// Writes the answer to `query` in `format`, a board's rows streamed with their reports read from the
+    /// log as they are written. - Returns: the digest of its JSON (nil for CSV).
+    @available(*, noasync)
+    @discardableResult
+    public func write(_ query: ViewQuery, format: OutputFormat, to out: Output) throws -> String? {
+        guard case let .board(batch, unit, statuses, overdue, moment) = query else {
+            return try answer(query).write(format, to: out)
+        }
+        let (projection, basis) = try projected(moment, filters: Self.boardFilters(batch, unit, statuses, overdue))
+        let (slots, counts) = projection.boardSlots(BoardFilter(batch: batch, unit: unit, statuses: Set(statuses), overdueOnly: overdue))
+        let names = projection.unitNames
+        return try ledger.readingReports { report in
+            try withoutActuallyEscaping(report) { report in
+                var failure: (any Error)?
+                let rows = slots.lazy.map { slot -> BoardRow in
+                    var row = projection.row(at: slot)
+                    do { row.report = try report(row) } catch { if failure == nil { failure = error } }
+                    return row
+                }
+                let digest = try BoardReport.write(.init(rows: rows, counts: counts, basis: basis, unitNames: names), format: format, to: out)
+                if let failure { throw failure }
+                return digest
+            }
+        }
+    }
+
+    /// Writes the stored events of the prefix `asOf` after seq `after` as NDJSON (the export).
+    @available(*, noasync)
+    public func export(asOf: AsOf, after: UInt64, to out: Output) throws {
+        try ledger.events(asOf: asOf, after: after) { entry in
+            out.text(JSONText.render(CloudEvents.json(entry.recorded, recordedBy: entry.recordedBy, prevHash: entry.prevHash ?? [], hash: entry.hash)))
+            out.byte(10)
+            try out.flushIfFull()
+            return true
+        }
+        try out.flush()
+    }
+
+    static func boardFilters(_ batch: String?, _ unit: String?, _ statuses: [ProblemStatus], _ overdue: Bool) -> [(key: String, value: JSONValue)] {
+        [("batch", .string(batch)), ("unit", .string(unit)), ("status", .array(statuses.map { .string($0.rawValue) })), ("overdue", .bool(overdue))]
+    }
+
+    /// The answer to `query`. A board's rows carry their reports, read from the log; with `reportsFor`,
+    /// only the first that many rows are given (a page that shows only those).
     @available(*, noasync)
     public func answer(_ query: ViewQuery, reportsFor shown: Int = .max) throws -> ViewAnswer {
         switch query {
         case let .board(batch, unit, statuses, overdue, moment):
-            let (projection, basis) = try projected(moment, filters: [
-                ("batch", .string(batch)), ("unit", .string(unit)),
-                ("status", .array(statuses.map { .string($0.rawValue) })), ("overdue", .bool(overdue)),
-            ])
-            let filter = BoardFilter(batch: batch, unit: unit, statuses: Set(statuses), overdueOnly: overdue)
-            var rows = projection.board(filter)
-            let count = min(shown, rows.count)
-            rows.replaceSubrange(0..<count, with: try ledger.withReports(Array(rows.prefix(count))))
-            return .board(rows, basis, unitNames: projection.unitNames)
+            let (projection, basis) = try projected(moment, filters: Self.boardFilters(batch, unit, statuses, overdue))
+            let (slots, counts) = projection.boardSlots(BoardFilter(batch: batch, unit: unit, statuses: Set(statuses), overdueOnly: overdue))
+            let rows = try ledger.withReports(slots.prefix(shown).map(projection.row(at:)))
+            return .board(rows, counts, basis, unitNames: projection.unitNames)
         case let .progress(batch, moment):
             let (projection, basis) = try projected(moment, filters: [("batch", .string(batch))])
             return .progress(projection.progress(batch: batch), basis, unitNames: projection.unitNames)
@@ -216,16 +266,10 @@ public struct Views: Sendable {
     @available(*, noasync)
     private func audit(_ selector: AuditSelector, backdateHours: Double, _ moment: Moment) throws -> ViewAnswer {
         var trail = AuditTrail(selector, at: moment.at, backdateHours: backdateHours)
-        var prefix = moment.asOf
-        if trail.needsScan {
-            // The second pass reads exactly what the first did, whatever is appended meanwhile.
-            let scanned = try ledger.replay(asOf: moment.asOf) { recorded, _ in trail.scan(recorded); return true }
-            prefix = .seq(scanned.seq)
-        }
+        let (entries, head) = try ledger.trail(selector, asOf: moment.asOf)
         var rows: [AuditRow] = []
-        let head = try ledger.replay(asOf: prefix) { recorded, entry in
-            if let row = trail.row(recorded, hash: entry.hash.hex) { rows.append(row) }
-            return true
+        for entry in entries {
+            if let row = trail.row(entry.recorded, hash: entry.hash.hex, recordedBy: entry.recordedBy), entry.shown { rows.append(row) }
         }
         func named(_ s: AuditSelector, _ key: String) -> JSONValue {
             switch (s, key) {

@@ -2,29 +2,29 @@ import Campaign
 import JSON
 import Projections
 
-/// The board of §5 as a report.
+/// The board as a report (docs/views.md, "Board").
 public enum BoardReport {
-    /// The columns of §5, in its order.
+    /// The columns of the board, in their documented order.
     public static let columns: [Column<BoardRow>] = [
-        Column("id", "编号", value: { .string($0.id) }),
-        Column("status", "状态", value: { .string($0.problem.status.rawValue) }, display: { $0.problem.status.label }),
-        Column("batch", "批次", value: { .string($0.problem.batch) }),
-        Column("source", "来源", value: { .string($0.report?.source.rawValue) }, display: { $0.report?.source.label ?? "—" }),
-        Column("category", "类别", value: { .string($0.report?.category.rawValue) }, display: { $0.report?.category.label ?? "—" }),
-        Column("area", "片区", value: { .string($0.report?.location.area) }),
-        Column("street", "路段", value: { .string($0.report?.location.street) }),
-        Column("point", "点位", value: { .string($0.report?.location.point) }),
-        Column("description", "问题描述", value: { .string($0.report?.description) }),
-        Column("unit", "责任单位", value: { .string($0.problem.unit) }),
-        Column("leader", "责任领导", value: { .string($0.problem.leader) }),
-        Column("deadline", "整改时限", value: { .time($0.problem.deadline) }, display: { Render.short($0.problem.deadline) }),
-        Column("overdue", "超期", value: { .bool($0.overdue) }, display: { $0.overdue ? "超期" : "" }),
-        Column("reportedAt", "发现时间", value: { .time($0.problem.reportedAt) }, display: { Render.short($0.problem.reportedAt) }),
-        Column("closedAt", "销号时间", value: { .time($0.problem.closedAt) }, display: { Render.short($0.problem.closedAt) }),
-        Column("rejections", "退回", value: { .int($0.problem.rejections) }),
-        Column("escalations", "点球", value: { .int($0.problem.escalations) }),
-        Column("reopens", "反弹", value: { .int($0.problem.reopens) }),
-        Column("version", "事件数", value: { .int($0.version) }),
+        .string("id", "编号", { $0.id }),
+        .string("status", "状态", { $0.problem.status.rawValue }, display: { $0.problem.status.label }),
+        .string("batch", "批次", { $0.problem.batch }),
+        .string("source", "来源", { $0.report?.source.rawValue }, display: { $0.report?.source.label ?? "—" }),
+        .string("category", "类别", { $0.report?.category.rawValue }, display: { $0.report?.category.label ?? "—" }),
+        .string("area", "片区", { $0.report?.location.area }),
+        .string("street", "路段", { $0.report?.location.street }),
+        .string("point", "点位", { $0.report?.location.point }),
+        .string("description", "问题描述", { $0.report?.description }),
+        .string("unit", "责任单位", { $0.problem.unit }),
+        .string("leader", "责任领导", { $0.problem.leader }),
+        .time("deadline", "整改时限", { $0.problem.deadline }),
+        .bool("overdue", "超期", { $0.overdue }, display: { $0.overdue ? "超期" : "" }),
+        .time("reportedAt", "发现时间", { $0.problem.reportedAt }),
+        .time("closedAt", "销号时间", { $0.problem.closedAt }),
+        .int("rejections", "退回", { $0.problem.rejections }),
+        .int("escalations", "点球", { $0.problem.escalations }),
+        .int("reopens", "反弹", { $0.problem.reopens }),
+        .int("version", "事件数", { Int($0.version) }),
     ]
 
     /// The table shows the description last, where a long text does not push the other columns.
@@ -37,26 +37,56 @@ public enum BoardReport {
         return shown
     }
 
-    /// The board rendered in `format`; `basis` says what it was built from (head, as-of, at, filters).
-    public static func render(_ rows: [BoardRow], basis: ViewBasis, format: OutputFormat,
-                              unitNames: [String: String] = [:]) -> String {
-        let counts = Projection.counts(rows)
-        var countMembers: [(key: String, value: JSONValue)] = ProblemStatus.allCases.map { ($0.rawValue, .int(counts.byStatus[$0] ?? 0)) }
-        countMembers.append(("overdue", .int(counts.overdue)))
-        let members: [(key: String, value: JSONValue)] = [
-            ("counts", .object(countMembers)),
-            ("problems", Render.objects(rows, columns)),
-        ]
+    /// The board's rows and counts, with what it was built from.
+    public struct Content<Rows: Sequence<BoardRow>> {
+        public var rows: Rows
+        public var counts: BoardCounts
+        public var basis: ViewBasis
+        public var unitNames: [String: String]
+        public init(rows: Rows, counts: BoardCounts, basis: ViewBasis, unitNames: [String: String]) {
+            self.rows = rows; self.counts = counts; self.basis = basis; self.unitNames = unitNames
+        }
+    }
+
+    /// The board written in `format`. The rows are read once (twice for a table); JSON and CSV stream them.
+    /// - Returns: the digest of its JSON (for JSON and the table).
+    @discardableResult
+    public static func write(_ c: Content<some Sequence<BoardRow>>, format: OutputFormat, to out: Output) throws -> String? {
         switch format {
         case .json:
-            return JSONText.render(basis.document(view: "board", members: members)) + "\n"
+            return try writeJSON(c, to: out)
         case .csv:
-            return Render.csv(rows, columns)
+            try Render.csv(c.rows, columns, to: out)
+            try out.flush()
+            return nil
         case .table:
-            let summary = ProblemStatus.allCases.map { "\($0.label) \(counts.byStatus[$0] ?? 0)" }.joined(separator: " · ")
-            return basis.caption(title: "问题台账", members: members, view: "board") + "\n"
-                + "共 \(rows.count) 个问题：\(summary) · 超期 \(counts.overdue)\n\n"
-                + (rows.isEmpty ? "（没有符合条件的问题）\n" : Render.table(rows, tableColumns(unitNames: unitNames)))
+            let rows = Array(c.rows)
+            let digest = try writeJSON(Content(rows: rows, counts: c.counts, basis: c.basis, unitNames: c.unitNames), to: Output(Discard()))
+            let summary = ProblemStatus.allCases.map { "\($0.label) \(c.counts.byStatus[$0] ?? 0)" }.joined(separator: " · ")
+            out.text(c.basis.caption(title: "问题台账") + "\n")
+            out.text("共 \(c.counts.total) 个问题：\(summary) · 超期 \(c.counts.overdue)\n\n")
+            if rows.isEmpty { out.text("（没有符合条件的问题）\n") } else { try Render.table(rows, tableColumns(unitNames: c.unitNames), to: out) }
+            out.text("\n" + ViewBasis.digestLine(digest))
+            try out.flush()
+            return digest
         }
+    }
+
+    private static func writeJSON(_ c: Content<some Sequence<BoardRow>>, to out: Output) throws -> String {
+        try c.basis.beginDocument(view: "board", out)
+        c.basis.member("counts", out)
+        out.byte(123)
+        for status in ProblemStatus.allCases {
+            out.jsonString(status.rawValue)
+            out.byte(58)
+            out.number(c.counts.byStatus[status] ?? 0)
+            out.byte(44)
+        }
+        out.text("\"overdue\":")
+        out.number(c.counts.overdue)
+        out.byte(125)
+        c.basis.member("problems", out)
+        try Render.objects(c.rows, columns, to: out)
+        return try c.basis.endDocument(out)
     }
 }

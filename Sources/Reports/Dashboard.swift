@@ -8,7 +8,10 @@ public struct DashboardContent: Sendable {
     /// form and for links that keep them.
     public var options: [String: String]
     public var at: Timestamp
+    /// The board's first rows (at most `Dashboard.boardRows`), with their reports.
     public var board: [BoardRow]
+    /// The counts of the whole board.
+    public var boardCounts: BoardCounts
     public var boardBasis: ViewBasis
     public var progress: [BatchProgress]
     public var progressBasis: ViewBasis
@@ -20,10 +23,11 @@ public struct DashboardContent: Sendable {
     public var auditBasis: ViewBasis?
     public var unitNames: [String: String]
 
-    public init(options: [String: String], at: Timestamp, board: [BoardRow], boardBasis: ViewBasis, progress: [BatchProgress],
+    public init(options: [String: String], at: Timestamp, board: [BoardRow], boardCounts: BoardCounts, boardBasis: ViewBasis, progress: [BatchProgress],
                 progressBasis: ViewBasis, ranking: [RankingRow], week: Week, rankingBasis: ViewBasis, audit: [AuditRow]?,
                 auditBasis: ViewBasis?, unitNames: [String: String]) {
-        self.options = options; self.at = at; self.board = board; self.boardBasis = boardBasis; self.progress = progress
+        self.options = options; self.at = at; self.board = board; self.boardCounts = boardCounts; self.boardBasis = boardBasis
+        self.progress = progress
         self.progressBasis = progressBasis; self.ranking = ranking; self.week = week; self.rankingBasis = rankingBasis
         self.audit = audit; self.auditBasis = auditBasis; self.unitNames = unitNames
     }
@@ -91,7 +95,7 @@ public enum Dashboard {
         h.raw("<section class=\"cards\">")
         card(&h, "问题清单", "\(c.progress.count)", "已清零 \(zeroed) 个")
         card(&h, "清单内问题", "\(total)", "撤销 \(withdrawn)")
-        card(&h, "已销号", "\(closed)", "销号率 " + ProgressReport.percent(total - withdrawn > 0 ? Double(closed) / Double(total - withdrawn) : nil))
+        card(&h, "已销号", "\(closed)", "销号率 " + Render.percent(total - withdrawn > 0 ? Double(closed) / Double(total - withdrawn) : nil))
         card(&h, "未销号", "\(outstanding)", "整改中与待核查")
         card(&h, "超期", "\(overdue)", overdue > 0 ? "须督办" : "无超期", alert: overdue > 0)
         h.raw("</section>")
@@ -112,14 +116,14 @@ public enum Dashboard {
             h.raw("</p>")
             h.raw(chart(batch.series, due: batch.dueAt))
             h.raw("<div class=\"rate\"><div class=\"bar\"><span style=\"width:\(Int(((t.clearRate ?? 0) * 100).rounded()))%\"></span></div><b>")
-            h.text(ProgressReport.percent(t.clearRate))
+            h.text(Render.percent(t.clearRate))
             h.raw("</b></div>")
             if !batch.units.isEmpty {
                 h.raw("<details><summary>按责任单位（\(batch.units.count)）</summary><table class=\"small\"><thead><tr><th>责任单位</th><th>问题</th><th>已销号</th><th>超期</th><th>销号率</th><th>清零</th></tr></thead><tbody>")
                 for (unit, u) in batch.units {
                     h.raw("<tr><td>"); h.link(c.unitNames[unit] ?? unit, href: link(c, ["unit": unit, "batch": batch.id]) + "#board")
                     h.raw("</td><td>\(u.total - u.withdrawn)</td><td>\(u.closed)</td><td class=\"\(u.overdue > 0 ? "late" : "")\">\(u.overdue)</td><td>")
-                    h.text(ProgressReport.percent(u.clearRate))
+                    h.text(Render.percent(u.clearRate))
                     h.raw("</td><td>"); h.text(u.zeroed ? Render.short(u.zeroedAt) : "—"); h.raw("</td></tr>")
                 }
                 h.raw("</tbody></table></details>")
@@ -142,7 +146,7 @@ public enum Dashboard {
                 h.link(c.unitNames[row.unit] ?? row.unit, href: link(c, ["unit": row.unit]) + "#board")
                 h.raw("</td><td>\(row.assigned)</td><td>\(row.closed)</td><td class=\"\(row.overdue > 0 ? "late" : "")\">\(row.overdue)</td>")
                 h.raw("<td><div class=\"rate inline\"><div class=\"bar\"><span style=\"width:\(Int(((row.clearRate ?? 0) * 100).rounded()))%\"></span></div>")
-                h.text(ProgressReport.percent(row.clearRate))
+                h.text(Render.percent(row.clearRate))
                 h.raw("</div></td><td>\(row.week.closed)</td><td>\(row.week.rejected)</td><td>\(row.week.reopened)</td><td>\(row.week.escalated)</td></tr>")
             }
             h.raw("</tbody></table>")
@@ -152,12 +156,12 @@ public enum Dashboard {
     }
 
     private static func boardSection(_ h: inout HTML, _ c: DashboardContent) {
-        let counts = Projection.counts(c.board)
-        h.raw("<section id=\"board\"><h2>问题台账 <small>共 \(c.board.count) 个")
+        let counts = c.boardCounts
+        h.raw("<section id=\"board\"><h2>问题台账 <small>共 \(counts.total) 个")
         h.text(" · " + ProblemStatus.allCases.map { "\($0.label) \(counts.byStatus[$0] ?? 0)" }.joined(separator: " · ") + " · 超期 \(counts.overdue)")
         h.raw("</small></h2>")
         if c.board.isEmpty { h.raw("<p class=\"empty\">没有符合条件的问题。</p>") }
-        if c.board.count > boardRows { h.raw("<p class=\"note\">只显示前 \(boardRows) 个；请用上方筛选缩小范围，或取 <a href=\"/api/board\">/api/board</a> 的全部数据。</p>") }
+        if counts.total > c.board.count { h.raw("<p class=\"note\">只显示前 \(boardRows) 个；请用上方筛选缩小范围，或取 <a href=\"/api/board\">/api/board</a> 的全部数据。</p>") }
         if !c.board.isEmpty {
             h.raw("<table class=\"board\"><thead><tr><th>编号</th><th>状态</th><th>类别</th><th>地点</th><th>问题描述</th><th>责任单位</th><th>整改时限</th><th>退回</th><th>审计</th></tr></thead><tbody>")
             for row in c.board.prefix(boardRows) {

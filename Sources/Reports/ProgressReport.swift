@@ -2,141 +2,199 @@ import Campaign
 import JSON
 import Projections
 
-/// The 清零 progress of §5 as a report.
+/// The 清零 progress as a report (docs/views.md, "Progress").
 public enum ProgressReport {
-    /// The counts shared by a batch and each of its units, in §5's order.
+    /// The counts shared by a batch and each of its units, in their documented order.
     static let tallyColumns: [Column<Tally>] = [
-        Column("total", "总数", value: { .int($0.total) }),
-        Column("withdrawn", "核销", value: { .int($0.withdrawn) }),
-        Column("closed", "已销号", value: { .int($0.closed) }),
-        Column("submitted", "待核实", value: { .int($0.submitted) }),
-        Column("open", "未整改", value: { .int($0.open) }),
-        Column("overdue", "超期", value: { .int($0.overdue) }),
-        Column("clearRate", "销号率", value: { .double($0.clearRate) }, display: { percent($0.clearRate) }),
-        Column("zeroed", "清零", value: { .bool($0.zeroed) }, display: { $0.zeroed ? "已清零" : "" }),
-        Column("zeroedAt", "清零时间", value: { .time($0.zeroedAt) }, display: { $0.zeroedAt.map(Render.short) ?? "" }),
+        .int("total", "总数", { $0.total }),
+        .int("withdrawn", "核销", { $0.withdrawn }),
+        .int("closed", "已销号", { $0.closed }),
+        .int("submitted", "待核实", { $0.submitted }),
+        .int("open", "未整改", { $0.open }),
+        .int("overdue", "超期", { $0.overdue }),
+        .rate("clearRate", "销号率", { $0.clearRate }),
+        .bool("zeroed", "清零", { $0.zeroed }, display: { $0.zeroed ? "已清零" : "" }),
+        .time("zeroedAt", "清零时间", { $0.zeroedAt }, display: { $0.zeroedAt.map(Render.short) ?? "" }),
     ]
 
-    static func percent(_ rate: Double?) -> String {
-        guard let rate else { return "—" }
-        let tenths = Int((rate * 1000).rounded())
-        return "\(tenths / 10).\(tenths % 10)%"
+    static func writeTally(_ tally: Tally, _ out: Output) {
+        for column in tallyColumns {
+            out.byte(44)
+            out.jsonString(column.key)
+            out.byte(58)
+            column.json(tally, out)
+        }
     }
 
-    static func json(_ batch: BatchProgress) -> JSONValue {
-        var members: [(key: String, value: JSONValue)] = [
-            ("id", .string(batch.id)), ("name", .string(batch.name)), ("dueAt", .time(batch.dueAt)),
-        ]
-        members += tallyColumns.map { ($0.key, $0.value(batch.tally)) }
-        members.append(("units", .array(batch.units.map { unit in
-            .object([("unit", .string(unit.unit))] + tallyColumns.map { ($0.key, $0.value(unit.tally)) })
-        })))
-        members.append(("series", .array(batch.series.map { day in
-            .object([("date", .string(day.date)), ("outstanding", .int(day.outstanding))])
-        })))
-        return .object(members)
+    static func writeJSON(_ batches: [BatchProgress], basis: ViewBasis, to out: Output) throws -> String {
+        try basis.beginDocument(view: "progress", out)
+        basis.member("batches", out)
+        out.byte(91)
+        for (k, batch) in batches.enumerated() {
+            if k > 0 { out.byte(44) }
+            out.text("{\"id\":")
+            out.jsonString(batch.id)
+            out.text(",\"name\":")
+            out.jsonString(batch.name)
+            out.text(",\"dueAt\":")
+            out.jsonString(batch.dueAt.rfc3339)
+            writeTally(batch.tally, out)
+            out.text(",\"units\":[")
+            for (u, unit) in batch.units.enumerated() {
+                if u > 0 { out.byte(44) }
+                out.text("{\"unit\":")
+                out.jsonString(unit.unit)
+                writeTally(unit.tally, out)
+                out.byte(125)
+            }
+            out.text("],\"series\":[")
+            for (d, day) in batch.series.enumerated() {
+                if d > 0 { out.byte(44) }
+                out.text("{\"date\":")
+                out.jsonString(day.date)
+                out.text(",\"outstanding\":")
+                out.number(day.outstanding)
+                out.byte(125)
+            }
+            out.text("]}")
+            try out.flushIfFull()
+        }
+        out.byte(93)
+        return try basis.endDocument(out)
     }
 
-    /// The progress of `batches` in `format`.
-    public static func render(_ batches: [BatchProgress], basis: ViewBasis, format: OutputFormat,
-                              unitNames: [String: String] = [:]) -> String {
-        let members: [(key: String, value: JSONValue)] = [("batches", .array(batches.map(json)))]
+    /// The progress of `batches` in `format`. - Returns: the digest of its JSON (for JSON and the table).
+    @discardableResult
+    public static func write(_ batches: [BatchProgress], basis: ViewBasis, format: OutputFormat,
+                             unitNames: [String: String] = [:], to out: Output) throws -> String? {
         switch format {
         case .json:
-            return JSONText.render(basis.document(view: "progress", members: members)) + "\n"
+            return try writeJSON(batches, basis: basis, to: out)
         case .csv:
             // One line per batch (unit empty) and per unit of it.
             let lines: [(batch: String, unit: String?, tally: Tally)] = batches.flatMap { b in
                 [(b.id, nil, b.tally)] + b.units.map { (b.id, $0.unit, $0.tally) }
             }
-            let columns = [Column<(batch: String, unit: String?, tally: Tally)>("batch", "批次", value: { .string($0.batch) }),
-                           Column("unit", "责任单位", value: { .string($0.unit) })]
-                + tallyColumns.map { c in Column(c.key, c.header, value: { c.value($0.tally) }) }
-            return Render.csv(lines, columns)
+            let columns = [Column<(batch: String, unit: String?, tally: Tally)>.string("batch", "批次", { $0.batch }),
+                           .string("unit", "责任单位", { $0.unit })]
+                + tallyColumns.map { c in Column(c.key, c.header, json: { c.json($0.tally, $1) }, plain: { c.plain($0.tally) }) }
+            try Render.csv(lines, columns, to: out)
+            try out.flush()
+            return nil
         case .table:
-            var out = basis.caption(title: "清零进度", members: members, view: "progress") + "\n"
-            if batches.isEmpty { return out + "\n（此时还没有问题清单）\n" }
+            let digest = try writeJSON(batches, basis: basis, to: Output(Discard()))
+            out.text(basis.caption(title: "清零进度") + "\n")
+            if batches.isEmpty { out.text("\n（此时还没有问题清单）\n") }
             for batch in batches {
-                out += "\n【\(batch.name)】\(batch.id)  清零时限 \(Render.short(batch.dueAt))\n"
+                out.text("\n【\(batch.name)】\(batch.id)  清零时限 \(Render.short(batch.dueAt))\n")
                 let rows = [("合计", batch.tally)] + batch.units.map { (unitNames[$0.unit] ?? $0.unit, $0.tally) }
-                let columns = [Column<(String, Tally)>("unit", "责任单位", value: { .string($0.0) })]
-                    + tallyColumns.map { c in Column(c.key, c.header, value: { c.value($0.1) }, display: c.display.map { d in { d($0.1) } }) }
-                out += Render.table(rows, columns)
-                out += "每日未销号：" + batch.series.map { "\($0.date.suffix(5)) \($0.outstanding)" }.joined(separator: " · ") + "\n"
+                let columns = [Column<(String, Tally)>.string("unit", "责任单位", { $0.0 })]
+                    + tallyColumns.map { c in Column(c.key, c.header, json: { c.json($0.1, $1) }, plain: { c.plain($0.1) }, display: { c.display($0.1) }) }
+                try Render.table(rows, columns, to: out)
+                out.text("每日未销号：" + batch.series.map { "\($0.date.suffix(5)) \($0.outstanding)" }.joined(separator: " · ") + "\n")
             }
-            return out
+            out.text("\n" + ViewBasis.digestLine(digest))
+            try out.flush()
+            return digest
         }
     }
 }
 
-/// The weekly ranking of §5 as a report.
+/// The weekly ranking as a report (docs/views.md, "Ranking").
 public enum RankingReport {
     public static let columns: [Column<RankingRow>] = [
-        Column("unit", "责任单位", value: { .string($0.unit) }),
-        Column("assigned", "交办", value: { .int($0.assigned) }),
-        Column("closed", "已销号", value: { .int($0.closed) }),
-        Column("overdue", "超期", value: { .int($0.overdue) }),
-        Column("clearRate", "销号率", value: { .double($0.clearRate) }, display: { ProgressReport.percent($0.clearRate) }),
-        Column("closedInWeek", "本周销号", value: { .int($0.week.closed) }),
-        Column("rejectedInWeek", "本周退回", value: { .int($0.week.rejected) }),
-        Column("reopenedInWeek", "本周反弹", value: { .int($0.week.reopened) }),
-        Column("escalatedInWeek", "本周点球", value: { .int($0.week.escalated) }),
-        Column("rank", "排名", value: { .int($0.rank) }),
+        .string("unit", "责任单位", { $0.unit }),
+        .int("assigned", "交办", { $0.assigned }),
+        .int("closed", "已销号", { $0.closed }),
+        .int("overdue", "超期", { $0.overdue }),
+        .rate("clearRate", "销号率", { $0.clearRate }),
+        .int("closedInWeek", "本周销号", { $0.week.closed }),
+        .int("rejectedInWeek", "本周退回", { $0.week.rejected }),
+        .int("reopenedInWeek", "本周反弹", { $0.week.reopened }),
+        .int("escalatedInWeek", "本周点球", { $0.week.escalated }),
+        .int("rank", "排名", { $0.rank }),
     ]
 
-    public static func render(_ rows: [RankingRow], week: Week, basis: ViewBasis, format: OutputFormat,
-                              unitNames: [String: String] = [:]) -> String {
-        let members: [(key: String, value: JSONValue)] = [("week", .string(week.description)), ("units", Render.objects(rows, columns))]
+    static func writeJSON(_ rows: [RankingRow], week: Week, basis: ViewBasis, to out: Output) throws -> String {
+        try basis.beginDocument(view: "ranking", out)
+        basis.member("week", out)
+        out.jsonString(week.description)
+        basis.member("units", out)
+        try Render.objects(rows, columns, to: out)
+        return try basis.endDocument(out)
+    }
+
+    /// The ranking in `format`. - Returns: the digest of its JSON (for JSON and the table).
+    @discardableResult
+    public static func write(_ rows: [RankingRow], week: Week, basis: ViewBasis, format: OutputFormat,
+                             unitNames: [String: String] = [:], to out: Output) throws -> String? {
         switch format {
         case .json:
-            return JSONText.render(basis.document(view: "ranking", members: members)) + "\n"
+            return try writeJSON(rows, week: week, basis: basis, to: out)
         case .csv:
-            return Render.csv(rows, columns)
+            try Render.csv(rows, columns, to: out)
+            try out.flush()
+            return nil
         case .table:
+            let digest = try writeJSON(rows, week: week, basis: basis, to: Output(Discard()))
             var shown = [columns[9]] + columns.dropLast()
             shown[1].display = { unitNames[$0.unit] ?? $0.unit }
-            return basis.caption(title: "\(week) 周排名（\(week.start.chinaDate) 至 \(Timestamp.startOfChinaDay(week.monday + 6).chinaDate)）",
-                                 members: members, view: "ranking") + "\n\n"
-                + (rows.isEmpty ? "（这一周之前还没有交办任何问题）\n" : Render.table(rows, shown))
+            out.text(basis.caption(title: "\(week) 周排名（\(week.start.chinaDate) 至 \(Timestamp.startOfChinaDay(week.monday + 6).chinaDate)）") + "\n\n")
+            if rows.isEmpty { out.text("（这一周之前还没有交办任何问题）\n") } else { try Render.table(rows, shown, to: out) }
+            out.text("\n" + ViewBasis.digestLine(digest))
+            try out.flush()
+            return digest
         }
     }
 }
 
-/// The audit trail of §5 as a report.
+/// The audit trail as a report (docs/views.md, "Audit trail").
 public enum AuditReport {
+    static func minute(_ t: Timestamp) -> String {
+        String(t.inOffset(Timestamp.chinaOffset).rfc3339.prefix(16)).replacingOccurrences(of: "T", with: " ")
+    }
+
     public static let columns: [Column<AuditRow>] = [
-        Column("seq", "序号", value: { .int($0.seq) }),
-        Column("version", "版本", value: { .int($0.version) }),
-        Column("recordedAt", "登记时间", value: { .time($0.recordedAt) }, display: { $0.recordedAt.inOffset(Timestamp.chinaOffset).rfc3339.prefix(16).replacingOccurrences(of: "T", with: " ") }),
-        Column("occurredAt", "发生时间", value: { .time($0.occurredAt) }, display: { $0.occurredAt.inOffset(Timestamp.chinaOffset).rfc3339.prefix(16).replacingOccurrences(of: "T", with: " ") }),
-        Column("type", "事件", value: { .string($0.type.rawValue) }, display: { $0.type.label }),
-        Column("subject", "对象", value: { .string($0.subject) }),
-        Column("actor", "操作人", value: { .string($0.actor) }),
-        Column("actorrole", "角色", value: { .string($0.role.rawValue) }, display: { $0.role.label }),
-        Column("id", "事件编号", value: { .string($0.id) }),
-        Column("hash", "哈希", value: { .string($0.hash) }, display: { String($0.hash.prefix(12)) }),
-        Column("flags", "提示", value: { .array($0.flags.map { .string($0.rawValue) }) },
-               display: { $0.flags.map(\.label).joined(separator: "、") }),
+        .int("seq", "序号", { Int($0.seq) }),
+        .int("version", "版本", { Int($0.version) }),
+        .time("recordedAt", "登记时间", { $0.recordedAt }, display: { minute($0.recordedAt) }),
+        .time("occurredAt", "发生时间", { $0.occurredAt }, display: { minute($0.occurredAt) }),
+        .string("type", "事件", { $0.type.rawValue }, display: { $0.type.label }),
+        .string("subject", "对象", { $0.subject }),
+        .string("actor", "操作人", { $0.actor }),
+        .string("actorrole", "角色", { $0.role.rawValue }, display: { $0.role.label }),
+        .string("recordedBy", "登记人", { $0.recordedBy.isEmpty ? nil : $0.recordedBy }, display: { $0.recordedBy.isEmpty ? "—" : $0.recordedBy }),
+        .string("id", "事件编号", { $0.id }),
+        .string("hash", "哈希", { $0.hash }, display: { String($0.hash.prefix(12)) }),
+        .codes("flags", "提示", { $0.flags.map(\.rawValue) }, display: { $0.flags.map(\.label).joined(separator: "、") }),
     ]
 
-    public static func render(_ rows: [AuditRow], basis: ViewBasis, format: OutputFormat) -> String {
-        let members: [(key: String, value: JSONValue)] = [("events", Render.objects(rows, columns))]
+    static func writeJSON(_ rows: [AuditRow], basis: ViewBasis, to out: Output) throws -> String {
+        try basis.beginDocument(view: "audit", out)
+        basis.member("events", out)
+        try Render.objects(rows, columns, to: out)
+        return try basis.endDocument(out)
+    }
+
+    /// The trail in `format`. - Returns: the digest of its JSON (for JSON and the table).
+    @discardableResult
+    public static func write(_ rows: [AuditRow], basis: ViewBasis, format: OutputFormat, to out: Output) throws -> String? {
         switch format {
         case .json:
-            return JSONText.render(basis.document(view: "audit", members: members)) + "\n"
+            return try writeJSON(rows, basis: basis, to: out)
         case .csv:
-            return Render.csv(rows, columns)
+            try Render.csv(rows, columns, to: out)
+            try out.flush()
+            return nil
         case .table:
+            let digest = try writeJSON(rows, basis: basis, to: Output(Discard()))
             let flagged = rows.filter { !$0.flags.isEmpty }.count
-            return basis.caption(title: "审计轨迹", members: members, view: "audit") + "\n"
-                + "共 \(rows.count) 个事件，\(flagged) 个带提示\n\n"
-                + (rows.isEmpty ? "（没有相关事件）\n" : Render.table(rows, columns))
+            out.text(basis.caption(title: "审计轨迹") + "\n")
+            out.text("共 \(rows.count) 个事件，\(flagged) 个带提示\n\n")
+            if rows.isEmpty { out.text("（没有相关事件）\n") } else { try Render.table(rows, columns, to: out) }
+            out.text("\n" + ViewBasis.digestLine(digest))
+            try out.flush()
+            return digest
         }
-    }
-}
-
-extension Substring {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        String(self).replacingOccurrences(of: target, with: replacement)
     }
 }

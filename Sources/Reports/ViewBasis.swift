@@ -1,12 +1,12 @@
 import Campaign
-import Crypto
 import JSON
 
 /// What a view was built from: the log head it read, the prefix (`asOf`), the moment (`at`), filters.
 ///
-/// Every JSON view carries these and a `digest`: SHA-256 of the view's canonical JSON (compact, keys in
-/// the documented order, the digest itself left out), so that a printed report can be rebuilt later,
-/// from the same head and moment, and shown to match.
+/// Every JSON view is one object: `view`, `head` {seq, hash}, `asOf`, `at`, `filters`, then the view's own
+/// members, and last `digest`: the SHA-256 of the object's compact JSON without the digest (everything
+/// up to the last member, then `}`), so that a printed report can be rebuilt later, from the same head and
+/// moment, and shown to match (docs/views.md). Hashed as it is written: the document is never held whole.
 public struct ViewBasis: Sendable {
     public var headSeq: UInt64
     public var headHash: String
@@ -18,35 +18,69 @@ public struct ViewBasis: Sendable {
         self.headSeq = headSeq; self.headHash = headHash; self.asOf = asOf; self.at = at; self.filters = filters
     }
 
-    /// `{"view", "head":{seq,hash}, "asOf", "at", "filters", "digest", …members}`.
-    public func document(view: String, members: [(key: String, value: JSONValue)]) -> JSONValue {
-        let basis: [(key: String, value: JSONValue)] = [
-            ("view", .string(view)),
-            ("head", .object([("seq", .int(headSeq)), ("hash", .string(headHash))])),
-            ("asOf", .string(asOf)),
-            ("at", .time(at)),
-            ("filters", .object(filters)),
-        ]
-        let digest = Self.digest(of: .object(basis + members))
-        return .object(basis + [("digest", .string(digest))] + members)
+    /// Writes `{"view", "head", "asOf", "at", "filters"` and starts the digest.
+    public func beginDocument(view: String, _ out: Output) throws {
+        try out.flush()
+        out.startHashing()
+        out.text("{\"view\":")
+        out.jsonString(view)
+        out.text(",\"head\":{\"seq\":")
+        out.number(headSeq)
+        out.text(",\"hash\":")
+        out.jsonString(headHash)
+        out.text("},\"asOf\":")
+        out.jsonString(asOf)
+        out.text(",\"at\":")
+        out.jsonString(at.rfc3339)
+        out.text(",\"filters\":")
+        out.text(JSONText.render(.object(filters)))
     }
 
-    /// SHA-256 (hex) of the compact JSON of `document`.
-    public static func digest(of document: JSONValue) -> String {
-        SHA256.hash(data: Array(JSONText.render(document).utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+    /// Writes `,"key":`, for the next member of the document.
+    public func member(_ key: String, _ out: Output) {
+        out.byte(44)
+        out.jsonString(key)
+        out.byte(58)
     }
 
-    /// The lines above a table: what it shows, as of when, and the digest of its JSON.
-    public func caption(title: String, members: [(key: String, value: JSONValue)], view: String) -> String {
+    /// Writes the digest and closes the document (and a line end). - Returns: the digest.
+    @discardableResult
+    public func endDocument(_ out: Output) throws -> String {
+        let digest = out.digest(endingWith: "}")
+        out.stopHashing()
+        out.text(",\"digest\":\"\(digest)\"}\n")
+        try out.flush()
+        return digest
+    }
+
+    /// The lines above a table: what it shows, as of when.
+    public func caption(title: String) -> String {
         var text = "\(title)  截至 \(at.inOffset(Timestamp.chinaOffset).rfc3339)（业务时间）"
         if asOf != "all" { text += "  按登记截至 \(asOf)" }
         text += "  日志 seq \(headSeq)"
         let shown = filters.filter { $0.value != .null && $0.value != .bool(false) && $0.value != .array([]) }
-        if !shown.isEmpty { text += "  筛选 " + shown.map { "\($0.key)=\(Render.plain($0.value))" }.joined(separator: " ") }
-        let digest = document(view: view, members: members)["digest"].map(Render.plain) ?? ""
-        return text + "\n摘要 sha256:\(digest)（与 --format json 的 digest 相同，可据此核对打印件）"
+        if !shown.isEmpty { text += "  筛选 " + shown.map { "\($0.key)=\(Self.plain($0.value))" }.joined(separator: " ") }
+        return text
     }
+
+    /// The line below a table: the digest of the same view's JSON.
+    public static func digestLine(_ digest: String) -> String {
+        "摘要 sha256:\(digest)（与 --format json 的 digest 相同，可据此核对打印件）\n"
+    }
+
+    static func plain(_ value: JSONValue) -> String {
+        switch value {
+        case .null: ""
+        case .string(let s): s
+        case .bool(let b): b ? "true" : "false"
+        case .number(let n): n
+        case .array(let items): items.map(plain).joined(separator: ",")
+        case .object: JSONText.render(value)
+        }
+    }
+}
+
+/// Bytes thrown away (a digest is all that is wanted).
+final class Discard: ByteSink {
+    func write(_ bytes: UnsafeRawBufferPointer) throws {}
 }

@@ -1,12 +1,13 @@
 import ArgumentParser
-import Campaign
+import Reports
+import Demo
 import EventLog
 import Foundation
 import LMDB
 import Ledger
 
 @main
-struct Civic: ParsableCommand {
+struct Civic: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "civic",
         abstract: "创文问题台账：不可篡改的整改事件日志，随时重建任一时刻的台账、清零进度与审计轨迹。",
@@ -15,44 +16,63 @@ struct Civic: ParsableCommand {
         Exit status: 0 success, 1 a rule refused the input, 2 usage error (or no store), 3 verify found damage,
         4 the store itself failed (disk full, permissions).
         """,
-        subcommands: [Init.self, Append.self, Import.self, Board.self, Progress.self, Ranking.self, Audit.self, Export.self, Verify.self, CheckpointsCommand.self, Head.self, Stats.self, Serve.self, DemoCommand.self]
+        subcommands: [Init.self, Append.self, Import.self, Board.self, Progress.self, Ranking.self, Audit.self, Export.self,
+                      Verify.self, Head.self, Stats.self, Rebuild.self, Serve.self, DemoCommand.self]
     )
 
-    static func main() {
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)  // a closed pipe is an error of the write, reported as such
         do {
             var command = try parseAsRoot()
-            try command.run()
-        } catch let refused as AppendRefused {
-            FileHandle.standardError.write(refused.description + "\n")
-            Foundation.exit(1)
-        } catch let damage as LogDamage {
-            FileHandle.standardError.write("校验失败：\(damage)\n")
-            Foundation.exit(3)
-        } catch let failure as StoreFailure {
-            FileHandle.standardError.write(failure.message + "\n")
-            Foundation.exit(failure.status)
-        } catch let error as LMDBError where error.code.meansDamage {
-            FileHandle.standardError.write("校验失败：存储文件已损坏（\(error)）\n")
-            Foundation.exit(3)
-        } catch let error as LMDBError {
-            FileHandle.standardError.write("存储出错：\(error)\n")
-            Foundation.exit(4)
+            if var command = command as? AsyncParsableCommand { try await command.run() } else { try command.run() }
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
+            let (message, status) = Failure.describe(error)
+            if status == 0 {
+                print(message)
+            } else if !message.isEmpty {
+                FileHandle.standardError.write(Data((message + "\n").utf8))
             }
-            FileHandle.standardError.write(fullMessage(for: error) + "\n")
-            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+            Foundation.exit(status)
         }
     }
 }
 
-/// A failure to report with its own exit status.
-struct StoreFailure: Error {
-    var message: String
-    var status: Int32
+/// What each failure means to the person who ran the command, and the exit status it ends with.
+enum Failure {
+    static func describe(_ error: any Error) -> (String, Int32) {
+        switch error {
+        case let refused as AppendRefused: return (refused.description, 1)
+        case let damage as LogDamage: return ("校验失败：\(damage)", 3)
+        case let mismatch as HeadMismatch: return ("校验失败：\(mismatch)", 3)
+        case let damage as DerivedDamage: return (damage.description, 3)
+        case let derived as DerivedFindings: return (derived.description, 3)
+        case let missing as NoStore: return (missing.description, 2)
+        case let format as StoreFormatMismatch: return (format.description, 2)
+        case let full as StoreFull: return (full.description, 4)
+        case let failure as ServeFailure: return (failure.message, 4)
+        case let notEmpty as DemoCampaign.NotEmpty: return (notEmpty.description, 2)
+        case is FileSink.Closed: return ("", 0)  // the reader of the output went away
+        case let error as LMDBError where error.code.meansDamage: return ("校验失败：存储文件已损坏（\(error)）", 3)
+        case let error as LMDBError: return ("存储出错：\(error)", 4)
+        case let error as CocoaError where error.code == .fileReadNoSuchFile:
+            return ("无法读取文件 \((error.userInfo[NSFilePathErrorKey] as? String) ?? "")", 2)
+        default:
+            let code = Civic.exitCode(for: error)
+            return (Civic.fullMessage(for: error), code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
+
+/// Derived data that does not match the log (the log itself holds).
+struct DerivedFindings: Error, CustomStringConvertible {
+    var verification: Verification
+    var description: String {
+        var lines = ["校验失败：日志完整（\(verification.head.seq) 个事件，链头 \(verification.head)），但派生数据与日志不符："]
+        for damage in verification.derived.prefix(20) { lines.append("  \(damage.table) \(damage.key)：\(damage.problem)") }
+        if verification.derived.count > 20 { lines.append("  ……另有 \(verification.derived.count - 20) 处") }
+        lines.append("派生数据由日志推导，不影响已写入的事件：civic rebuild 由日志重建全部派生数据。")
+        return lines.joined(separator: "\n")
+    }
 }
 
 /// `--store DIR`, else `$CIVIC_STORE`, else `./civic-data`.
@@ -64,17 +84,8 @@ struct StoreOptions: ParsableArguments {
         store ?? ProcessInfo.processInfo.environment["CIVIC_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? "./civic-data"
     }
 
-    /// Opens the existing store.
-    func open(readOnly: Bool = false) throws -> Ledger {
-        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
-            throw StoreFailure(message: "没有找到存储 \(path)：请先运行 civic init（或用 --store 指定存储目录）", status: 2)
-        }
-        do {
-            return try Ledger(path: path, readOnly: readOnly)
-        } catch let error as LMDBError where error.code == .notFound {
-            throw StoreFailure(message: "\(path) 不是 civic 存储（缺少 log 数据库）", status: 2)
-        }
-    }
+    /// Opens the store there.
+    func open(_ access: StoreAccess = .readWrite) throws -> Ledger { try Ledger(path: path, access: access) }
 }
 
 extension FileHandle {
@@ -84,26 +95,9 @@ extension FileHandle {
 /// Reads a file, or standard input for `-`.
 func readInput(_ path: String) throws -> [UInt8] {
     if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw ValidationError("无法读取文件 \(path)")
-    }
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("无法读取文件 \(path)") }
     return Array(data)
 }
 
-/// Parses a moment given on the command line: RFC 3339, or `2022-08-26 18:00` taken in UTC+8.
-func parseMoment(_ text: String, option: String) throws -> Timestamp {
-    guard let t = Timestamp(local: text) else {
-        throw ValidationError("\(option) “\(text)” 不是时间：写作 2022-08-26T18:00:00+08:00 或 \"2022-08-26 18:00\"（按北京时间）")
-    }
-    return t
-}
-
-/// Parses `--as-of`: `seq:N`, or a moment.
-func parseAsOf(_ text: String?) throws -> AsOf {
-    guard let text else { return .all }
-    if text.hasPrefix("seq:") {
-        guard let n = UInt64(text.dropFirst(4)) else { throw ValidationError("--as-of “\(text)”：seq: 后须为非负整数") }
-        return .seq(n)
-    }
-    return .time(try parseMoment(text, option: "--as-of"))
-}
+/// Sends what was printed on its way (standard output is a pipe under a test or a supervisor).
+func flushOutput() { fflush(nil) }

@@ -33,10 +33,14 @@ struct ListenOptions: ParsableArguments {
             done.signal()
         }
         done.wait()
-        if let failure = outcome.failure {
-            throw StoreFailure(message: "服务未能启动或异常停止：\(failure)", status: 4)
-        }
+        if let failure = outcome.failure { throw ServeFailure(message: "服务未能启动或异常停止：\(failure)") }
     }
+}
+
+/// The server could not start, or stopped on an error.
+struct ServeFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 /// What the server's task ended with.
@@ -58,9 +62,6 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("read-only"), help: "Accepted for clarity: the server is always read-only.") var readOnly = false
 
     func run() throws {
-        try listen.serve(try store.open(readOnly: true))
+        try listen.serve(try store.open(.readOnly))
     }
 }
-
-/// Sends what was printed on its way (standard output is a pipe under a test or a supervisor).
-func flushOutput() { fflush(nil) }

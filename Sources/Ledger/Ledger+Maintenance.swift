@@ -1,0 +1,126 @@
+import Campaign
+import EventLog
+import Foundation
+import LMDB
+import Projections
+
+/// The log no longer holds a head recorded earlier: events were removed, or the log was rewritten.
+public struct HeadMismatch: Error, Sendable, CustomStringConvertible {
+    public var seq: UInt64
+    public var problem: String
+    public var description: String { "seq \(seq): \(problem)" }
+}
+
+/// What a store holds, in numbers.
+public struct StoreStatistics: Sendable {
+    public var head: LogHead
+    public var firstRecorded: Timestamp?
+    public var lastRecorded: Timestamp?
+    public var eventsByType: [EventType: Int]
+    public var subjectsByKind: [StreamKind: Int]
+    public var problemsByStatus: [ProblemStatus: Int]
+    /// Bytes of pages of the log, the id index and each derived table.
+    public var tables: [(table: String, bytes: Int)]
+    public var mapBytes: Int
+    public var fileBytes: Int
+    /// The seq the subjects' records are written to, and how many snapshots there are.
+    public var subjectsStamp: UInt64
+    public var snapshots: Int
+}
+
+extension Ledger {
+    /// Makes an empty store in folder `path` (0700, files 0600) unless one is there.
+    /// - Returns: nil when it made one; the head of the one found otherwise.
+    public static func initialize(path: String) throws -> LogHead? {
+        do {
+            let existing = try Ledger(path: path, access: .readOnly)
+            return try existing.head()
+        } catch is NoStore {
+            _ = try Ledger(path: path, access: .create)
+            return nil
+        }
+    }
+
+    /// Imports a problem list (CSV as offices keep it): its rows become problem.reported and, with a unit,
+    /// problem.assigned, against the units and lists registered now.
+    /// - Returns: the list read and what the append did.
+    /// - Throws: `AppendRefused` naming every row or event refused.
+    @available(*, noasync)
+    public func importList(_ csv: [UInt8], by importer: ProblemList.Actor, dryRun: Bool, recordedBy: String) throws -> (ProblemList, AppendReport) {
+        let list = try ProblemList(csv: csv)
+        let events = try list.events(by: importer, given: try registry())
+        return (list, try append(EventList(events), AppendOptions(dryRun: dryRun, recordedBy: recordedBy)))
+    }
+
+    /// `verify`, and then that the log still extends a head recorded earlier (`SEQ:HASH`).
+    /// - Throws: `HeadMismatch` when it does not; what `verify` throws.
+    @available(*, noasync)
+    public func verify(logOnly: Bool = false, expecting expected: (seq: UInt64, hash: [UInt8])?,
+                       progress: (@Sendable (WorkProgress) -> Void)? = nil) throws -> Verification {
+        let result = try verify(logOnly: logOnly, progress: progress)
+        if let expected {
+            let stored = try log.read { reader in try reader.withEntry(expected.seq) { $0.map { Array($0.hash) } } }
+            guard let stored else {
+                throw HeadMismatch(seq: expected.seq, problem: "日志里已没有 seq \(expected.seq)（现在的链头是 \(result.head.seq)）：事件被删除了")
+            }
+            guard stored == expected.hash else {
+                throw HeadMismatch(seq: expected.seq, problem: "哈希 \(stored.hex) 与记下的 \(expected.hash.hex) 不同：日志被改写了")
+            }
+        }
+        return result
+    }
+
+    /// What the store holds: events by type (read from the log), subjects and problems (from the
+    /// projection of the head), and where its bytes go.
+    @available(*, noasync)
+    public func statistics() throws -> StoreStatistics {
+        var byType: [EventType: Int] = [:]
+        var first: Timestamp?, last: Timestamp?
+        let head = try log.read { reader in
+            try reader.forEach(after: 0) { entry in
+                if first == nil { first = Timestamp(micros: entry.recordedAtMicros) }
+                last = Timestamp(micros: entry.recordedAtMicros)
+                if let type = EventCodec.type(of: entry.body) { byType[type, default: 0] += 1 }
+                return true
+            }
+            return try reader.head()
+        }
+        var kinds: [StreamKind: Int] = [:]
+        var statuses: [ProblemStatus: Int] = [:]
+        let stamp = try log.read { reader in
+            try reader.forEach(index.subjects) { _, value in
+                if let record = try? SubjectRecord(stored: value) {
+                    kinds[record.kind, default: 0] += 1
+                    if let p = record.problem { statuses[p.status, default: 0] += 1 }
+                }
+                return true
+            }
+            return try SubjectIndex.storedStamp(reader)
+        }
+        if stamp < head.seq {
+            // The records written last lag the head: count from the projection instead.
+            let (projection, _) = try projection(at: Projection.endOfTime)
+            statuses = [:]
+            for row in projection.board() { statuses[row.problem.status, default: 0] += 1 }
+            kinds[.problem] = projection.problems.count
+            kinds[.unit] = projection.unitNames.count
+            kinds[.batch] = projection.batchNames.count
+        }
+        let snapshotCount = try log.read { try snapshots.stored($0).count }
+        let (map, file) = log.mapAndFile
+        return StoreStatistics(head: head, firstRecorded: first, lastRecorded: last, eventsByType: byType, subjectsByKind: kinds,
+                               problemsByStatus: statuses, tables: try log.sizes(), mapBytes: map, fileBytes: file,
+                               subjectsStamp: stamp, snapshots: snapshotCount)
+    }
+
+    /// Throws away every piece of derived data and makes it again from the log alone: the subjects'
+    /// records, the unit links and the snapshots. Changes no answer (they are derived), only how fast
+    /// answers come.
+    @available(*, noasync)
+    public func rebuildDerived(progress: (@Sendable (WorkProgress) -> Void)? = nil) throws {
+        guard let subjects = index.subjects, let links = index.links, let table = snapshots.table else { return }
+        try lockedRebuild(subjects: subjects, links: links, snapshots: table, progress: progress)
+        try takeSnapshots(progress: progress)
+    }
+}
+

@@ -1,0 +1,200 @@
+import Campaign
+import EventLog
+import Wire
+
+/// The names of the derived tables the ledger keeps beside the log (docs/storage.md).
+enum Tables {
+    /// Subject id → its record (`SubjectRecord`): what the rules consult, and where each trail ends.
+    static let subjects = "subjects"
+    /// Unit id ‖ 0 ‖ subject id → the seq and business time of the first event that made the subject
+    /// concern the unit: which problems, cases and streams a unit's trail covers.
+    static let unitLinks = "unit-links"
+    /// Seq → a snapshot of the projection (`ProjectionSnapshot`).
+    static let snapshots = "snapshots"
+    static let all = [subjects, unitLinks, snapshots]
+}
+
+/// A subject that concerns a unit, and since when.
+struct UnitLink: Sendable, Equatable {
+    /// The seq and business time of the first event that linked them.
+    var seq: UInt64
+    var time: Int64
+
+    var encoded: [UInt8] {
+        var w = WireWriter(capacity: 16)
+        w.varint(seq)
+        w.zigzag(time)
+        return w.bytes
+    }
+
+    init(seq: UInt64, time: Int64) { self.seq = seq; self.time = time }
+
+    init(stored bytes: UnsafeRawBufferPointer) throws(WireReader.Malformed) {
+        var r = WireReader(bytes)
+        seq = try r.varint()
+        time = try r.zigzag()
+        guard r.isAtEnd else { throw WireReader.Malformed() }
+    }
+
+    /// The units an event makes its subject concern (`record` is the subject's record before it): the unit
+    /// a problem is assigned or moved to, the unit an accountability case is aimed at, a unit's own stream.
+    static func units(of event: Event) -> [String] {
+        switch event.data {
+        case .unitRegistered: [event.subject]
+        case .problemAssigned(let a): [a.unit]
+        case .problemReopened(let r): r.unit.map { [$0] } ?? []
+        case .accountabilityRecorded(let a): a.target.kind == .unit ? [a.target.id] : []
+        case .batchOpened, .problemReported, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
+             .rectificationRejected, .problemEscalated, .problemWithdrawn, .accountabilityRevoked:
+            []
+        }
+    }
+
+    /// The key of the link of `subject` to `unit`.
+    static func key(unit: String, subject: String) -> [UInt8] { Array(unit.utf8) + [0] + Array(subject.utf8) }
+
+    /// The first key of `unit`'s links.
+    static func prefix(_ unit: String) -> [UInt8] { Array(unit.utf8) + [0] }
+}
+
+/// The latest record of every subject and the links of subjects to units, as of the log's head: kept in
+/// the derived tables `subjects` and `unit-links` up to a seq (the stamp, the `meta` fact
+/// `subjects.seq`), with what was appended after it folded in memory (the tail). The tables are written
+/// in batches (`flush`) rather than with every append: an append writes the log and its id index, and
+/// now and then also what the tail holds.
+///
+/// A process that appends starts from the tables and folds only the tail, so it starts in a time that
+/// does not grow with the log. Not thread-safe: the ledger uses it under its lock.
+final class SubjectIndex: @unchecked Sendable {
+    let subjects: DerivedTable?
+    let links: DerivedTable?
+    /// The tail is written to the tables once it holds this many events.
+    let flushEvery: UInt64
+
+    /// The seq up to which the tables hold every record.
+    private(set) var stamp: UInt64 = 0
+    /// The records and links changed after the stamp, up to `known`.
+    private(set) var tail: [String: SubjectRecord] = [:]
+    private(set) var tailLinks: [[UInt8]: UnitLink] = [:]
+    /// The head the tail is folded to; nil before the first catch-up (or after an append that wrote the
+    /// tables and did not commit: they must be read again).
+    private(set) var known: UInt64?
+
+    static let stampFact = "subjects.seq"
+
+    init(log: EventLog, flushEvery: UInt64 = 10_000) {
+        subjects = log.table(Tables.subjects)
+        links = log.table(Tables.unitLinks)
+        self.flushEvery = flushEvery
+    }
+
+    /// The stamp stored in `reader`'s snapshot of the store (0 when none).
+    static func storedStamp(_ reader: borrowing LogReader) throws -> UInt64 {
+        guard let bytes = try reader.fact(stampFact), bytes.count == 8 else { return 0 }
+        return bytes.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
+    }
+
+    /// Folds into the tail whatever the log holds after what it knows, reading the stamp again: another
+    /// process may have appended, or written the tables, since.
+    func catchUp(_ reader: borrowing LogReader) throws {
+        let stored = try Self.storedStamp(reader)
+        let head = try reader.head().seq
+        if known == nil || stored != stamp || known! > head {
+            stamp = stored
+            tail = [:]
+            tailLinks = [:]
+            known = stored
+        }
+        guard known! < head else { return }
+        try reader.forEach(after: known!) { entry in
+            let recorded = try EventCodec.recorded(entry, reading: .forFolds)
+            take(recorded.event, seq: entry.seq, before: try record(entry.subjectString, reader))
+            return true
+        }
+        known = head
+    }
+
+    /// Takes an event into the tail: its subject's new record and its links.
+    private func take(_ event: Event, seq: UInt64, before: SubjectRecord?) {
+        tail[event.subject] = Rules.evolve(before, event, seq: seq)
+        for unit in UnitLink.units(of: event) {
+            let key = UnitLink.key(unit: unit, subject: event.subject)
+            if tailLinks[key] == nil { tailLinks[key] = UnitLink(seq: seq, time: event.time.micros) }
+        }
+    }
+
+    /// The record of `subject` as of the head folded: from the tail, else the table.
+    /// - Throws: `DerivedDamage` when the table's record does not decode.
+    func record(_ subject: String, _ reader: borrowing LogReader) throws -> SubjectRecord? {
+        if let found = tail[subject] { return found }
+        return try Self.stored(subject, in: subjects, reader)
+    }
+
+    /// The record the table `subjects` holds for `subject`.
+    static func stored(_ subject: String, in table: DerivedTable?, _ reader: borrowing LogReader) throws -> SubjectRecord? {
+        var key = subject
+        return try key.withUTF8 { bytes in
+            try reader.withValue(table, UnsafeRawBufferPointer(bytes)) { value in
+                guard let value else { return nil }
+                do { return try SubjectRecord(stored: value) } catch {
+                    throw DerivedDamage(table: Tables.subjects, key: subject, problem: "the record does not decode")
+                }
+            }
+        }
+    }
+
+    /// Whether the link of `subject` to `unit` is known (the tail's, or the table's).
+    func hasLink(_ key: [UInt8], _ reader: borrowing LogReader) throws -> Bool {
+        if tailLinks[key] != nil { return true }
+        return try reader.withValue(links, key) { $0 != nil }
+    }
+
+    /// What an append adds, once committed: its records and links become the tail's.
+    func committed(records: [String: SubjectRecord], links: [[UInt8]: UnitLink], head: UInt64) {
+        tail.merge(records) { _, new in new }
+        tailLinks.merge(links) { old, _ in old }
+        known = head
+    }
+
+    /// Forgets the tail and the stamp: the tables are read again at the next catch-up (an append that
+    /// wrote them did not commit).
+    func forget() { known = nil }
+
+    /// Whether the tail (with `pending` more records) is due to be written to the tables.
+    func isDue(head: UInt64, pending: Int) -> Bool {
+        head - stamp >= flushEvery || tail.count + pending >= Int(flushEvery) * 4
+    }
+
+    /// Writes the tail and `records`/`links` (an append's, not yet committed) to the tables in `writer`'s
+    /// transaction, stamped with `head`. Afterwards the tail is empty and the stamp is `head`, as the
+    /// transaction will leave the store once it commits (`forget` when it does not).
+    func flush(_ writer: inout LogWriter, records: [String: SubjectRecord], links: [[UInt8]: UnitLink], head: UInt64) throws {
+        guard let subjects = self.subjects, let unitLinks = self.links else { return }
+        var all = tail
+        all.merge(records) { _, new in new }
+        for subject in all.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            try writer.put(subjects, Array(subject.utf8), all[subject]!.encoded())
+        }
+        var linked = tailLinks
+        linked.merge(links) { old, _ in old }
+        for key in linked.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            try writer.putIfAbsent(unitLinks, key, linked[key]!.encoded)
+        }
+        try writer.setFact(Self.stampFact, head.bigEndianBytes)
+        tail = [:]
+        tailLinks = [:]
+        stamp = head
+        known = head
+    }
+}
+
+/// Derived data found damaged: which table, which key, and what is wrong. Derived data is rebuilt from
+/// the log (`civic rebuild`); the log itself is not concerned.
+public struct DerivedDamage: Error, Sendable, CustomStringConvertible {
+    public var table: String
+    public var key: String
+    public var problem: String
+    public var description: String {
+        "派生数据 \(table) 中 \(key) 已损坏（\(problem)）：日志本身不受影响；请运行 civic rebuild 由日志重建派生数据"
+    }
+}

@@ -1,0 +1,155 @@
+import Campaign
+import EventLog
+import Projections
+
+/// A stored event as a trail shows it: the event, where the log holds it, its hash and who recorded it.
+public struct TrailEntry: Sendable {
+    public var recorded: RecordedEvent
+    public var hash: [UInt8]
+    public var prevHash: [UInt8]?
+    public var recordedBy: String
+    /// False for an event read only for what it tells of the others (a deadline in force, for an actor's
+    /// trail): the trail does not show it.
+    public var shown = true
+}
+
+extension Ledger {
+    /// Calls `body` with every stored event of the prefix `asOf` after seq `after`, in seq order, whole and
+    /// with its chain, until it returns false (the export, and the feed of the server).
+    /// - Returns: the head of the prefix.
+    @available(*, noasync)
+    @discardableResult
+    public func events(asOf: AsOf = .all, after: UInt64 = 0, _ body: (TrailEntry) throws -> Bool) throws -> LogHead {
+        try log.read { reader in
+            let end = try Self.end(of: asOf, reader)
+            let head = try reader.withEntry(end) { e in
+                e.map { LogHead(seq: $0.seq, hash: Array($0.hash), recordedAtMicros: $0.recordedAtMicros) } ?? LogHead.empty
+            }
+            guard after < end else { return head }
+            var prev: [UInt8] = after == 0 ? EventLog.genesisHash : try reader.withEntry(after) { $0.map { Array($0.hash) } } ?? []
+            try reader.forEach(after: after) { entry in
+                guard entry.seq <= end else { return false }
+                let hash = Array(entry.hash)
+                let more = try body(TrailEntry(recorded: try EventCodec.recorded(entry), hash: hash, prevHash: prev,
+                                               recordedBy: entry.recordedByString))
+                prev = hash
+                return more && entry.seq < end
+            }
+            return head
+        }
+    }
+
+    /// The stored events an audit trail covers, in seq order, from the prefix `asOf`: one subject's stream,
+    /// read back from its latest entry by each entry's back-pointer (a look-up an event); a unit's own
+    /// stream with every problem ever assigned to it and every case aimed at it, found by the unit links;
+    /// or every event of an actor, found by reading the log. With `fromLog`, every trail is found by
+    /// reading the whole log, from no derived data.
+    /// - Returns: the events, and the head of the prefix.
+    @available(*, noasync)
+    public func trail(_ selector: AuditSelector, asOf: AsOf = .all, fromLog: Bool = false) throws -> ([TrailEntry], LogHead) {
+        try log.read { reader in
+            let end = try Self.end(of: asOf, reader)
+            let head = try reader.withEntry(end) { e in
+                e.map { LogHead(seq: $0.seq, hash: Array($0.hash), recordedAtMicros: $0.recordedAtMicros) } ?? LogHead.empty
+            }
+            var entries: [TrailEntry] = []
+            if fromLog || { if case .actor = selector { true } else { false } }() {
+                try Self.scanTrail(selector, through: end, reader, into: &entries)
+                return (entries, head)
+            }
+            let stamp = try SubjectIndex.storedStamp(reader)
+            // What was appended after the tables' stamp: each subject's latest entry, and new unit links.
+            var tailLast: [String: UInt64] = [:]
+            var tailLinked: [String] = []
+            if stamp < end {
+                try reader.forEach(after: stamp) { entry in
+                    guard entry.seq <= end else { return false }
+                    let subject = entry.subjectString
+                    tailLast[subject] = entry.seq
+                    if case .unit(let unit) = selector {
+                        let event = try EventCodec.recorded(entry, reading: .forFolds).event
+                        if UnitLink.units(of: event).contains(unit) { tailLinked.append(subject) }
+                    }
+                    return entry.seq < end
+                }
+            }
+            var subjects: [String] = []
+            switch selector {
+            case .subject(let subject): subjects = [subject]
+            case .unit(let unit):
+                let prefix = UnitLink.prefix(unit)
+                try reader.forEach(index.links, from: prefix) { key, value in
+                    guard key.starts(with: prefix) else { return false }
+                    let link = try UnitLink(stored: value)
+                    if link.seq <= end { subjects.append(String(decoding: key.dropFirst(prefix.count), as: UTF8.self)) }
+                    return true
+                }
+                subjects += tailLinked
+                subjects = Array(Set(subjects))
+            case .actor: break
+            }
+            for subject in subjects {
+                var seq = tailLast[subject] ?? 0
+                if seq == 0, let record = try SubjectIndex.stored(subject, in: index.subjects, reader), record.lastSeq <= stamp {
+                    seq = record.lastSeq
+                }
+                var stream: [TrailEntry] = []
+                while seq > 0 {
+                    let previous: UInt64 = try reader.withEntry(seq) { entry in
+                        guard let entry, entry.subject.elementsEqual(subject.utf8) else {
+                            throw LogDamage(seq: seq, problem: "the trail of \(subject) points here, to an entry of another stream")
+                        }
+                        if entry.seq <= end {
+                            stream.append(TrailEntry(recorded: try EventCodec.recorded(entry), hash: Array(entry.hash), prevHash: nil,
+                                                     recordedBy: entry.recordedByString))
+                        }
+                        guard entry.previous < seq else { throw LogDamage(seq: seq, problem: "the back-pointer does not point back") }
+                        return entry.previous
+                    }
+                    seq = previous
+                }
+                entries += stream.reversed()
+            }
+            entries.sort { $0.recorded.seq < $1.recorded.seq }
+            return (entries, head)
+        }
+    }
+
+    /// The trail found by reading the log from the first entry to `end`.
+    private static func scanTrail(_ selector: AuditSelector, through end: UInt64, _ reader: borrowing LogReader,
+                                  into entries: inout [TrailEntry]) throws {
+        var concerned: Set<String> = []
+        if case .subject(let s) = selector { concerned = [s] }
+        try reader.forEach(after: 0) { entry in
+            guard entry.seq <= end else { return false }
+            let include: Bool
+            switch selector {
+            case .subject(let s): include = entry.subject.elementsEqual(s.utf8)
+            case .unit(let unit):
+                let subject = entry.subjectString
+                if !concerned.contains(subject) {
+                    let event = try EventCodec.recorded(entry, reading: .forFolds).event
+                    if UnitLink.units(of: event).contains(unit) { concerned.insert(subject) }
+                }
+                include = concerned.contains(subject)
+            case .actor(let actor):
+                let event = try EventCodec.recorded(entry, reading: .forFolds).event
+                include = event.actor == actor
+                if !include {
+                    // The deadlines in force, for the flags of the actor's own events.
+                    switch event.data {
+                    case .problemAssigned, .deadlineExtended, .problemReopened:
+                        entries.append(TrailEntry(recorded: try EventCodec.recorded(entry, reading: .forFolds), hash: [], prevHash: nil,
+                                                  recordedBy: "", shown: false))
+                    default: break
+                    }
+                }
+            }
+            if include {
+                entries.append(TrailEntry(recorded: try EventCodec.recorded(entry), hash: Array(entry.hash), prevHash: nil,
+                                          recordedBy: entry.recordedByString))
+            }
+            return entry.seq < end
+        }
+    }
+}

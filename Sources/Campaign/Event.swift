@@ -33,6 +33,25 @@ public enum EventType: String, Vocabulary {
         }
     }
 
+    public init?(number: Int) {
+        switch number {
+        case 10: self = .unitRegistered
+        case 11: self = .batchOpened
+        case 12: self = .problemReported
+        case 13: self = .problemAssigned
+        case 14: self = .deadlineExtended
+        case 15: self = .rectificationSubmitted
+        case 16: self = .rectificationVerified
+        case 17: self = .rectificationRejected
+        case 18: self = .problemEscalated
+        case 19: self = .problemReopened
+        case 20: self = .problemWithdrawn
+        case 21: self = .accountabilityRecorded
+        case 22: self = .accountabilityRevoked
+        default: return nil
+        }
+    }
+
     public var label: String {
         switch self {
         case .unitRegistered: "登记责任单位"

@@ -5,15 +5,11 @@ public protocol Vocabulary: RawRepresentable<String>, CaseIterable, Sendable, Ha
     /// The number it is stored by, written down case by case (the .proto's enum value, from 1): part of the
     /// stored format, so never renumbered, whatever the order of the cases.
     var number: Int { get }
+    /// The entry stored as `number`, nil for a number no entry has.
+    init?(number: Int)
 }
 
 extension Vocabulary {
-    /// The entry stored as `number`, nil for a number no entry has.
-    public init?(number: Int) {
-        guard let found = Self.allCases.first(where: { $0.number == number }) else { return nil }
-        self = found
-    }
-
     /// The entry whose code or Chinese label is `text` (spaces around it ignored).
     public init?(codeOrLabel text: String) {
         let t = text.trimmingSpaces
@@ -39,6 +35,17 @@ public enum Role: String, Vocabulary {
         case .auditor: 5
         }
     }
+
+    public init?(number: Int) {
+        switch number {
+        case 1: self = .inspector
+        case 2: self = .office
+        case 3: self = .unit
+        case 4: self = .discipline
+        case 5: self = .auditor
+        default: return nil
+        }
+    }
     public var label: String {
         switch self {
         case .inspector: "督查员"
@@ -60,6 +67,17 @@ public enum UnitKind: String, Vocabulary {
         case .community: 3
         case .enterprise: 4
         case .other: 5
+        }
+    }
+
+    public init?(number: Int) {
+        switch number {
+        case 1: self = .department
+        case 2: self = .street
+        case 3: self = .community
+        case 4: self = .enterprise
+        case 5: self = .other
+        default: return nil
         }
     }
     public var label: String {
@@ -91,6 +109,19 @@ public enum ProblemSource: String, Vocabulary {
         case .onlineMaterials: 5
         case .lookBack: 6
         case .other: 7
+        }
+    }
+
+    public init?(number: Int) {
+        switch number {
+        case 1: self = .covertExposure
+        case 2: self = .inspection
+        case 3: self = .specialSupervision
+        case 4: self = .publicReport
+        case 5: self = .onlineMaterials
+        case 6: self = .lookBack
+        case 7: self = .other
+        default: return nil
         }
     }
     public var label: String {
@@ -138,6 +169,25 @@ public enum Category: String, Vocabulary {
         case .other: 13
         }
     }
+
+    public init?(number: Int) {
+        switch number {
+        case 1: self = .cityAppearance
+        case 2: self = .streetVending
+        case 3: self = .illegalConstruction
+        case 4: self = .disorderlyParking
+        case 5: self = .sanitation
+        case 6: self = .trafficOrder
+        case 7: self = .publicFacilities
+        case 8: self = .publicAds
+        case 9: self = .marketOrder
+        case 10: self = .civility
+        case 11: self = .greenery
+        case 12: self = .onlineMaterials
+        case 13: self = .other
+        default: return nil
+        }
+    }
     public var label: String {
         switch self {
         case .cityAppearance: "市容市貌"
@@ -177,6 +227,19 @@ public enum Measure: String, Vocabulary {
         case .organizationalHandling: 7
         }
     }
+
+    public init?(number: Int) {
+        switch number {
+        case 1: self = .reminderTalk
+        case 2: self = .interview
+        case 3: self = .writtenSelfCriticism
+        case 4: self = .circulatedCriticism
+        case 5: self = .admonishment
+        case 6: self = .disciplinarySanction
+        case 7: self = .organizationalHandling
+        default: return nil
+        }
+    }
     public var label: String {
         switch self {
         case .reminderTalk: "提醒谈话"
@@ -199,6 +262,14 @@ public enum TargetKind: String, Vocabulary {
         case .person: 2
         }
     }
+
+    public init?(number: Int) {
+        switch number {
+        case 1: self = .unit
+        case 2: self = .person
+        default: return nil
+        }
+    }
     public var label: String { self == .unit ? "单位" : "个人" }
 }
 
@@ -212,6 +283,17 @@ public enum ProblemStatus: String, Vocabulary, Comparable {
         case .submitted: 3
         case .closed: 4
         case .withdrawn: 5
+        }
+    }
+
+    public init?(number: Int) {
+        switch number {
+        case 1: self = .reported
+        case 2: self = .assigned
+        case 3: self = .submitted
+        case 4: self = .closed
+        case 5: self = .withdrawn
+        default: return nil
         }
     }
     public var label: String {

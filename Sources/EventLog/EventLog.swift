@@ -337,18 +337,41 @@ public struct LogWriter: ~Copyable {
     /// The store's clock for an append made at `now`: never before the last entry's.
     public func clock(now: Int64) -> Int64 { max(now, head.recordedAtMicros) }
 
-    /// Appends `entry`, made (on any thread) to follow the head.
+    /// Claims `id` for the entry about to be appended at `seq`, in the id index: one look-up that both
+    /// finds a duplicate and keeps the id. (Claimed and then not appended, the id goes with the
+    /// transaction, which must then not commit: an append refused is rolled back whole.)
+    /// - Returns: nil when claimed; the seq that holds the id already, when it is taken.
+    public func claim(id: String, for seq: UInt64) throws -> UInt64? {
+        var key = id
+        return try key.withUTF8 { idBytes -> UInt64? in
+            try withUnsafeBytes(of: seq.bigEndian) { seqKey -> UInt64? in
+                do {
+                    try reader.txn.put(reader.ids, key: UnsafeRawBufferPointer(idBytes), value: seqKey, options: .noOverwrite)
+                    return nil
+                } catch let error as LMDBError where error.code == .keyExists {
+                    return try reader.txn.withValue(reader.ids, key: UnsafeRawBufferPointer(idBytes)) { value -> UInt64? in
+                        value.map { $0.count == 8 ? UInt64(bigEndianBytes: $0) : 0 } ?? 0
+                    }
+                }
+            }
+        }
+    }
+
+    /// Appends `entry`, made (on any thread) to follow the head; its id claimed with it, unless `claim`
+    /// claimed it already.
     /// - Precondition: `entry` has the next seq and is chained to the head's hash.
     /// - Returns: its seq.
     /// - Throws: `LMDBError` (`.keyExists` if its id is stored already, `.mapFull` handled by `write`).
     @discardableResult
-    public mutating func append(_ entry: ChainedEntry) throws -> UInt64 {
+    public mutating func append(_ entry: ChainedEntry, idClaimed: Bool = false) throws -> UInt64 {
         precondition(entry.seq == head.seq + 1 && entry.prevHash == head.hash, "entry \(entry.seq) does not follow the head \(head)")
         // The id is claimed first: if it is taken, nothing of this event has been written.
         var key = entry.id
         try key.withUTF8 { idBytes in
             try withUnsafeBytes(of: entry.seq.bigEndian) { seqKey in
-                try reader.txn.put(reader.ids, key: UnsafeRawBufferPointer(idBytes), value: seqKey, options: .noOverwrite)
+                if !idClaimed {
+                    try reader.txn.put(reader.ids, key: UnsafeRawBufferPointer(idBytes), value: seqKey, options: .noOverwrite)
+                }
                 try reader.txn.put(reader.log, key: seqKey, value: entry.value, options: .append)
             }
         }

@@ -5,8 +5,9 @@ import Foundation
 import LMDB
 
 /// An incoming event made ready for the rules: its stored bytes encoded and its form checked (work that
-/// needs no state, done on the preparing thread while the rules take the events before it).
-struct Prepared: Sendable {
+/// needs no state, done on the preparing thread while the rules take the events before it). A class:
+/// handed from thread to thread and through the append, it is shared rather than copied.
+final class Prepared: Sendable {
     let line: Int
     let event: Event
     let expectedVersion: UInt64?
@@ -146,12 +147,33 @@ struct AppendBatch {
     /// Whether the tables were written inside this transaction (then, rolled back, they must be read again).
     private(set) var wroteTables = false
     private var count = 0
+    /// For a large append: takes its snapshots as it goes, fed the stored events.
+    private let projector: AppendProjector?
+    private let snapshotTable: DerivedTable?
+    private var projected: [(seq: UInt64, prepared: Prepared)] = []
 
-    init(index: SubjectIndex, options: AppendOptions, writer: borrowing LogWriter, now: Int64) {
+    init(index: SubjectIndex, options: AppendOptions, writer: borrowing LogWriter, now: Int64,
+         projector: AppendProjector? = nil, snapshotTable: DerivedTable? = nil, expectedEvents: Int = 0) {
+        pending.reserveCapacity(min(expectedEvents / 3, index.heldAtMost))
         self.index = index
         self.options = options
         recordedAt = writer.clock(now: now)
         before = writer.head
+        self.projector = projector
+        self.snapshotTable = snapshotTable
+        projected.reserveCapacity(1_024)
+    }
+
+    /// Hands the projector the events stored since last time, and writes the snapshots it has made.
+    private mutating func feedProjector(_ projector: AppendProjector, _ writer: inout LogWriter) throws {
+        projector.feed(projected)
+        projected.removeAll(keepingCapacity: true)
+        try put(projector.takeReady(), &writer)
+    }
+
+    private func put(_ snapshots: [(seq: UInt64, bytes: [UInt8])], _ writer: inout LogWriter) throws {
+        guard let table = snapshotTable else { return }
+        for snapshot in snapshots { try writer.put(table, snapshot.seq.bigEndianBytes, snapshot.bytes) }
     }
 
     private var isRefused: Bool { !refusals.isEmpty || moreRefusals > 0 }
@@ -181,11 +203,15 @@ struct AppendBatch {
             prepared = p
         }
         let event = prepared.event
-        // The same id again: a duplicate when it holds the same content, else a conflict.
-        if let seq = try writer.read.seq(ofID: event.id) {
-            let same = try writer.read.withEntry(seq) { stored in
-                stored.map { $0.subject.elementsEqual(event.subject.utf8) && $0.body.elementsEqual(prepared.body) } ?? false
+        let seq = before.seq + UInt64(appended.count) + 1
+        // The same id again: a duplicate when it holds the same content, else a conflict. (Until a refusal,
+        // the id is claimed in the same look-up; after one, nothing more is written.)
+        if let seq = isRefused ? try writer.read.seq(ofID: event.id) : try writer.claim(id: event.id, for: seq) {
+            let written = try writer.read.withEntry(seq) { stored in
+                stored.map { $0.subject.elementsEqual(event.subject.utf8) && $0.body.elementsEqual(prepared.body) }
             }
+            // Not written: claimed by an event of this append that was refused.
+            let same = written ?? (metSinceRefusal[event.id] == Self.digest(event.subject, prepared.body))
             if same {
                 duplicates.append(Duplicate(line: prepared.line, id: event.id, seq: seq))
             } else {
@@ -208,6 +234,7 @@ struct AppendBatch {
         }
         if let malformed = prepared.malformed {
             refuse(LineRefusal(line: prepared.line, id: event.id, subject: event.subject, refusal: malformed))
+            metSinceRefusal[event.id] = Self.digest(event.subject, prepared.body)
             return
         }
         // The rules, over what this append made and what the store holds.
@@ -223,10 +250,10 @@ struct AppendBatch {
         } catch {
             if let damage { throw damage }
             refuse(LineRefusal(line: prepared.line, id: event.id, subject: event.subject, refusal: error))
+            metSinceRefusal[event.id] = Self.digest(event.subject, prepared.body)
             return
         }
         if let damage { throw damage }
-        let seq = before.seq + UInt64(appended.count) + 1
         let record = Rules.evolve(previous, event, seq: seq)
         pending[event.subject] = record
         for unit in UnitLink.units(of: event) {
@@ -240,9 +267,13 @@ struct AppendBatch {
         let entry = ChainedEntry(seq: seq, version: record.version, previous: previous?.lastSeq ?? 0,
                                  recordedAtMicros: recordedAt, recordedBy: options.recordedBy, id: event.id,
                                  subject: event.subject, body: prepared.body, after: writer.head.hash)
-        try writer.append(entry)
+        try writer.append(entry, idClaimed: true)
+        if let projector {
+            projected.append((seq, prepared))
+            if projected.count >= 1_024 { try feedProjector(projector, &writer) }
+        }
         // A long append writes its records to the tables as it goes, so that memory stays bounded.
-        if pending.count >= Int(index.flushEvery) * 4 && !options.dryRun {
+        if pending.count >= index.heldAtMost && !options.dryRun {
             try index.flush(&writer, records: pending, links: pendingLinks, head: writer.head.seq)
             pending = [:]
             pendingLinks = [:]
@@ -257,6 +288,10 @@ struct AppendBatch {
         let report = AppendReport(appended: appended, duplicates: duplicates, head: appended.isEmpty ? before : head,
                                   before: before, recordedAt: Timestamp(micros: recordedAt), stored: !options.dryRun, derivedProblem: nil)
         if options.dryRun { return .rollback(.success(report)) }
+        if let projector {
+            try feedProjector(projector, &writer)
+            try put(try projector.finish(), &writer)
+        }
         if !appended.isEmpty, index.isDue(head: writer.head.seq, pending: pending.count) {
             try index.flush(&writer, records: pending, links: pendingLinks, head: writer.head.seq)
             pending = [:]

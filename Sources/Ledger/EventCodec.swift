@@ -145,7 +145,7 @@ public enum EventCodec {
         var found: EventType?
         while !r.isAtEnd {
             guard let (field, wire) = try? r.tag() else { return nil }
-            if wire == 2, (10...22).contains(field) { found = EventType.allCases.first { $0.number == field } }
+            if wire == 2, (10...22).contains(field) { found = EventType(number: field) }
             guard (try? r.skip(wire, field: field)) != nil else { return nil }
         }
         return found

@@ -60,6 +60,10 @@ public final class Ledger: @unchecked Sendable {
     /// How many events apart snapshots of the projection are taken.
     public static let snapshotInterval: UInt64 = 10_000
 
+    /// An input of at least this many bytes (some 5,000 events) is appended with its snapshots taken as it
+    /// goes; a smaller one has them taken after it, when it makes one due.
+    static let projectingFrom = 2 << 20
+
     /// Opens the store in folder `path`.
     /// - Parameters:
     ///   - access: `.readOnly` opens it with `MDB_RDONLY` (every write is refused); `.create` makes the store
@@ -128,7 +132,13 @@ public final class Ledger: @unchecked Sendable {
                 try index.catchUp(writer.read)
                 let preparation = Preparation(source)
                 defer { preparation.cancel() }
-                var batch = AppendBatch(index: index, options: options, writer: writer, now: clock().micros)
+                // A large append takes its snapshots as it goes, on a third thread.
+                let projector = !options.dryRun && (source.byteCount ?? 0) >= Self.projectingFrom
+                    ? AppendProjector(log: log, snapshots: snapshots, head: writer.head.seq) : nil
+                defer { projector?.cancel() }
+                var batch = AppendBatch(index: index, options: options, writer: writer, now: clock().micros,
+                                        projector: projector, snapshotTable: snapshots.table,
+                                        expectedEvents: (source.byteCount ?? 0) / 300)
                 while let chunk = try preparation.next() {
                     for item in chunk { try batch.take(item, into: &writer) }
                 }
@@ -321,14 +331,14 @@ public final class Ledger: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let head = try log.head().seq
-        let (maker, damagedSeqs): (SnapshotMaker, [UInt64]) = try log.read { reader in
+        let due: SnapshotMaker? = try log.read { reader in
             var bad = damaged.drain()
             let stored = try snapshots.stored(reader)
-            if bad.isEmpty, (stored.last?.header.seq ?? 0) + snapshots.interval > head { return (SnapshotMaker(snapshots, from: Projection(at: Projection.endOfTime), stored: []), []) }
+            if bad.isEmpty, (stored.last?.header.seq ?? 0) + snapshots.interval > head { return nil }
             let restored = try snapshots.restore(upTo: head, before: Projection.endOfTime, reader, skipped: &bad)
-            return (SnapshotMaker(snapshots, from: restored, stored: stored), bad)
+            return SnapshotMaker(snapshots, from: restored, stored: stored)
         }
-        guard maker.last + snapshots.interval <= head || !damagedSeqs.isEmpty else { return [] }
+        guard let maker = due else { return [] }
         var making = maker
         var taken: [UInt64] = []
         var from = making.projection.seq

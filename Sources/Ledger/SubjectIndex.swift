@@ -1,3 +1,4 @@
+import Foundation
 import Campaign
 import EventLog
 import Wire
@@ -165,26 +166,39 @@ final class SubjectIndex: @unchecked Sendable {
         head - stamp >= flushEvery || tail.count + pending >= Int(flushEvery) * 4
     }
 
+    /// How many records an append keeps in memory before it writes them to the tables in its own
+    /// transaction (bounding its memory, whatever its size).
+    var heldAtMost: Int { 262_144 }
+
     /// Writes the tail and `records`/`links` (an append's, not yet committed) to the tables in `writer`'s
     /// transaction, stamped with `head`. Afterwards the tail is empty and the stamp is `head`, as the
     /// transaction will leave the store once it commits (`forget` when it does not).
     func flush(_ writer: inout LogWriter, records: [String: SubjectRecord], links: [[UInt8]: UnitLink], head: UInt64) throws {
         guard let subjects = self.subjects, let unitLinks = self.links else { return }
-        var all = tail
-        all.merge(records) { _, new in new }
-        for subject in all.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            try writer.put(subjects, Array(subject.utf8), all[subject]!.encoded())
+        // In key order, which keeps the pages a batch touches together (`<` orders ASCII ids as bytes do).
+        for subject in (Array(records.keys) + tail.keys.filter { records[$0] == nil }).sorted() {
+            try writer.put(subjects, Array(subject.utf8), (records[subject] ?? tail[subject]!).encoded())
         }
-        var linked = tailLinks
-        linked.merge(links) { old, _ in old }
-        for key in linked.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            try writer.putIfAbsent(unitLinks, key, linked[key]!.encoded)
+        for key in (Array(links.keys) + tailLinks.keys.filter { links[$0] == nil }).sorted(by: Self.precedes) {
+            try writer.putIfAbsent(unitLinks, key, (tailLinks[key] ?? links[key]!).encoded)
         }
         try writer.setFact(Self.stampFact, head.bigEndianBytes)
         tail = [:]
         tailLinks = [:]
         stamp = head
         known = head
+    }
+}
+
+extension SubjectIndex {
+    /// Byte order of two keys.
+    static func precedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                let c = memcmp(x.baseAddress!, y.baseAddress!, min(x.count, y.count))
+                return c < 0 || (c == 0 && x.count < y.count)
+            }
+        }
     }
 }
 

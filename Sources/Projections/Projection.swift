@@ -130,9 +130,11 @@ public struct Projection: Sendable {
     }
 
     /// Folds one stored event (skipped when its `time` lies after `at`).
-    public mutating func apply(_ recorded: RecordedEvent) {
-        seq = recorded.seq
-        let event = recorded.event
+    public mutating func apply(_ recorded: RecordedEvent) { apply(seq: recorded.seq, recorded.event) }
+
+    /// Folds the event stored at `seq` (skipped when its `time` lies after `at`).
+    public mutating func apply(seq: UInt64, _ event: borrowing Event) {
+        self.seq = seq
         if latestTime.map({ event.time > $0 }) ?? true { latestTime = event.time }
         if changes != nil { changes!.offered(event.time) }
         guard event.time <= at else { return }
@@ -148,7 +150,7 @@ public struct Projection: Sendable {
             changes?.batches.insert(n)
         case .problemReported(let report):
             let batch = report.batch.map { problems.intern($0) } ?? -1
-            let slot = problems.add(subject, ProblemRecord(reportedAt: event.time, batch: batch, reportSeq: recorded.seq))
+            let slot = problems.add(subject, ProblemRecord(reportedAt: event.time, batch: batch, reportSeq: seq))
             changes?.slot(slot)
             if batch >= 0 {
                 changeOutstanding(DayKey(batch: batch, day: event.time.chinaDay), by: 1)

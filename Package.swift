@@ -66,10 +66,8 @@ let package = Package(
         // oracle of the stored format. No product links it.
         .target(name: "CivicProtos", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
 
-        // Tools: a deterministic campaign generator and the internals of the benchmark.
+        // A deterministic campaign generator, for the benchmark (Tools/bench/run).
         .executableTarget(name: "civic-generate", dependencies: ["Campaign", "Ledger", "JSON", "Demo"], path: "Tools/Generate"),
-        .executableTarget(name: "civic-bench", dependencies: ["Campaign", "EventLog", "Ledger", "Projections", "JSON", "Demo"],
-                          path: "Tools/Bench"),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),

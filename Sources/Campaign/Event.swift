@@ -253,6 +253,21 @@ public struct Event: Sendable, Hashable {
         self.actor = actor; self.role = role; self.actorUnit = actorUnit; self.data = data
     }
 
+    /// The units this event makes its subject concern, for a unit's audit trail: the unit a problem is
+    /// assigned or moved to, the unit an accountability case is aimed at, a unit's own stream. (A trail
+    /// of a unit covers every subject an event ever made concern it.)
+    public var unitsConcerned: [String] {
+        switch data {
+        case .unitRegistered: [subject]
+        case .problemAssigned(let a): [a.unit]
+        case .problemReopened(let r): r.unit.map { [$0] } ?? []
+        case .accountabilityRecorded(let a): a.target.kind == .unit ? [a.target.id] : []
+        case .batchOpened, .problemReported, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
+             .rectificationRejected, .problemEscalated, .problemWithdrawn, .accountabilityRevoked:
+            []
+        }
+    }
+
     /// Equal content: every field equal, times the same moment written the same way.
     public func hasSameContent(as other: Event) -> Bool {
         self == other && time.isIdentical(to: other.time)

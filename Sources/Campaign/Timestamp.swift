@@ -93,7 +93,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Days since 1970-01-01 of this moment's date in UTC+8.
     public var chinaDay: Int64 {
-        Self.floorDivide(micros + Int64(Self.chinaOffset) * 60_000_000, 86_400_000_000).0
+        // Held clear of overflow at the ends of time (the moment views of every event are judged at).
+        Self.floorDivide(micros.addingReportingOverflow(Int64(Self.chinaOffset) * 60_000_000).overflow
+                         ? micros : micros + Int64(Self.chinaOffset) * 60_000_000, 86_400_000_000).0
     }
 
     /// The first moment (00:00 UTC+8) of the day `days` after 1970-01-01, in UTC+8.

@@ -14,6 +14,7 @@
 ///   database "log":  key = seq as 8 bytes big-endian;  value = hash (32 bytes) ‖ Entry (protobuf bytes)
 ///   hash = SHA-256(prevhash ‖ Entry bytes), prevhash = hash of seq-1, 32 zero bytes for seq 1.
 ///
+/// Format 2 (the `format` key of the database "meta"); format 1 had fields 1 to 6 only.
 /// The log itself knows nothing of the campaign: `event` holds a civic.v1.Event (event.proto), encoded.
 /// To decode an entry with its event in one step, use civic.v1.StoredEntry (audit.proto): same bytes.
 
@@ -58,6 +59,14 @@ public nonisolated struct Civic_V1_Entry: Sendable {
   /// A civic.v1.Event, encoded.
   public var event: Data = Data()
 
+  /// The seq of the previous entry of the same subject; absent (0) for the first of its stream.
+  /// A subject's trail is read by following these back from its latest entry.
+  public var previous: UInt64 = 0
+
+  /// Who wrote the entry into the log: the account that sent it over HTTP, or `local:<user>` for the
+  /// command line (the operating-system user). Absent in entries migrated from the first format.
+  public var recordedBy: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -69,7 +78,7 @@ fileprivate nonisolated let _protobuf_package = "civic.v1"
 
 nonisolated extension Civic_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Entry"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{1}version\0\u{3}recorded_at_us\0\u{1}id\0\u{1}subject\0\u{1}event\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{1}version\0\u{3}recorded_at_us\0\u{1}id\0\u{1}subject\0\u{1}event\0\u{1}previous\0\u{3}recorded_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -83,6 +92,8 @@ nonisolated extension Civic_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 4: try { try decoder.decodeSingularStringField(value: &self.id) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.subject) }()
       case 6: try { try decoder.decodeSingularBytesField(value: &self.event) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.previous) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.recordedBy) }()
       default: break
       }
     }
@@ -107,6 +118,12 @@ nonisolated extension Civic_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.event.isEmpty {
       try visitor.visitSingularBytesField(value: self.event, fieldNumber: 6)
     }
+    if self.previous != 0 {
+      try visitor.visitSingularUInt64Field(value: self.previous, fieldNumber: 7)
+    }
+    if !self.recordedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.recordedBy, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -117,6 +134,8 @@ nonisolated extension Civic_V1_Entry: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.id != rhs.id {return false}
     if lhs.subject != rhs.subject {return false}
     if lhs.event != rhs.event {return false}
+    if lhs.previous != rhs.previous {return false}
+    if lhs.recordedBy != rhs.recordedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -13,10 +13,13 @@ extension EventLog {
     /// holds one. Logs shorter than `smallestPart` × 2 are read as one stretch.
     /// - Returns: the head, when everything holds.
     /// - Throws: `LogDamage` naming the first seq that does not hold; `LMDBError` when reading fails.
+    /// `check` is asked of every entry (on the thread of its stretch) whether its body holds; it returns a
+    /// problem or nil.
     @available(*, noasync)
-    public func verifyLog(parts: Int = 2, smallestPart: UInt64 = 50_000) throws -> LogHead {
+    public func verifyLog(parts: Int = 2, smallestPart: UInt64 = 50_000,
+                          check: @escaping @Sendable (EntryView) -> String? = { _ in nil }) throws -> LogHead {
         let count = UInt64(try read { try $0.count() })
-        guard count > 0 else { return try verifyLog(visit: { _ in nil }) }
+        guard count > 0 else { return try verifyLog(visit: check) }
         let parts = Int(min(UInt64(max(1, parts)), max(1, count / max(smallestPart, 1))))
         let size = (count + UInt64(parts) - 1) / UInt64(parts)
         let ranges = stride(from: 1, through: count, by: Int(size)).map { first in first...min(count, first + size - 1) }
@@ -25,10 +28,10 @@ extension EventLog {
         for (k, seqs) in ranges.enumerated().dropFirst() {
             DispatchQueue.global().async(group: group) {
                 // Later appends may be seen; a stretch reads only up to `count`.
-                others.put(k, Result { try self.read { try Stretch($0, seqs: seqs, checkingStreams: true, visit: { _ in nil }) } })
+                others.put(k, Result { try self.read { try Stretch($0, seqs: seqs, checkingStreams: true, visit: check) } })
             }
         }
-        let first = Result { try read { try Stretch($0, seqs: ranges[0], checkingStreams: true, visit: { _ in nil }) } }
+        let first = Result { try read { try Stretch($0, seqs: ranges[0], checkingStreams: true, visit: check) } }
         group.wait()
         var stretches = [try first.get()]
         for k in 1..<ranges.count { stretches.append(try others.take(k).get()) }
@@ -201,11 +204,8 @@ struct Stretch: Sendable {
         let subject = entry.subjectString
         if let known = streams.index(forKey: subject) {
             let before = streams.values[known]
-            guard entry.version == before.lastVersion + 1 else {
-                throw LogDamage(seq: seq, problem: "version \(entry.version) of \(subject), expected \(before.lastVersion + 1)")
-            }
-            guard entry.previous == before.lastSeq else {
-                throw LogDamage(seq: seq, problem: "the entry before it in the stream of \(subject) is seq \(before.lastSeq), not \(entry.previous)")
+            guard entry.version == before.lastVersion + 1, entry.previous == before.lastSeq else {
+                throw LogDamage.misplaced(seq, subject, entry.version, entry.previous, after: (before.lastVersion, before.lastSeq))
             }
             streams.values[known].lastVersion = entry.version
             streams.values[known].lastSeq = seq
@@ -219,7 +219,7 @@ struct Stretch: Sendable {
     func conclude() throws {
         var first = damage
         for (subject, s) in streams where (s.firstVersion != 1 || s.firstPrevious != 0) && s.firstSeq < first?.seq ?? .max {
-            first = LogDamage(seq: s.firstSeq, problem: "version \(s.firstVersion) of \(subject) pointing back to \(s.firstPrevious), expected the first of its stream")
+            first = LogDamage.misplaced(s.firstSeq, subject, s.firstVersion, s.firstPrevious, after: (0, 0))
         }
         if let first { throw first }
     }
@@ -240,7 +240,7 @@ struct Stretch: Sendable {
         for (subject, s) in streams {
             let expected = known[subject] ?? (0, 0)
             if s.firstVersion != expected.version + 1 || s.firstPrevious != expected.seq {
-                note(LogDamage(seq: s.firstSeq, problem: "version \(s.firstVersion) of \(subject) pointing back to \(s.firstPrevious), expected version \(expected.version + 1) after seq \(expected.seq)"))
+                note(LogDamage.misplaced(s.firstSeq, subject, s.firstVersion, s.firstPrevious, after: expected))
             }
             if !isLast { known[subject] = (s.lastVersion, s.lastSeq) }
         }
@@ -269,4 +269,13 @@ final class Handover<Value: Sendable>: @unchecked Sendable {
     private var values: [Int: Value] = [:]
     func put(_ k: Int, _ value: Value) { lock.withLock { values[k] = value } }
     func take(_ k: Int) -> Value { lock.withLock { values.removeValue(forKey: k)! } }
+}
+
+extension LogDamage {
+    /// An entry out of its place in its stream: what it says, and what the entries before it make it.
+    public static func misplaced(_ seq: UInt64, _ subject: String, _ version: UInt64, _ previous: UInt64,
+                                 after: (version: UInt64, seq: UInt64)) -> LogDamage {
+        LogDamage(seq: seq, problem: "version \(version) of \(subject) pointing back to seq \(previous), "
+                  + "expected version \(after.version + 1) pointing back to seq \(after.seq)")
+    }
 }

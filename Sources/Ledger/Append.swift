@@ -147,6 +147,8 @@ struct AppendBatch {
     /// Whether the tables were written inside this transaction (then, rolled back, they must be read again).
     private(set) var wroteTables = false
     private var count = 0
+    /// The most records it held in memory at once.
+    private(set) var heldAtMost = 0
     /// For a large append: takes its snapshots as it goes, fed the stored events.
     private let projector: AppendProjector?
     private let snapshotTable: DerivedTable?
@@ -256,6 +258,7 @@ struct AppendBatch {
         if let damage { throw damage }
         let record = Rules.evolve(previous, event, seq: seq)
         pending[event.subject] = record
+        heldAtMost = max(heldAtMost, pending.count)
         for unit in UnitLink.units(of: event) {
             let key = UnitLink.key(unit: unit, subject: event.subject)
             if pendingLinks[key] == nil, try !index.hasLink(key, writer.read) {

@@ -51,6 +51,10 @@ public final class Ledger: @unchecked Sendable {
     let snapshots: Snapshots
     /// Snapshots found damaged by views of this process: passed over, and taken again by the next writer.
     private let damaged = DamagedSnapshots()
+    /// How the last append went, for the tests: how many times its transaction ran (the map filling makes
+    /// it run again), and the most subjects' records it held in memory at once.
+    private(set) var lastAppendAttempts = 0
+    private(set) var lastAppendHeldAtMost = 0
 
     /// The store's clock: now, UTC.
     public static let systemClock: @Sendable () -> Timestamp = {
@@ -143,6 +147,7 @@ public final class Ledger: @unchecked Sendable {
                     for item in chunk { try batch.take(item, into: &writer) }
                 }
                 let decision = try batch.finish(&writer)
+                lastAppendHeldAtMost = batch.heldAtMost
                 if case .commit = decision { kept = batch } else if batch.wroteTables { index.forget() }
                 return decision
             }
@@ -154,6 +159,7 @@ public final class Ledger: @unchecked Sendable {
             index.forget()
             throw error
         }
+        lastAppendAttempts = attempt
         let report = try outcome.get()
         if let kept {
             index.committed(records: kept.pending, links: kept.pendingLinks, head: report.head.seq)
@@ -214,7 +220,7 @@ public final class Ledger: @unchecked Sendable {
         try log.read { reader in
             let end = try Self.end(of: asOf, reader)
             var projection = Projection(at: Projection.endOfTime)
-            var skip: [ClosedRange<UInt64>] = []
+            var skip: [(seqs: ClosedRange<UInt64>, latest: Timestamp?)] = []
             if !fromLog {
                 var bad: [UInt64] = []
                 projection = try snapshots.restore(upTo: end, before: at, reader, skipped: &bad)
@@ -223,11 +229,11 @@ public final class Ledger: @unchecked Sendable {
             }
             projection = projection.judged(at: at)
             var from = projection.seq
-            for block in skip + [(end + 1)...(end + 1)] where block.lowerBound > from {
-                try Self.fold(&projection, after: from, through: min(block.lowerBound - 1, end), reader)
-                from = block.upperBound
+            for block in skip + [((end + 1)...(end + 1), nil)] where block.seqs.lowerBound > from {
+                try Self.fold(&projection, after: from, through: min(block.seqs.lowerBound - 1, end), reader)
+                if block.seqs.upperBound <= end { projection.skip(to: block.seqs.upperBound, latest: block.latest) }
+                from = block.seqs.upperBound
             }
-            projection.skip(to: end)
             let head = try reader.withEntry(end) { e in
                 e.map { LogHead(seq: $0.seq, hash: Array($0.hash), recordedAtMicros: $0.recordedAtMicros) } ?? LogHead.empty
             }

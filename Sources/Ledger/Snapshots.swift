@@ -75,12 +75,13 @@ struct Snapshots {
     }
 
     /// Where a fold after seq `from` up to `end` may skip a whole block of the log: those between two
-    /// snapshots whose events all lie after `at`.
-    func skippable(after from: UInt64, upTo end: UInt64, at: Timestamp, _ reader: borrowing LogReader) throws -> [ClosedRange<UInt64>] {
+    /// snapshots whose events all lie after `at`, with the latest business time up to the block's end.
+    func skippable(after from: UInt64, upTo end: UInt64, at: Timestamp, _ reader: borrowing LogReader)
+        throws -> [(seqs: ClosedRange<UInt64>, latest: Timestamp?)] {
         guard at != Projection.endOfTime else { return [] }
         return try stored(upTo: end, reader).compactMap { s in
             guard s.header.blockStart >= from, let earliest = s.header.earliestInBlock, earliest > at else { return nil }
-            return (s.header.blockStart + 1)...s.header.seq
+            return ((s.header.blockStart + 1)...s.header.seq, s.header.latestTime)
         }
     }
 

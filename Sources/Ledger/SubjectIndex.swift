@@ -37,19 +37,8 @@ struct UnitLink: Sendable, Equatable {
         guard r.isAtEnd else { throw WireReader.Malformed() }
     }
 
-    /// The units an event makes its subject concern (`record` is the subject's record before it): the unit
-    /// a problem is assigned or moved to, the unit an accountability case is aimed at, a unit's own stream.
-    static func units(of event: Event) -> [String] {
-        switch event.data {
-        case .unitRegistered: [event.subject]
-        case .problemAssigned(let a): [a.unit]
-        case .problemReopened(let r): r.unit.map { [$0] } ?? []
-        case .accountabilityRecorded(let a): a.target.kind == .unit ? [a.target.id] : []
-        case .batchOpened, .problemReported, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
-             .rectificationRejected, .problemEscalated, .problemWithdrawn, .accountabilityRevoked:
-            []
-        }
-    }
+    /// The units an event makes its subject concern (`Event.unitsConcerned`).
+    static func units(of event: Event) -> [String] { event.unitsConcerned }
 
     /// The key of the link of `subject` to `unit`.
     static func key(unit: String, subject: String) -> [UInt8] { Array(unit.utf8) + [0] + Array(subject.utf8) }
@@ -168,7 +157,7 @@ final class SubjectIndex: @unchecked Sendable {
 
     /// How many records an append keeps in memory before it writes them to the tables in its own
     /// transaction (bounding its memory, whatever its size).
-    var heldAtMost: Int { 262_144 }
+    var heldAtMost: Int { Int(flushEvery) * 26 }
 
     /// Writes the tail and `records`/`links` (an append's, not yet committed) to the tables in `writer`'s
     /// transaction, stamped with `head`. Afterwards the tail is empty and the stamp is `head`, as the

@@ -41,12 +41,13 @@ extension Ledger {
 
     /// The stored events an audit trail covers, in seq order, from the prefix `asOf`: one subject's stream,
     /// read back from its latest entry by each entry's back-pointer (a look-up an event); a unit's own
-    /// stream with every problem ever assigned to it and every case aimed at it, found by the unit links;
-    /// or every event of an actor, found by reading the log. With `fromLog`, every trail is found by
-    /// reading the whole log, from no derived data.
+    /// stream with every problem ever assigned to it and every case aimed at it by `at`, found by the unit
+    /// links; or every event of an actor, found by reading the log. With `fromLog`, every trail is found
+    /// by reading the whole log, from no derived data.
     /// - Returns: the events, and the head of the prefix.
     @available(*, noasync)
-    public func trail(_ selector: AuditSelector, asOf: AsOf = .all, fromLog: Bool = false) throws -> ([TrailEntry], LogHead) {
+    public func trail(_ selector: AuditSelector, asOf: AsOf = .all, at: Timestamp = Projection.endOfTime,
+                      fromLog: Bool = false) throws -> ([TrailEntry], LogHead) {
         try log.read { reader in
             let end = try Self.end(of: asOf, reader)
             let head = try reader.withEntry(end) { e in
@@ -54,7 +55,7 @@ extension Ledger {
             }
             var entries: [TrailEntry] = []
             if fromLog || { if case .actor = selector { true } else { false } }() {
-                try Self.scanTrail(selector, through: end, reader, into: &entries)
+                try Self.scanTrail(selector, through: end, at: at, reader, into: &entries)
                 return (entries, head)
             }
             let stamp = try SubjectIndex.storedStamp(reader)
@@ -68,7 +69,7 @@ extension Ledger {
                     tailLast[subject] = entry.seq
                     if case .unit(let unit) = selector {
                         let event = try EventCodec.recorded(entry, reading: .forFolds).event
-                        if UnitLink.units(of: event).contains(unit) { tailLinked.append(subject) }
+                        if event.time <= at, UnitLink.units(of: event).contains(unit) { tailLinked.append(subject) }
                     }
                     return entry.seq < end
                 }
@@ -81,7 +82,9 @@ extension Ledger {
                 try reader.forEach(index.links, from: prefix) { key, value in
                     guard key.starts(with: prefix) else { return false }
                     let link = try UnitLink(stored: value)
-                    if link.seq <= end { subjects.append(String(decoding: key.dropFirst(prefix.count), as: UTF8.self)) }
+                    if link.seq <= end, link.time <= at.micros {
+                        subjects.append(String(decoding: key.dropFirst(prefix.count), as: UTF8.self))
+                    }
                     return true
                 }
                 subjects += tailLinked
@@ -115,23 +118,25 @@ extension Ledger {
         }
     }
 
-    /// The trail found by reading the log from the first entry to `end`.
-    private static func scanTrail(_ selector: AuditSelector, through end: UInt64, _ reader: borrowing LogReader,
+    /// The trail found by reading the log from the first entry to `end`: for a unit, once to learn which
+    /// subjects concern it (by `at`), then for their events.
+    private static func scanTrail(_ selector: AuditSelector, through end: UInt64, at: Timestamp, _ reader: borrowing LogReader,
                                   into entries: inout [TrailEntry]) throws {
         var concerned: Set<String> = []
-        if case .subject(let s) = selector { concerned = [s] }
+        if case .unit(let unit) = selector {
+            try reader.forEach(after: 0) { entry in
+                guard entry.seq <= end else { return false }
+                let event = try EventCodec.recorded(entry, reading: .forFolds).event
+                if event.time <= at, UnitLink.units(of: event).contains(unit) { concerned.insert(event.subject) }
+                return entry.seq < end
+            }
+        }
         try reader.forEach(after: 0) { entry in
             guard entry.seq <= end else { return false }
             let include: Bool
             switch selector {
             case .subject(let s): include = entry.subject.elementsEqual(s.utf8)
-            case .unit(let unit):
-                let subject = entry.subjectString
-                if !concerned.contains(subject) {
-                    let event = try EventCodec.recorded(entry, reading: .forFolds).event
-                    if UnitLink.units(of: event).contains(unit) { concerned.insert(subject) }
-                }
-                include = concerned.contains(subject)
+            case .unit: include = concerned.contains(entry.subjectString)
             case .actor(let actor):
                 let event = try EventCodec.recorded(entry, reading: .forFolds).event
                 include = event.actor == actor

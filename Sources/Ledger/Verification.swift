@@ -28,7 +28,7 @@ extension Ledger {
     @available(*, noasync)
     public func verify(logOnly: Bool = false, progress: (@Sendable (WorkProgress) -> Void)? = nil) throws -> Verification {
         guard !logOnly else {
-            return Verification(head: try log.verifyLog(parts: 2), derived: [])
+            return Verification(head: try log.verifyLog(parts: 2, check: Self.checkEntry), derived: [])
         }
         let fold = VerificationFold(snapshots: snapshots)
         let worker = Thread { fold.run() }
@@ -44,7 +44,7 @@ extension Ledger {
         let head: LogHead
         do {
             head = try log.verifyLog(checkingStreams: false) { entry in
-                guard EventCodec.isEvent(entry.body) else { return "event does not decode (not a civic.v1.Event civic can read)" }
+                if let problem = Self.checkEntry(entry) { return problem }
                 var item = VerificationFold.Item(entry: try EventCodec.recorded(entry, reading: .forFolds), previous: entry.previous)
                 if nextSnapshot < snapshotSeqs.count, snapshotSeqs[nextSnapshot] == entry.seq { nextSnapshot += 1; item.snapshotDue = true }
                 if entry.seq == stamp { item.tablesDue = true }
@@ -74,6 +74,16 @@ extension Ledger {
         let outcome = fold.waitForResult()
         if let damage = outcome.logDamage { throw damage }
         return Verification(head: head, derived: outcome.derived, snapshots: outcome.snapshots, records: outcome.records, links: outcome.links)
+    }
+}
+
+extension Ledger {
+    /// What is wrong with a stored entry's own fields, or nil: an id that is not one, an event that does
+    /// not decode.
+    @Sendable static func checkEntry(_ entry: EntryView) -> String? {
+        guard Rules.isIdentifier(entry.id) else { return "id \(entry.idString) is not a valid event id" }
+        guard EventCodec.isEvent(entry.body) else { return "event does not decode (not a civic.v1.Event civic can read)" }
+        return nil
     }
 }
 
@@ -192,7 +202,8 @@ final class VerificationFold: @unchecked Sendable {
                 let before = state.records[event.subject]
                 let expected = (before?.version ?? 0) + 1
                 guard item.entry.version == expected, item.previous == (before?.lastSeq ?? 0) else {
-                    result.logDamage = LogDamage(seq: seq, problem: "version \(item.entry.version) of \(event.subject) pointing back to \(item.previous), expected version \(expected) after seq \(before?.lastSeq ?? 0)")
+                    result.logDamage = LogDamage.misplaced(seq, event.subject, item.entry.version, item.previous,
+                                                         after: (before?.version ?? 0, before?.lastSeq ?? 0))
                     break loop
                 }
                 state.records[event.subject] = Rules.evolve(before, event, seq: seq)

@@ -108,9 +108,11 @@ extension Projection {
         .sorted { $0.id < $1.id }
     }
 
-    /// Outstanding problems at the end of each day from the day the batch opened to the day of `at`.
+    /// Outstanding problems at the end of each day from the day the batch opened to the day of `at` (at most
+    /// to the day of its latest event when `at` is the end of time).
     private func series(of batch: Int32, _ view: BatchView) -> [BurnDownDay] {
-        let first = view.openedAt.chinaDay, last = at.chinaDay
+        let first = view.openedAt.chinaDay
+        let last = at == Projection.endOfTime ? (latestTime ?? view.openedAt).chinaDay : at.chinaDay
         guard first <= last else { return [] }
         let changes = outstandingChanges.filter { $0.key.batch == batch }.map { ($0.key.day, $0.value) }.sorted { $0.0 < $1.0 }
         var k = 0, outstanding = 0

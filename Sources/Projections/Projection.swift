@@ -110,9 +110,10 @@ public struct Projection: Sendable {
     }
 
     /// Takes the events after `seq` up to `end` as offered and skipped (a block of the log whose events all
-    /// lie after `at`).
-    public mutating func skip(to end: UInt64) {
+    /// lie after `at`), the latest `time` among them being at most `latest`.
+    public mutating func skip(to end: UInt64, latest: Timestamp?) {
         if end > seq { seq = end }
+        if let latest, latestTime.map({ latest > $0 }) ?? true { latestTime = latest }
     }
 
     /// The name of each list, by id.

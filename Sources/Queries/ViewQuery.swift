@@ -266,7 +266,7 @@ public struct Views: Sendable {
     @available(*, noasync)
     private func audit(_ selector: AuditSelector, backdateHours: Double, _ moment: Moment) throws -> ViewAnswer {
         var trail = AuditTrail(selector, at: moment.at, backdateHours: backdateHours)
-        let (entries, head) = try ledger.trail(selector, asOf: moment.asOf)
+        let (entries, head) = try ledger.trail(selector, asOf: moment.asOf, at: moment.at)
         var rows: [AuditRow] = []
         for entry in entries {
             if let row = trail.row(entry.recorded, hash: entry.hash.hex, recordedBy: entry.recordedBy), entry.shown { rows.append(row) }

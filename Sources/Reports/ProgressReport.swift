@@ -163,10 +163,10 @@ public enum AuditReport {
         .string("subject", "对象", { $0.subject }),
         .string("actor", "操作人", { $0.actor }),
         .string("actorrole", "角色", { $0.role.rawValue }, display: { $0.role.label }),
-        .string("recordedBy", "登记人", { $0.recordedBy.isEmpty ? nil : $0.recordedBy }, display: { $0.recordedBy.isEmpty ? "—" : $0.recordedBy }),
         .string("id", "事件编号", { $0.id }),
         .string("hash", "哈希", { $0.hash }, display: { String($0.hash.prefix(12)) }),
         .codes("flags", "提示", { $0.flags.map(\.rawValue) }, display: { $0.flags.map(\.label).joined(separator: "、") }),
+        .string("recordedBy", "登记人", { $0.recordedBy.isEmpty ? nil : $0.recordedBy }, display: { $0.recordedBy.isEmpty ? "—" : $0.recordedBy }),
     ]
 
     static func writeJSON(_ rows: [AuditRow], basis: ViewBasis, to out: Output) throws -> String {

@@ -106,11 +106,14 @@ struct World {
     var clock = ts("2023-01-01T00:00:00+08:00")
     /// The business time the next `then` event gets: one hour after the last.
     var now = t0
+    /// How many events were appended: the seq of the last.
+    var seq: UInt64 = 0
 
     /// Appends `e` when the rules accept it; throws the refusal otherwise and leaves the state as it was.
     mutating func append(_ e: Event, expectedVersion: UInt64? = nil) throws(Refusal) {
-        try Rules.decide(e, given: state, recordedAt: clock, expectedVersion: expectedVersion)
-        Rules.evolve(&state, e)
+        try Rules.decide(e, given: state.record, recordedAt: clock, expectedVersion: expectedVersion)
+        seq += 1
+        state.apply(e, seq: seq)
         now = max(now, e.time)
     }
 
@@ -133,12 +136,12 @@ struct World {
     /// Whether the rules would accept `e` now; the refusal if not.
     func refusal(of e: Event, expectedVersion: UInt64? = nil) -> Refusal? {
         do {
-            try Rules.decide(e, given: state, recordedAt: clock, expectedVersion: expectedVersion)
+            try Rules.decide(e, given: state.record, recordedAt: clock, expectedVersion: expectedVersion)
             return nil
         } catch { return error }
     }
 
-    func problem(_ id: String = "P-1") -> Problem? { state.subjects[id]?.problem }
+    func problem(_ id: String = "P-1") -> Problem? { state.records[id]?.problem }
 
     // MARK: stories
 

@@ -49,7 +49,7 @@ struct LifecycleTests {
         #expect(problem.batch == "B-1")
         #expect(problem.reportedAt == hours(5))
         #expect(problem.deadline == nil && problem.unit == nil && problem.closedAt == nil)
-        let stream = try #require(world.state.subjects["P-1"]?.stream)
+        let stream = try #require(world.state.records["P-1"])
         #expect(stream.kind == .problem && stream.version == 1 && stream.lastTime == hours(5))
     }
 
@@ -57,7 +57,7 @@ struct LifecycleTests {
     func acceptedTransition(_ row: Transition) throws {
         var world = World.problem(in: row.from)
         let before = try #require(world.problem())
-        let versionBefore = try #require(world.state.subjects["P-1"]?.stream).version
+        let versionBefore = try #require(world.state.records["P-1"]).version
         let e = world.candidate(row.type)
 
         try world.append(e)
@@ -67,8 +67,8 @@ struct LifecycleTests {
         #expect(after.rejections == before.rejections + (row.counter == .rejections ? 1 : 0))
         #expect(after.escalations == before.escalations + (row.counter == .escalations ? 1 : 0))
         #expect(after.reopens == before.reopens + (row.counter == .reopens ? 1 : 0))
-        #expect(world.state.subjects["P-1"]?.stream.version == versionBefore + 1)
-        #expect(world.state.subjects["P-1"]?.stream.lastTime == e.time)
+        #expect(world.state.records["P-1"]?.version == versionBefore + 1)
+        #expect(world.state.records["P-1"]?.lastTime == e.time)
     }
 
     @Test("every other problem event is refused, naming the problem and the status it is in",
@@ -146,7 +146,7 @@ struct LifecycleTests {
         #expect(problem.deadline == days(20))
         #expect(problem.submittedBy == nil)
         // report, assign, then the nine events above
-        #expect(world.state.subjects["P-1"]?.stream.version == 11)
+        #expect(world.state.records["P-1"]?.version == 11)
     }
 
     @Test("reassigning (转办) moves the problem to the new unit, with its leader and deadline")

@@ -116,7 +116,7 @@ struct ReferenceTests {
         let e = world.candidate(type, on: subject)
 
         let refusal = try #require(expectRefusal(.reference, e, in: world))
-        let existing = try #require(world.state.subjects[subject]?.stream).kind
+        let existing = try #require(world.state.records[subject]).kind
         #expect(refusal.message.contains(subject))
         #expect(refusal.message.contains("\(existing.label)(\(existing.rawValue))"), "\(refusal.message)")
     }
@@ -132,7 +132,7 @@ struct ReferenceTests {
         try world.append(first)
         let second = event("C-1", .revoke, by: .discipline, at: world.next())
 
-        #expect(world.state.cases["C-1"]?.revoked == true)
+        #expect(world.state.records["C-1"]?.accountability?.revoked == true)
         expectRefusal(.lifecycle, second, in: world)
     }
 }
@@ -180,7 +180,7 @@ struct TimeTests {
     @Test("time may not go backwards within a subject's stream; the same moment is fine")
     func noGoingBack() throws {
         let world = World.problem(in: .reported)
-        let last = try #require(world.state.subjects["P-1"]?.stream).lastTime
+        let last = try #require(world.state.records["P-1"]).lastTime
 
         let earlier = event("P-1", .escalate, at: last.adding(seconds: -1))
         let same = event("P-1", .escalate, at: last)
@@ -201,7 +201,7 @@ struct TimeTests {
         let laterInUTC = event("P-1", .escalate, at: ts("2022-08-19T12:30:00Z"))
         let earlierInUTC = event("P-1", .escalate, at: ts("2022-08-19T11:59:59Z"))
 
-        #expect(world.state.subjects["P-1"]?.stream.lastTime == ts("2022-08-19T12:00:00Z"))
+        #expect(world.state.records["P-1"]?.lastTime == ts("2022-08-19T12:00:00Z"))
         expectAccepted(laterInUTC, in: world)
         expectRefusal(.time, earlierInUTC, in: world)
     }
@@ -277,7 +277,7 @@ struct ConcurrencyTests {
 
         expectAccepted(e, in: world, expectedVersion: 2)
         try world.append(e, expectedVersion: 2)
-        #expect(world.state.subjects["P-1"]?.stream.version == 3)
+        #expect(world.state.records["P-1"]?.version == 3)
     }
 
     @Test("an expectedversion other than the stream's length is refused", arguments: [0, 1, 3, 99] as [UInt64])

@@ -18,10 +18,10 @@ final class DemoStore: Sendable {
     init() throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("civic-serve-\(UUID().uuidString)").path
         do {
-            let writer = try Ledger(path: path, create: true)
+            let writer = try Ledger(path: path, access: .create)
             _ = try DemoCampaign.fill(writer)
         }
-        ledger = try Ledger(path: path, readOnly: true)
+        ledger = try Ledger(path: path, access: .readOnly)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
@@ -118,7 +118,7 @@ struct ServerTests {
     @Test("only GET and HEAD: every other method is 405 before any route runs, and the store is unchanged",
           arguments: [HTTPRequest.Method.post, .put, .delete, .patch, .options, HTTPRequest.Method("PROPFIND")!])
     func readOnlyMethods(_ method: HTTPRequest.Method) async throws {
-        let before = try demo.get().ledger.log.head()
+        let before = try demo.get().ledger.head()
         try await withClient { client in
             for uri in ["/", "/api/board", "/api/events", "/api/verify", "/api/nothing"] {
                 try await client.execute(uri: uri, method: method, body: ByteBuffer(string: "{\"type\":\"problem.withdrawn\"}")) { response in
@@ -127,7 +127,7 @@ struct ServerTests {
                 }
             }
         }
-        #expect(try demo.get().ledger.log.head() == before)
+        #expect(try demo.get().ledger.head() == before)
     }
 
     @Test("HEAD answers like GET without a body; an unknown path is 404 in JSON")
@@ -146,7 +146,7 @@ struct ServerTests {
 
     @Test("/api/events pages through the log in seq order, as civic export writes it")
     func eventsPaging() async throws {
-        let head = try demo.get().ledger.log.head()
+        let head = try demo.get().ledger.head()
         try await withClient { client in
             var after: UInt64 = 0
             var seqs: [UInt64] = []
@@ -178,7 +178,7 @@ struct ServerTests {
 
     @Test("/api/verify recomputes the chain and gives its head")
     func verify() async throws {
-        let head = try demo.get().ledger.log.head()
+        let head = try demo.get().ledger.head()
         try await withClient { client in
             try await client.execute(uri: "/api/verify", method: .get) { response in
                 #expect(response.json?["verified"] == .bool(true))

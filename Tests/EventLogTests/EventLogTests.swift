@@ -1,3 +1,4 @@
+import CivicProtos
 import EventLog
 import Foundation
 import LMDB
@@ -10,13 +11,13 @@ struct AppendAndReadTests {
     func appendThenReadBySeq() throws {
         // Given a new log
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
+        let log = try EventLog(path: folder.path, access: .create)
 
         // When five events are appended, one write each
         var returned: [UInt64] = []
         var heads: [LogHead] = []
         for sample in samples {
-            returned.append(try log.write { w in try w.append(sample) })
+            returned.append(try log.commit { w in try w.append(sample) })
             heads.append(try log.head())
         }
 
@@ -46,13 +47,13 @@ struct AppendAndReadTests {
     @Test("forEach visits every entry in seq order, from after a seq, and stops when its body returns false")
     func forEachInOrder() throws {
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
-        try log.write { w in for sample in samples { try w.append(sample) } }
+        let log = try EventLog(path: folder.path, access: .create)
+        try log.commit { w in for sample in samples { try w.append(sample) } }
 
         func visit(after: UInt64, limit: Int = .max) throws -> [LogEntry] {
             try log.read { reader in
                 var seen: [LogEntry] = []
-                try reader.forEach(after: after) { seen.append($0); return seen.count < limit }
+                try reader.forEach(after: after) { seen.append(try reader.entry($0.seq)!); return seen.count < limit }
                 return seen
             }
         }
@@ -70,15 +71,15 @@ struct AppendAndReadTests {
     func headFollowsAppends() throws {
         // Given an empty log
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
+        let log = try EventLog(path: folder.path, access: .create)
         #expect(try log.head() == .empty)
         #expect(LogHead.empty.seq == 0)
         #expect(LogHead.empty.hash == [UInt8](repeating: 0, count: 32))
 
         // When three events are appended in one write and two in another
-        try log.write { w in for sample in samples.prefix(3) { try w.append(sample) } }
+        try log.commit { w in for sample in samples.prefix(3) { try w.append(sample) } }
         #expect(try log.head().seq == 3)
-        let lastSeq = try log.write { w in
+        let lastSeq = try log.commit { w in
             try w.append(samples[3])
             return try w.append(samples[4])
         }
@@ -94,9 +95,9 @@ struct AppendAndReadTests {
     @Test("inside a write, the writer's head and reads include what it appended so far")
     func writerSeesItsOwnAppends() throws {
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
-        _ = try log.write { w in try w.append(samples[0]) }
-        try log.write { w in
+        let log = try EventLog(path: folder.path, access: .create)
+        _ = try log.commit { w in try w.append(samples[0]) }
+        try log.commit { w in
             #expect(w.head.seq == 1)
             #expect(try w.append(samples[1]) == 2)
             let second = try #require(try w.read.entry(2))
@@ -110,8 +111,8 @@ struct AppendAndReadTests {
     @Test("the writer's clock never goes before the last entry's, whatever the machine says")
     func clockNeverBackwards() throws {
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
-        try log.write { w in
+        let log = try EventLog(path: folder.path, access: .create)
+        try log.commit { w in
             #expect(w.clock(now: 5) == 5)
             try w.append(samples[0])
             #expect(w.clock(now: samples[0].micros - 1_000_000) == samples[0].micros)
@@ -122,15 +123,28 @@ struct AppendAndReadTests {
     @Test("a read begun before an append keeps its snapshot; a read begun after sees the append")
     func readIsASnapshot() throws {
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
-        _ = try log.write { w in try w.append(samples[0]) }
-        try log.read { snapshot in
-            _ = try log.write { w in try w.append(samples[1]) }
-            #expect(try snapshot.head().seq == 1)
-            #expect(try snapshot.entry(2) == nil)
-            #expect(try snapshot.seq(ofID: "e2") == nil)
-            #expect(try log.head().seq == 2)
+        let log = try EventLog(path: folder.path, access: .create)
+        _ = try log.commit { w in try w.append(samples[0]) }
+        // The read is held on a thread of its own while this one writes (a thread never begins a write
+        // inside its own read).
+        let opened = DispatchSemaphore(value: 0), written = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let seen = Handover()
+        Thread.detachNewThread {
+            seen.value = Result {
+                try log.read { snapshot in
+                    opened.signal()
+                    written.wait()
+                    return [try snapshot.head().seq, try snapshot.entry(2) == nil ? 0 : 1, try snapshot.seq(ofID: "e2") ?? 0]
+                }
+            }
+            done.signal()
         }
+        opened.wait()
+        _ = try log.commit { w in try w.append(samples[1]) }
+        written.signal()
+        done.wait()
+        #expect(try seen.value?.get() == [1, 0, 0])
+        #expect(try log.head().seq == 2)
     }
 
     @Test("a closed log reopens with its head; read-only it reads and refuses writes with .permissionDenied")
@@ -140,48 +154,65 @@ struct AppendAndReadTests {
         let head = try EventLog(path: folder.path).head()
         #expect(head.seq == 5)
 
-        let readOnly = try EventLog(path: folder.path, readOnly: true)
+        let readOnly = try EventLog(path: folder.path, access: .readOnly)
         #expect(try readOnly.head() == head)
         #expect(try readOnly.verify() == head)
-        let error = #expect(throws: LMDBError.self) { try readOnly.write { w in try w.append(samples[0]) } }
+        let error = #expect(throws: LMDBError.self) { try readOnly.commit { w in try w.append(samples[0]) } }
         #expect(error?.code == .permissionDenied)
     }
 
-    @Test("opening a missing folder is .noSuchFile; an LMDB store that is not a log is .notFound")
+    @Test("opening a missing folder is NoStore; an LMDB store that is not a log is a format mismatch (format 0)")
     func openingWhatIsNotALog() throws {
         let missing = TemporaryFolder()
-        let noStore = #expect(throws: LMDBError.self) { _ = try EventLog(path: missing.path) }
-        #expect(noStore?.code == .noSuchFile)
+        #expect(throws: NoStore.self) { _ = try EventLog(path: missing.path) }
 
         let other = TemporaryFolder()
         do {
             let env = try Environment(path: other.path, create: true)
             _ = try env.database("something-else", create: true)
         }
-        let notALog = #expect(throws: LMDBError.self) { _ = try EventLog(path: other.path) }
-        #expect(notALog?.code == .notFound)
+        let notALog = #expect(throws: StoreFormatMismatch.self) { _ = try EventLog(path: other.path) }
+        #expect(notALog?.found == 0)
+    }
+
+    @Test("a store of the first format (a log without a meta table) opens with a message that says so, and is not changed")
+    func firstFormatNamed() throws {
+        let old = TemporaryFolder()
+        do {
+            let env = try Environment(path: old.path, create: true)
+            let log = try env.database("log", create: true)
+            _ = try env.database("ids", create: true)
+            try env.write { txn in try txn.put(log, key: key(1), value: [UInt8](repeating: 0, count: 40)) }
+        }
+        for access in [StoreAccess.readOnly, .readWrite, .create] {
+            let mismatch = #expect(throws: StoreFormatMismatch.self) { _ = try EventLog(path: old.path, access: access) }
+            #expect(mismatch?.found == 1)
+            #expect(mismatch?.description.contains("civic migrate") == true)
+        }
+        let env = try Environment(path: old.path, readOnly: true)
+        #expect(throws: LMDBError.self) { _ = try env.database("meta") }  // nothing was added
     }
 
     @Test("a log opened with a 64 KiB map takes a write of 2 MB and many small ones, and stays sound")
     func growsMidWrite() throws {
         // Given a log whose map is far too small
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true, mapSize: 64 << 10)
-        let initial = log.environment.mapSize
+        let log = try EventLog(path: folder.path, access: .create, mapSize: 64 << 10)
+        let initial = log.mapAndFile.map
 
         // When one write appends 500 events of 4 KB (the map fills mid-write: the write runs again),
         // then 100 more writes of one each
-        try log.write { w in
+        try log.commit { w in
             for n in 1...500 {
                 try w.append(id: "big-\(n)", subject: "S", version: UInt64(n), recordedAtMicros: 1, body: .init(repeating: UInt8(n & 0xFF), count: 4096))
             }
         }
         for n in 1...100 {
-            _ = try log.write { w in try w.append(id: "small-\(n)", subject: "T", version: UInt64(n), recordedAtMicros: 2, body: [UInt8(n)]) }
+            _ = try log.commit { w in try w.append(id: "small-\(n)", subject: "T", version: UInt64(n), recordedAtMicros: 2, body: [UInt8(n)]) }
         }
 
         // Then the map grew, there is no gap or duplicate, and the whole log verifies
-        #expect(log.environment.mapSize > initial)
+        #expect(log.mapAndFile.map > initial)
         #expect(try log.verify().seq == 600)
         #expect(try log.read { try $0.entry(500)?.body } == .init(repeating: UInt8(500 & 0xFF), count: 4096))
         #expect(try log.read { try $0.seq(ofID: "small-1") } == 501)
@@ -209,7 +240,7 @@ struct HashChainTests {
         }
 
         // And the log's own view agrees: prevHash of seq 1 is the genesis, each prevHash is the hash before
-        let log = try EventLog(path: folder.path, readOnly: true)
+        let log = try EventLog(path: folder.path, access: .readOnly)
         let entries = try log.read { r in try (1...5).map { try #require(try r.entry($0)) } }
         #expect(entries[0].prevHash == [UInt8](repeating: 0, count: 32))
         #expect(EventLog.genesisHash == [UInt8](repeating: 0, count: 32))
@@ -256,12 +287,12 @@ struct VerifyTests {
     @Test("verify passes on a sound log and returns its head; an empty log verifies to the empty head")
     func soundLogVerifies() throws {
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
+        let log = try EventLog(path: folder.path, access: .create)
         #expect(try log.verify() == .empty)
-        try log.write { w in for sample in samples { try w.append(sample) } }
+        try log.commit { w in for sample in samples { try w.append(sample) } }
         #expect(try log.verify() == log.head())
         var checked: [UInt64] = []
-        _ = try log.verify { entry, _ in checked.append(entry.seq); return nil }
+        _ = try log.verify { entry in checked.append(entry.seq); return nil }
         #expect(checked == [1, 2, 3, 4, 5])
     }
 
@@ -271,7 +302,7 @@ struct VerifyTests {
         try makeLog(in: folder)
         let log = try EventLog(path: folder.path)
         let damage = #expect(throws: LogDamage.self) {
-            _ = try log.verify { entry, _ in entry.idString == "e4" ? "body does not decode" : nil }
+            _ = try log.verify { entry in entry.idString == "e4" ? "body does not decode" : nil }
         }
         #expect(damage == LogDamage(seq: 4, problem: "body does not decode"))
     }
@@ -460,7 +491,7 @@ struct StretchedVerifyTests {
         let log = try EventLog(path: folder.path)
         let whole = Result { try log.verify() }
         for parts in [2, 3] {
-            let stretched = Result { try log.verify(parts: parts, smallestPart: 1) }
+            let stretched = Result { try log.verifyLog(parts: parts, smallestPart: 1) }
             switch (whole, stretched) {
             case (.success(let a), .success(let b)): #expect(a == b, "\(damage.name), \(parts) parts")
             case (.failure(let a as LogDamage), .failure(let b as LogDamage)): #expect(a == b, "\(damage.name), \(parts) parts")
@@ -477,9 +508,9 @@ struct EntryEncodingTests {
           arguments: [Int64(0), -1, 1_656_032_400_000_000, .min, .max])
     func sameAsSwiftProtobuf(clock: Int64) throws {
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
+        let log = try EventLog(path: folder.path, access: .create)
         let bodies: [[UInt8]] = [[], [0], Array("整改".utf8), [UInt8](repeating: 0xAB, count: 300)]
-        try log.write { w in
+        try log.commit { w in
             for (k, body) in bodies.enumerated() {
                 try w.append(id: "e\(k)", subject: k == 1 ? "" : "P-\(k)", version: UInt64(k), recordedAtMicros: clock, body: body)
             }
@@ -494,6 +525,8 @@ struct EntryEncodingTests {
             expected.id = "e\(k)"
             expected.subject = k == 1 ? "" : "P-\(k)"
             expected.event = Data(bodies[k])
+            expected.recordedBy = "local:test"
+            expected.previous = 0
             let bytes: [UInt8] = try expected.serializedBytes()
             #expect(Array(value.dropFirst(32)) == bytes, "entry \(k + 1)")
         }
@@ -514,7 +547,7 @@ struct FirstDamageTests {
         }
         let log = try EventLog(path: folder.path)
         #expect(#expect(throws: LogDamage.self) { try log.verify() }?.seq == 2)
-        #expect(#expect(throws: LogDamage.self) { try log.verify(parts: 2, smallestPart: 1) }?.seq == 2)
+        #expect(#expect(throws: LogDamage.self) { try log.verifyLog(parts: 2, smallestPart: 1) }?.seq == 2)
     }
 
     @Test("an id removed at seq 2 comes before another id pointed elsewhere at seq 4, whatever the index's key order")
@@ -529,7 +562,7 @@ struct FirstDamageTests {
         let damage = #expect(throws: LogDamage.self) { try log.verify() }
         #expect(damage?.seq == 2)
         #expect(damage?.problem.contains("e2") == true)
-        #expect(#expect(throws: LogDamage.self) { try log.verify(parts: 3, smallestPart: 1) }?.seq == 2)
+        #expect(#expect(throws: LogDamage.self) { try log.verifyLog(parts: 3, smallestPart: 1) }?.seq == 2)
     }
 }
 
@@ -538,13 +571,13 @@ struct AtomicityTests {
     @Test("an id appended again in a later write is refused with .keyExists, and the log is unchanged")
     func duplicateIdAcrossWrites() throws {
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
-        try log.write { w in for sample in samples.prefix(2) { try w.append(sample) } }
+        let log = try EventLog(path: folder.path, access: .create)
+        try log.commit { w in for sample in samples.prefix(2) { try w.append(sample) } }
         let head = try log.head()
 
         var again = samples[0]
         again.subject = "other"
-        let error = #expect(throws: LMDBError.self) { try log.write { w in try w.append(again) } }
+        let error = #expect(throws: LMDBError.self) { try log.commit { w in try w.append(again) } }
 
         #expect(error?.code == .keyExists)
         #expect(try log.head() == head)
@@ -555,12 +588,12 @@ struct AtomicityTests {
     @Test("an id appended twice in one write is refused with .keyExists, and nothing of that write is stored")
     func duplicateIdWithinAWrite() throws {
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
-        _ = try log.write { w in try w.append(samples[0]) }
+        let log = try EventLog(path: folder.path, access: .create)
+        _ = try log.commit { w in try w.append(samples[0]) }
         let head = try log.head()
 
         let error = #expect(throws: LMDBError.self) {
-            try log.write { w in
+            try log.commit { w in
                 try w.append(samples[1])
                 try w.append(samples[2])
                 var repeated = samples[3]
@@ -578,12 +611,12 @@ struct AtomicityTests {
     @Test("a write that throws after appending leaves the head, the entries and the ids as they were")
     func throwAfterAppend() throws {
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
-        _ = try log.write { w in try w.append(samples[0]) }
+        let log = try EventLog(path: folder.path, access: .create)
+        _ = try log.commit { w in try w.append(samples[0]) }
         let head = try log.head()
 
         #expect(throws: Abandon()) {
-            try log.write { w in
+            try log.commit { w in
                 try w.append(samples[1])
                 try w.append(samples[2])
                 #expect(w.head.seq == 3)
@@ -596,7 +629,7 @@ struct AtomicityTests {
         #expect(try log.read { try $0.seq(ofID: "e2") } == nil)
         #expect(try log.verify() == head)
         // And the next append takes seq 2, chained to seq 1
-        #expect(try log.write { w in try w.append(samples[1]) } == 2)
+        #expect(try log.commit { w in try w.append(samples[1]) } == 2)
         #expect(try log.read { try $0.entry(2) }?.prevHash == head.hash)
     }
 
@@ -604,12 +637,12 @@ struct AtomicityTests {
     func caughtRefusalLeavesNoPartialEntry() throws {
         // Given a log holding e1
         let folder = TemporaryFolder()
-        let log = try EventLog(path: folder.path, create: true)
-        _ = try log.write { w in try w.append(samples[0]) }
+        let log = try EventLog(path: folder.path, access: .create)
+        _ = try log.commit { w in try w.append(samples[0]) }
         let head = try log.head()
 
         // When a write appends e1 again, catches the refusal, and commits
-        try log.write { w in
+        try log.commit { w in
             var again = samples[1]
             again.id = samples[0].id
             #expect(throws: LMDBError.self) { try w.append(again) }
@@ -620,5 +653,15 @@ struct AtomicityTests {
         #expect(try log.head() == head)
         #expect(try log.read { try $0.count() } == 1)
         #expect(throws: Never.self) { _ = try log.verify() }
+    }
+}
+
+/// A value handed from one thread to another in a test.
+final class Handover: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Result<[UInt64], any Error>?
+    var value: Result<[UInt64], any Error>? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

@@ -44,12 +44,37 @@ extension LogWriter {
         try append(id: sample.id, subject: sample.subject, version: sample.version,
                    recordedAtMicros: sample.micros, body: sample.body)
     }
+
+    /// Appends an entry at the next seq, chained to the head, pointing back to the last entry of its
+    /// subject (found by reading the log: the layer above keeps it; a test has few entries).
+    @discardableResult
+    mutating func append(id: String, subject: String, version: UInt64, recordedAtMicros: Int64, body: [UInt8],
+                         recordedBy: String = "local:test") throws -> UInt64 {
+        var previous: UInt64 = 0
+        try read.forEach(after: 0) { entry in
+            if entry.subject.elementsEqual(subject.utf8) { previous = entry.seq }
+            return true
+        }
+        return try append(ChainedEntry(seq: head.seq + 1, version: version, previous: previous, recordedAtMicros: recordedAtMicros,
+                                       recordedBy: recordedBy, id: id, subject: subject, body: body, after: head.hash))
+    }
+}
+
+extension EventLog {
+    /// `write`, committing what `body` wrote unless it throws.
+    @discardableResult
+    func commit<R>(_ body: (inout LogWriter) throws -> R) throws -> R {
+        try write { writer in .commit(try body(&writer)) }
+    }
+
+    /// `verifyLog` in one stretch, handing each entry to `visit`.
+    func verify(_ visit: (EntryView) throws -> String? = { _ in nil }) throws -> LogHead { try verifyLog(visit: visit) }
 }
 
 /// A log in `folder` holding `entries`, appended one write each, then closed.
 func makeLog(in folder: TemporaryFolder, _ entries: [Sample] = samples) throws {
-    let log = try EventLog(path: folder.path, create: true)
-    for sample in entries { _ = try log.write { w in try w.append(sample) } }
+    let log = try EventLog(path: folder.path, access: .create)
+    for sample in entries { _ = try log.commit { w in try w.append(sample) } }
 }
 
 /// The 8-byte big-endian key of `seq` (Schemas/README.md §1), written out here, not borrowed from EventLog.
@@ -91,6 +116,8 @@ struct DecodedEntry: Equatable {
     var id = ""
     var subject = ""
     var event: [UInt8] = []
+    var previous: UInt64 = 0
+    var recordedBy = ""
 
     struct Malformed: Error {}
 
@@ -114,13 +141,15 @@ struct DecodedEntry: Equatable {
             case (3, 0):  // sint64: zigzag
                 let z = try varint()
                 recordedAtUs = Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
-            case (4...6, 2):
+            case (7, 0): previous = try varint()
+            case (4...6, 2), (8, 2):
                 let length = Int(try varint())
                 guard length <= bytes.count - i else { throw Malformed() }
                 let field = Array(bytes[i..<(i + length)]); i += length
                 switch tag >> 3 {
                 case 4: id = String(decoding: field, as: UTF8.self)
                 case 5: subject = String(decoding: field, as: UTF8.self)
+                case 8: recordedBy = String(decoding: field, as: UTF8.self)
                 default: event = field
                 }
             default: throw Malformed()

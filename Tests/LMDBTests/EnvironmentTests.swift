@@ -71,33 +71,55 @@ struct TransactionTests {
 
     @Test("a read begun before a write commits keeps its snapshot; a read begun after sees the write")
     func readIsASnapshot() throws {
-        // Given a stored key. With MDB_NOTLS a thread may hold a read transaction and run the write,
-        // so the write is made inside the read (no deadlock: readers never block the writer).
+        // Given a stored key, and a read held open on a thread of its own (a thread never begins a write
+        // inside its own read: a write that grows the map would wait for that read to end)
         let folder = TemporaryFolder()
         let env = try Environment(path: folder.path, create: true)
         let db = try env.database("data", create: true)
         try env.write { txn in try txn.put(db, key: bytes("k"), value: bytes("old")) }
-
-        try env.read { snapshot in
-            #expect(try snapshot.get(db, key: bytes("k")) == bytes("old"))
-
-            // When a write commits while the read is open
-            try env.write { txn in
-                try txn.put(db, key: bytes("k"), value: bytes("new"))
-                try txn.put(db, key: bytes("added"), value: bytes("x"))
-            }
-
-            // Then the open read still sees the store as it was when it began
-            #expect(try snapshot.get(db, key: bytes("k")) == bytes("old"))
-            #expect(try snapshot.get(db, key: bytes("added")) == nil)
-            #expect(try snapshot.count(db) == 1)
-
-            // And a read begun now, while the first is still open, sees the write
-            try env.read { fresh throws in
-                #expect(try fresh.get(db, key: bytes("k")) == bytes("new"))
-                #expect(try fresh.count(db) == 2)
-            }
+        let opened = DispatchSemaphore(value: 0), written = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let seen = Seen()
+        Thread.detachNewThread {
+            seen.set(Result {
+                try env.read { snapshot in
+                    let before = try snapshot.get(db, key: bytes("k"))
+                    opened.signal()
+                    written.wait()
+                    return [before, try snapshot.get(db, key: bytes("k")), try snapshot.get(db, key: bytes("added")),
+                            bytes(String(try snapshot.count(db)))]
+                }
+            })
+            done.signal()
         }
+        opened.wait()
+
+        // When a write commits while the read is open
+        try env.write { txn in
+            try txn.put(db, key: bytes("k"), value: bytes("new"))
+            try txn.put(db, key: bytes("added"), value: bytes("x"))
+        }
+        written.signal()
+        done.wait()
+
+        // Then the open read still saw the store as it was when it began, and a read begun now sees the write
+        #expect(try seen.get() == [bytes("old"), bytes("old"), nil, bytes("1")])
+        try env.read { fresh throws in
+            #expect(try fresh.get(db, key: bytes("k")) == bytes("new"))
+            #expect(try fresh.count(db) == 2)
+        }
+    }
+
+    @Test("debug builds count each thread's transactions: a write begun inside a read is caught before it can wait on itself")
+    func transactionsCounted() throws {
+        let folder = TemporaryFolder()
+        let env = try Environment(path: folder.path, create: true)
+        #expect(TransactionDiscipline.openOnThisThread == 0)
+        try env.read { _ in
+            #if DEBUG
+            #expect(TransactionDiscipline.openOnThisThread == 1)
+            #endif
+        }
+        #expect(TransactionDiscipline.openOnThisThread == 0)
     }
 
     @Test("forEach visits in key order from the first key at or after the start, and stops on false")
@@ -392,4 +414,12 @@ struct OpeningTests {
         #expect(error.description.contains("MDB_KEYEXIST"))
         #expect(error.description.hasSuffix("(\(LMDBError.Code.keyExists.rawValue))"))
     }
+}
+
+/// What a thread read, handed to the test's thread.
+final class Seen: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<[[UInt8]?], any Error>?
+    func set(_ r: Result<[[UInt8]?], any Error>) { lock.withLock { result = r } }
+    func get() throws -> [[UInt8]?] { try lock.withLock { result }!.get() }
 }

@@ -77,7 +77,7 @@ struct HostileInputTests {
     func appendAllOrNothing() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("civic-hostile-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let ledger = try Ledger(path: folder, create: true)
+        let ledger = try Ledger(path: folder, access: .create)
         let original = try DemoCampaign.setupNDJSON()
         var m = Mutator(state: 0xA11)
         for round in 0..<150 {
@@ -91,6 +91,6 @@ struct HostileInputTests {
                 #expect(try ledger.log.head() == before, "round \(round)")
             }
         }
-        #expect(try ledger.verify().seq == (try ledger.log.head().seq))
+        #expect(try ledger.verify().head.seq == (try ledger.log.head().seq))
     }
 }

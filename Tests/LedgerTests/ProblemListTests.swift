@@ -14,12 +14,12 @@ struct ProblemListTests {
         _ = try ledger.append(try hengkouSetup())
         let list = try ProblemList(csv: try fixture("Sources/Demo/Resources/hengkou-problems.csv"))
         #expect(list.rows.count == 22)
-        let events = try list.events(by: actor, given: try ledger.currentState())
+        let events = try list.events(by: actor, given: try ledger.registry())
         #expect(events.count == 44)
         let report = try ledger.append(events)
         #expect(report.appended.count == 44)
         let state = try ledger.currentState()
-        let p4 = try #require(state.subjects["P-20220819-004"]?.problem)
+        let p4 = try #require(state.records["P-20220819-004"]?.problem)
         #expect(p4.status == .assigned)
         #expect(p4.unit == "U-hw")
         #expect(p4.deadline == Timestamp(rfc3339: "2022-08-23T18:00:00+08:00"))
@@ -34,7 +34,7 @@ struct ProblemListTests {
         #expect(r21.category == .onlineMaterials)
         #expect(r21.source == .onlineMaterials)
         // Importing again stores nothing new.
-        let again = try ledger.append(try list.events(by: actor, given: try ledger.currentState()))
+        let again = try ledger.append(try list.events(by: actor, given: try ledger.registry()))
         #expect(again.appended.isEmpty)
         #expect(again.duplicates.count == 44)
     }
@@ -47,7 +47,7 @@ struct ProblemListTests {
         var text = String(decoding: try fixture("Sources/Demo/Resources/hengkou-problems.csv"), as: UTF8.self)
         text = text.replacingOccurrences(of: "渣土运输公司", with: "渣土公司").replacingOccurrences(of: "恒口公安分局", with: "公安局")
         let list = try ProblemList(csv: Array(text.utf8))
-        let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: try ledger.currentState()) }
+        let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: try ledger.registry()) }
         #expect(error.refusals.count == 2)
         #expect(error.refusals.allSatisfy { $0.refusal.rule == .reference })
         let messages = error.refusals.map(\.refusal.message).joined(separator: "\n")
@@ -73,7 +73,7 @@ struct ProblemListTests {
         #expect(list.rows.count == 2)
         #expect(list.rows[0].fields["问题描述"] == "垃圾堆积,\r\n污水\"横流\"")
         #expect(list.rows[1].line == 4)
-        let events = try list.events(by: actor, given: CampaignState())
+        let events = try list.events(by: actor, given: Registry(units: [:], batches: [:]))
         #expect(events.count == 2)  // no 责任单位: reports only
         #expect(events[1].event.time == Timestamp(rfc3339: "2022-08-19T17:00:00+08:00"))
     }
@@ -86,7 +86,7 @@ struct ProblemListTests {
             + "P-3,暗访曝光,,环境卫生,城北,,,垃圾,,,,昨天\n"
             + "P-4,暗访曝光,B-none,环境卫生,城北,,,垃圾,,,,2022-08-19 16:00\n"
         let list = try ProblemList(csv: Array(csv.utf8))
-        let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: CampaignState()) }
+        let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: Registry(units: [:], batches: [:])) }
         #expect(error.refusals.map(\.line) == [2, 3, 4, 5])
         #expect(error.refusals[0].refusal.message.contains("来源"))
         #expect(error.refusals[1].refusal.message.contains("类别"))
@@ -108,7 +108,7 @@ struct ProblemListTests {
         _ = try ledger.append(try events(line("u-twin", "unit.registered", "U-twin", "2022-06-24T10:00:00+08:00",
                                               #"{"name":"城管执法大队","kind":"department"}"#)))
         let list = try ProblemList(csv: try fixture("Sources/Demo/Resources/hengkou-problems.csv"))
-        let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: try ledger.currentState()) }
+        let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: try ledger.registry()) }
         let message = error.refusals.map(\.refusal.message).joined(separator: "\n")
         #expect(message.contains("U-cgzf、U-twin"))
         #expect(!message.contains("未登记"))
@@ -119,7 +119,7 @@ struct ProblemListTests {
         let csv = "编号,来源,批次,类别,片区,路段,点位,问题描述,责任单位,责任领导,整改时限,发现时间\n"
             + "问题 1,暗访曝光,,环境卫生,城北,,,垃圾,,,,2022-08-19 16:00\n"
         let list = try ProblemList(csv: Array(csv.utf8))
-        let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: CampaignState()) }
+        let error = try #require(throws: AppendRefused.self) { try list.events(by: actor, given: Registry(units: [:], batches: [:])) }
         #expect(error.refusals[0].refusal.message.hasPrefix("编号“问题 1”"))
     }
 }

@@ -34,7 +34,7 @@ final class TemporaryStore: @unchecked Sendable {
     }
 
     func open(mapSize: Int = 1 << 20) throws -> Ledger {
-        try Ledger(path: path, create: true, mapSize: mapSize, clock: clock)
+        try Ledger(path: path, access: .create, mapSize: mapSize, clock: clock)
     }
 }
 
@@ -59,4 +59,18 @@ func hengkouSetup() throws -> [Incoming] {
     let (events, refusals) = CloudEvents.readLines(try fixture("Sources/Demo/Resources/hengkou-setup.ndjson"))
     if let first = refusals.first { throw first }
     return events
+}
+
+extension Ledger {
+    /// `append` of events in memory, recorded by the test.
+    func append(_ events: [Incoming], dryRun: Bool = false) throws -> AppendReport {
+        try append(events, dryRun: dryRun, recordedBy: "local:test")
+    }
+
+    /// Every subject's record folded from the whole log (the reference the derived records are held to).
+    func currentState() throws -> CampaignState {
+        var state = CampaignState()
+        try events { entry in state.apply(entry.recorded.event, seq: entry.recorded.seq); return true }
+        return state
+    }
 }

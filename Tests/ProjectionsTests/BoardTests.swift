@@ -83,7 +83,7 @@ struct BoardTests {
         #expect(log.board(at: "2022-08-23T18:00").board().filter(\.overdue).isEmpty)  // at the deadline: not yet
         let after = log.board(at: "2022-08-23T18:01").board()
         #expect(after.filter(\.overdue).map(\.id) == ["P-1"])
-        #expect(Projection.counts(after).overdue == 1)
+        #expect(log.board(at: "2022-08-23T18:01").boardSlots().counts.overdue == 1)
     }
 
     @Test("an extension moves the deadline in force; the board judges against it")
@@ -173,7 +173,7 @@ struct BoardTests {
         #expect(board.board(BoardFilter(batch: "B-2")).map(\.id) == ["P-2"])
         #expect(board.board(BoardFilter(statuses: [.withdrawn, .reported])).map(\.id) == ["P-1", "P-3"])
         #expect(board.board(BoardFilter(overdueOnly: true)).map(\.id) == ["P-2"])
-        let counts = Projection.counts(board.board())
+        let counts = board.boardSlots().counts
         #expect(counts.byStatus[.reported] == 1)
         #expect(counts.byStatus[.assigned] == 1)
         #expect(counts.byStatus[.withdrawn] == 1)

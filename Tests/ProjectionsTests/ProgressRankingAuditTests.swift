@@ -194,10 +194,24 @@ struct RankingTests {
 
 @Suite("Audit trail")
 struct AuditTests {
+    /// The trail as the ledger gives it: the events of the subjects concerned (for a unit, every subject an
+    /// event made concern it), or the actor's, with every deadline in force.
     func trail(_ selector: AuditSelector, _ log: Log, at: String = "2023-01-01T00:00", hours: Double = 72) -> [AuditRow] {
         var trail = AuditTrail(selector, at: log.t(at), backdateHours: hours)
-        if trail.needsScan { for e in log.events { trail.scan(e) } }
-        return log.events.compactMap { trail.row($0, hash: "h\($0.seq)") }
+        var concerned: Set<String> = []
+        for e in log.events {
+            if case .unit(let unit) = selector, e.event.time <= log.t(at), e.event.unitsConcerned.contains(unit) {
+                concerned.insert(e.event.subject)
+            }
+        }
+        return log.events.compactMap { e in
+            let row = trail.row(e, hash: "h\(e.seq)", recordedBy: "local:test")
+            switch selector {
+            case .subject(let s): return e.event.subject == s ? row : nil
+            case .unit: return concerned.contains(e.event.subject) ? row : nil
+            case .actor(let a): return e.event.actor == a ? row : nil
+            }
+        }
     }
 
     @Test("a subject's trail is its stream in seq order")

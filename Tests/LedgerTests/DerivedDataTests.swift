@@ -1,0 +1,324 @@
+import Campaign
+import Demo
+import EventLog
+import Foundation
+import JSON
+@testable import Projections
+import Testing
+@testable import Ledger
+
+/// A random but lawful campaign: units, lists, and problems walked through random lives, with business
+/// times that wander (some events dated long before others recorded with them), appended in several
+/// appends at several store-clock moments.
+func randomCampaign(seed: UInt64, events count: Int, into ledger: Ledger, store: TemporaryStore) throws {
+    var rng = SeededRandom(seed: seed)
+    var state = CampaignState()
+    let start = Timestamp(rfc3339: "2022-08-01T09:00:00+08:00")!
+    var clock = Timestamp(rfc3339: "2026-01-01T00:00:00Z")!
+    store.setClock(clock.rfc3339)
+    var batch: [Incoming] = []
+    var n = 0
+    func time(_ base: Timestamp) -> Timestamp { base.adding(seconds: Int64.random(in: 0...(3 * 86_400), using: &rng)) }
+    func emit(_ subject: String, _ t: Timestamp, _ role: Role, _ unit: String?, _ data: EventData, actor: String = "office/li") {
+        let lastTime = state.records[subject]?.lastTime ?? start
+        let event = Event(id: "r\(n)", source: "/random", subject: subject, time: max(t, lastTime), actor: actor, role: role,
+                          actorUnit: unit, data: data)
+        guard (try? Rules.decide(event, given: state.record, recordedAt: clock)) != nil else { return }
+        state.apply(event, seq: UInt64(n + 1))
+        batch.append(Incoming(line: n, event: event))
+        n += 1
+    }
+    let units = (0..<5).map { "U-\($0)" }
+    for unit in units { emit(unit, start, .office, "U-0", .unitRegistered(UnitRegistration(name: "单位\(unit)", kind: .department))) }
+    for b in 0..<3 {
+        emit("B-\(b)", time(start), .office, "U-0", .batchOpened(BatchOpening(name: "清单\(b)", source: .inspection,
+                                                                             dueAt: start.adding(seconds: 14 * 86_400))))
+    }
+    var problems: [String] = []
+    while n < count {
+        if batch.count >= Int.random(in: 5...40, using: &rng) {
+            _ = try ledger.append(batch, recordedBy: "local:test")
+            batch = []
+            clock = clock.adding(seconds: Int64.random(in: 60...86_400, using: &rng))
+            store.setClock(clock.rfc3339)
+        }
+        let roll = Int.random(in: 0..<100, using: &rng)
+        if problems.isEmpty || roll < 15 {
+            let id = "P-\(problems.count)"
+            problems.append(id)
+            emit(id, time(start.adding(seconds: Int64(problems.count) * 3_600)), .inspector, "U-0",
+                 .problemReported(ProblemReport(batch: Bool.random(using: &rng) ? "B-\(Int.random(in: 0..<3, using: &rng))" : nil,
+                                                source: .inspection, category: .sanitation, description: "问题\(id)",
+                                                location: Location(area: "片区"))))
+            continue
+        }
+        if roll < 17 {
+            emit("A-\(n)", time(start.adding(seconds: Int64(n) * 600)), .discipline, nil, .accountabilityRecorded(Accountability(
+                target: AccountabilityTarget(kind: .unit, id: units[Int.random(in: 1..<units.count, using: &rng)]),
+                measure: .interview, reason: "慢作为", problems: [problems.randomElement(using: &rng)!])), actor: "discipline/sun")
+            continue
+        }
+        let id = problems.randomElement(using: &rng)!
+        guard let p = state.records[id]?.problem, let last = state.records[id]?.lastTime else { continue }
+        let t = time(last)
+        let unit = units[Int.random(in: 1..<units.count, using: &rng)]
+        let deadline = t.adding(seconds: Int64.random(in: 3_600...(5 * 86_400), using: &rng))
+        switch p.status {
+        case .reported:
+            roll < 80 ? emit(id, t, .office, "U-0", .problemAssigned(Assignment(unit: unit, leader: "李", deadline: deadline)))
+                : roll < 90 ? emit(id, t, .office, "U-0", .problemEscalated(Escalation(to: "李", reason: "慢")))
+                : emit(id, t, .office, "U-0", .problemWithdrawn(reason: "不属实"))
+        case .assigned:
+            roll < 70 ? emit(id, t, .unit, p.unit, .rectificationSubmitted(Rectification(
+                summary: "已改", evidence: [Evidence(sha256: String(repeating: "c", count: 64))])), actor: "unit/x")
+                : roll < 80 ? emit(id, t, .office, "U-0", .problemAssigned(Assignment(unit: unit, deadline: deadline)))
+                : roll < 90 ? emit(id, t, .office, "U-0", .deadlineExtended(DeadlineExtension(
+                    deadline: max(deadline, (p.deadline ?? t).adding(seconds: 86_400)), reason: "延期")))
+                : emit(id, t, .office, "U-0", .problemEscalated(Escalation(to: "李", reason: "慢")))
+        case .submitted:
+            roll < 65 ? emit(id, t, .inspector, "U-0", .rectificationVerified(note: nil), actor: "inspector/zhao")
+                : emit(id, t, .inspector, "U-0", .rectificationRejected(reason: "不到位"), actor: "inspector/zhao")
+        case .closed:
+            if roll < 30 {
+                emit(id, t, .inspector, "U-0", .problemReopened(Reopening(reason: "反弹", deadline: deadline,
+                                                                          unit: Bool.random(using: &rng) ? unit : nil)))
+            }
+        case .withdrawn:
+            break
+        }
+    }
+    if !batch.isEmpty { _ = try ledger.append(batch, recordedBy: "local:test") }
+}
+
+/// A store whose derived data is written often: snapshots every 37 events, subjects' records every 23.
+func smallIntervals(_ store: TemporaryStore) throws -> Ledger {
+    try Ledger(path: store.path, access: .create, mapSize: 1 << 20, snapshotInterval: 37, flushEvery: 23, clock: store.clock)
+}
+
+@Suite("Derived data: snapshots, subjects' records and unit links, checked against the log")
+struct DerivedDataTests {
+    @Test("views started from snapshots equal folds of the log alone, at random prefixes and moments of random campaigns",
+          arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func snapshotsGiveTheSameViews(seed: UInt64) throws {
+        let store = TemporaryStore()
+        let ledger = try smallIntervals(store)
+        try randomCampaign(seed: seed, events: 700, into: ledger, store: store)
+        let head = try ledger.head()
+        #expect(try ledger.log.read { try ledger.snapshots.stored($0).count } == Int(head.seq / 37))
+        var rng = SeededRandom(seed: seed &* 7919)
+        let earliest = Timestamp(rfc3339: "2022-08-01T00:00:00+08:00")!.micros
+        let latest = Timestamp(rfc3339: "2022-12-31T00:00:00+08:00")!.micros
+        for _ in 0..<40 {
+            let asOf: AsOf
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: asOf = .all
+            case 1: asOf = .seq(UInt64.random(in: 0...(head.seq + 5), using: &rng))
+            default:
+                let micros = Int64.random(in: Timestamp(rfc3339: "2025-12-31T00:00:00Z")!.micros...head.recordedAtMicros, using: &rng)
+                asOf = .time(Timestamp(micros: micros))
+            }
+            let at = Int.random(in: 0..<4, using: &rng) == 0 ? Projection.endOfTime
+                : Timestamp(micros: Int64.random(in: earliest...latest, using: &rng), offsetMinutes: 480)
+            let (fast, fastHead) = try ledger.projection(asOf: asOf, at: at)
+            let (full, fullHead) = try ledger.projection(asOf: asOf, at: at, fromLog: true)
+            #expect(fast == full, "seed \(seed), asOf \(asOf), at \(at)")
+            #expect(fastHead == fullHead)
+            #expect(fast.board() == full.board())
+            if at != Projection.endOfTime { #expect(fast.progress() == full.progress()) }
+            let week = Week(containing: at == Projection.endOfTime ? Timestamp(micros: latest) : at)
+            #expect(fast.judged(at: week.lastInstant).ranking(week) == full.judged(at: week.lastInstant).ranking(week))
+        }
+        let verified = try ledger.verify()
+        #expect(verified.derived.isEmpty, "\(verified.derived)")
+        #expect(verified.snapshots == Int(head.seq / 37))
+    }
+
+    @Test("the derived data a store keeps equals what a fold of its log gives, after every append (verify finds nothing)")
+    func derivedEqualsFoldAtEveryAppend() throws {
+        let store = TemporaryStore()
+        let ledger = try smallIntervals(store)
+        var n = 0
+        let campaign = TemporaryStore()
+        let source = try smallIntervals(campaign)
+        try randomCampaign(seed: 77, events: 400, into: source, store: campaign)
+        var prefix: [Incoming] = []
+        try source.events { entry in
+            prefix.append(Incoming(line: Int(entry.recorded.seq), event: entry.recorded.event))
+            return true
+        }
+        var clock = Timestamp(rfc3339: "2026-01-01T00:00:00Z")!
+        while n < prefix.count {
+            let size = min(prefix.count - n, [1, 3, 17, 40][n % 4])
+            store.setClock(clock.rfc3339)
+            _ = try ledger.append(Array(prefix[n..<(n + size)]), recordedBy: "local:test")
+            n += size
+            clock = clock.adding(seconds: 86_400)
+            let verified = try ledger.verify()
+            #expect(verified.derived.isEmpty, "after \(n) events: \(verified.derived)")
+            #expect(verified.head.seq == UInt64(n))
+        }
+    }
+
+    @Test("the trail of a subject, a unit or an actor equals what reading the whole log finds", arguments: [11, 12] as [UInt64])
+    func trailsEqualScans(seed: UInt64) throws {
+        let store = TemporaryStore()
+        let ledger = try smallIntervals(store)
+        try randomCampaign(seed: seed, events: 500, into: ledger, store: store)
+        let head = try ledger.head().seq
+        var selectors: [AuditSelector] = (0..<30).map { .subject("P-\($0)") } + (0..<5).map { .unit("U-\($0)") }
+        selectors += [.subject("B-1"), .subject("U-2"), .subject("nobody"), .actor("unit/x"), .actor("inspector/zhao")]
+        selectors += ["A-20", "A-40"].map { .subject($0) }
+        for selector in selectors {
+            for (asOf, at) in [(AsOf.all, Projection.endOfTime), (.seq(head / 2), Projection.endOfTime), (.seq(7), Projection.endOfTime),
+                               (.all, Timestamp(rfc3339: "2022-08-20T12:00:00+08:00")!)] {
+                let (found, _) = try ledger.trail(selector, asOf: asOf, at: at)
+                let (scanned, _) = try ledger.trail(selector, asOf: asOf, at: at, fromLog: true)
+                #expect(found.filter(\.shown).map(\.recorded.seq) == scanned.filter(\.shown).map(\.recorded.seq), "\(selector) \(asOf)")
+                #expect(found.filter(\.shown).map(\.hash) == scanned.filter(\.shown).map(\.hash))
+            }
+        }
+        // A unit's trail holds its own stream, the problems ever assigned to it, and the cases aimed at it.
+        let (unit, _) = try ledger.trail(.unit("U-1"))
+        let kinds = Set(unit.map { $0.recorded.event.subject.prefix(2) })
+        #expect(kinds.isSuperset(of: ["U-", "P-"]))
+    }
+
+    @Test("a damaged snapshot changes no answer and is named by verify; a rebuild takes it again")
+    func damagedSnapshotIgnored() throws {
+        let store = TemporaryStore()
+        let ledger = try smallIntervals(store)
+        try randomCampaign(seed: 42, events: 300, into: ledger, store: store)
+        let at = Timestamp(rfc3339: "2022-09-30T00:00:00+08:00")!
+        let (before, _) = try ledger.projection(at: at)
+        let table = try #require(ledger.snapshots.table)
+        var bytes = try #require(try ledger.log.read { try $0.value(table, UInt64(222).bigEndianBytes) })
+        bytes[bytes.count / 2] ^= 0xFF
+        _ = try ledger.log.write { w in
+            try w.put(table, UInt64(222).bigEndianBytes, bytes)
+            try w.put(table, UInt64(259).bigEndianBytes, Array("not a snapshot".utf8))
+            return .commit(())
+        }
+        #expect(try ledger.projection(at: at).0 == before)
+        let found = try ledger.verify()
+        #expect(Set(found.derived.map(\.key)) == ["seq 222", "seq 259"], "\(found.derived)")
+        #expect(found.derived.allSatisfy { $0.table == "snapshots" })
+        try ledger.rebuildDerived()
+        #expect(try ledger.verify().derived.isEmpty)
+        #expect(try ledger.projection(at: at).0 == before)
+    }
+
+    @Test("a forged snapshot (checksummed, well formed, telling another story) is named by verify; --from-log is not fooled")
+    func forgedSnapshotNamed() throws {
+        let store = TemporaryStore()
+        let ledger = try smallIntervals(store)
+        try randomCampaign(seed: 9, events: 300, into: ledger, store: store)
+        let table = try #require(ledger.snapshots.table)
+        // The whole snapshot of seq 222 (taken anew, so that no delta rests on another) with one problem's
+        // leader changed: what an operator with write access to the store could do.
+        var forged = try ledger.projection(asOf: .seq(222), at: Projection.endOfTime, fromLog: true).0
+        let slot = try #require((0..<forged.problems.count).first { forged.problems.record(at: $0).unit >= 0 })
+        var record = forged.problems.records[slot]
+        record.leader = forged.problems.intern("伪造的领导")
+        forged.problems.records[slot] = record
+        let bytes = ProjectionSnapshot.take(&forged, base: nil, blockStart: 185)
+        _ = try ledger.log.write { w in try w.put(table, UInt64(222).bigEndianBytes, bytes); return .commit(()) }
+        let id = forged.problems.id(at: slot)
+        let fooled = try ledger.projection(asOf: .seq(230), at: Projection.endOfTime).0.board().first { $0.id == id }
+        let truth = try ledger.projection(asOf: .seq(230), at: Projection.endOfTime, fromLog: true).0.board().first { $0.id == id }
+        #expect(fooled?.problem.leader == "伪造的领导")  // views trust derived data; verify is what checks it
+        #expect(truth?.problem.leader != "伪造的领导")
+        let found = try ledger.verify()
+        #expect(found.derived.map(\.key) == ["seq 222"], "\(found.derived)")
+        #expect(try ledger.verify(logOnly: true).derived.isEmpty)  // the log itself holds
+        try ledger.rebuildDerived()
+        #expect(try ledger.verify().derived.isEmpty)
+    }
+
+    @Test("a forged subject's record is named by verify; a new process would decide by it, which is why verify checks it")
+    func forgedSubjectRecordNamed() throws {
+        let store = TemporaryStore()
+        let ledger = try smallIntervals(store)
+        try randomCampaign(seed: 32, events: 300, into: ledger, store: store)
+        let table = try #require(ledger.index.subjects)
+        let stamp = try ledger.log.read { try SubjectIndex.storedStamp($0) }
+        let problem = try #require(try ledger.log.read { reader -> String? in
+            var found: String?
+            try reader.forEach(table) { key, value in
+                if let r = try? SubjectRecord(stored: value), r.problem?.status == .assigned, r.lastSeq <= stamp {
+                    found = String(decoding: key, as: UTF8.self)
+                    return false
+                }
+                return true
+            }
+            return found
+        })
+        var record = try #require(try ledger.record(of: problem))
+        record.problem?.status = .closed
+        _ = try ledger.log.write { w in try w.put(table, Array(problem.utf8), record.encoded()); return .commit(()) }
+        let found = try ledger.verify()
+        #expect(found.derived.contains { $0.table == "subjects" && $0.key == problem }, "\(found.derived)")
+        try ledger.rebuildDerived()
+        #expect(try ledger.verify().derived.isEmpty)
+    }
+
+    @Test("a new process decides from the stored records and the tail after them, as a fold of the whole log would")
+    func newProcessDecides() throws {
+        let store = TemporaryStore()
+        var folded = CampaignState()
+        do {
+            let ledger = try smallIntervals(store)
+            try randomCampaign(seed: 31, events: 400, into: ledger, store: store)
+            try ledger.events { entry in folded.apply(entry.recorded.event, seq: entry.recorded.seq); return true }
+        }
+        let reopened = try smallIntervals(store)
+        for (id, record) in folded.records { #expect(try reopened.record(of: id) == record, "\(id)") }
+        let (closedID, closed) = try #require(folded.records.first { $0.value.problem?.status == .closed })
+        let reopen = Incoming(line: 1, event: Event(
+            id: "after-restore", source: "/t", subject: closedID, time: closed.lastTime, actor: "inspector/x", role: .inspector,
+            actorUnit: "U-0", data: .problemReopened(Reopening(reason: "反弹", deadline: closed.lastTime.adding(seconds: 86_400)))))
+        #expect(try reopened.append([reopen], recordedBy: "local:test").appended.count == 1)
+        let again = Incoming(line: 1, event: Event(
+            id: "after-restore-2", source: "/t", subject: closedID, time: closed.lastTime, actor: "inspector/x", role: .inspector,
+            actorUnit: "U-0", data: .rectificationVerified(note: nil)))
+        let refused = try #require(throws: AppendRefused.self) { try reopened.append([again], recordedBy: "local:test") }
+        #expect(refused.refusals.first?.refusal.rule == .lifecycle)
+    }
+
+    @Test("a large append holds a bounded number of records in memory, writing them to the table as it goes, and decides the same")
+    func boundedMemory() throws {
+        let store = TemporaryStore()
+        let ledger = try Ledger(path: store.path, access: .create, mapSize: 1 << 20, flushEvery: 10, clock: store.clock)
+        let campaign = TemporaryStore()
+        let source = try smallIntervals(campaign)
+        try randomCampaign(seed: 5, events: 3_000, into: source, store: campaign)
+        var all: [Incoming] = []
+        try source.events { all.append(Incoming(line: Int($0.recorded.seq), event: $0.recorded.event)); return true }
+        store.setClock("2026-03-01T00:00:00Z")
+        let report = try ledger.append(all, recordedBy: "local:test")
+        #expect(report.appended.count == all.count)
+        #expect(ledger.lastAppendHeldAtMost <= ledger.index.heldAtMost)
+        #expect(ledger.lastAppendHeldAtMost < 1_000, "held \(ledger.lastAppendHeldAtMost) records")
+        #expect(try ledger.verify().derived.isEmpty)
+    }
+
+    @Test("a map far too small for a large append is grown ahead from the input's size: the append runs once")
+    func mapGrownAhead() throws {
+        let store = TemporaryStore()
+        let ledger = try Ledger(path: store.path, access: .create, mapSize: 64 << 10, clock: store.clock)
+        let campaign = TemporaryStore()
+        let source = try smallIntervals(campaign)
+        try randomCampaign(seed: 6, events: 2_000, into: source, store: campaign)
+        let file = store.path + "-input.ndjson"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var text = ""
+        try source.events { entry in
+            text += JSONText.render(CloudEvents.json(entry.recorded.event)) + "\n"
+            return true
+        }
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let report = try ledger.append(try NDJSONInput(path: file), AppendOptions(recordedBy: "local:test"))
+        #expect(report.appended.count == 2_000)
+        #expect(ledger.lastAppendAttempts == 1)
+        #expect(try ledger.verify().derived.isEmpty)
+    }
+}

@@ -12,19 +12,28 @@ public struct ProblemView: Sendable, Equatable {
 }
 
 /// Every problem of a projection, in a form that costs little to copy, scan, snapshot or restore: one
-/// fixed-size record per problem, numbered by slot in the order reported, with units, lists and people as
-/// numbers into a table of names. A snapshot adds the slots and names made since the one before it, so
-/// restoring the table is copying arrays, and its index of ids is built only when a fold asks for one.
+/// record of `ProblemRecord.size` bytes per problem, numbered by slot in the order reported, with units,
+/// lists and people as numbers into a table of names. The records are kept as the snapshots store them,
+/// so restoring the table is copying bytes, and its index of ids is built only when a fold asks for one.
 public struct ProblemTable: Sendable {
     /// The problems' ids, by slot.
     private(set) var ids = StringIndex()
     /// Units, lists and people, numbered in the order first named.
     var names = StringIndex()
-    var records: [ProblemRecord] = []
+    /// The records, slot after slot.
+    private(set) var recordBytes: [UInt8] = []
 
     public init() {}
 
-    public var count: Int { records.count }
+    public var count: Int { recordBytes.count / ProblemRecord.size }
+
+    /// The record of `slot`.
+    subscript(slot: Int) -> ProblemRecord {
+        get { recordBytes.withUnsafeBytes { ProblemRecord(UnsafeRawBufferPointer(rebasing: $0[(slot * ProblemRecord.size)...])) } }
+        set {
+            recordBytes.withUnsafeMutableBytes { newValue.write(into: UnsafeMutableRawBufferPointer(rebasing: $0[(slot * ProblemRecord.size)...])) }
+        }
+    }
 
     /// The slot of problem `id`, if it was reported.
     public mutating func slot(of id: String) -> Int? { ids.number(of: id).map(Int.init) }
@@ -34,7 +43,7 @@ public struct ProblemTable: Sendable {
 
     /// The problem in `slot`, with its names.
     public func view(at slot: Int) -> ProblemView {
-        let r = records[slot]
+        let r = self[slot]
         var p = Problem(reportedAt: r.reportedAt, batch: name(r.batch))
         p.status = r.status
         p.unit = name(r.unit)
@@ -50,8 +59,8 @@ public struct ProblemTable: Sendable {
     /// Adds a newly reported problem. - Returns: its slot.
     mutating func add(_ id: String, _ record: ProblemRecord) -> Int {
         let slot = Int(ids.intern(id))
-        precondition(slot == records.count, "problem \(id) reported twice")
-        records.append(record)
+        precondition(slot == count, "problem \(id) reported twice")
+        appendRecord(record)
         return slot
     }
 
@@ -69,7 +78,29 @@ public struct ProblemTable: Sendable {
     var nameCount: Int { names.count }
     /// The name numbered `number`; nil for -1.
     func name(_ number: Int32) -> String? { number < 0 ? nil : names[number] }
-    func record(at slot: Int) -> ProblemRecord { records[slot] }
+    func record(at slot: Int) -> ProblemRecord { self[slot] }
+
+    /// Adds the record of the next slot.
+    mutating func appendRecord(_ record: ProblemRecord) {
+        let start = recordBytes.count
+        recordBytes.append(contentsOf: repeatElement(0, count: ProblemRecord.size))
+        self[start / ProblemRecord.size] = record
+    }
+
+    /// Adds the records of the next slots, as stored (`ProblemRecord.size` bytes each), checked.
+    /// - Returns: false when one of them is not a record of this table (a status or a name it does not have).
+    mutating func appendRecords(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count % ProblemRecord.size == 0 else { return false }
+        let names = Int32(nameCount)
+        for k in stride(from: 0, to: bytes.count, by: ProblemRecord.size) {
+            guard ProblemRecord.isSound(UnsafeRawBufferPointer(rebasing: bytes[k...]), names: names) else { return false }
+        }
+        recordBytes.append(contentsOf: bytes)
+        return true
+    }
+
+    /// Makes room for `slots` records in all.
+    mutating func reserve(slots: Int) { recordBytes.reserveCapacity(slots * ProblemRecord.size) }
 
     /// `slots` in the order of their ids' bytes.
     func inIDOrder(_ slots: [Int]) -> [Int] {
@@ -96,8 +127,13 @@ extension ProblemTable: Equatable {
     }
 }
 
-/// A problem's state with its names as numbers (-1: none): a value of fixed size.
+/// A problem's state with its names as numbers (-1: none): a value of fixed size, kept in
+/// `ProblemRecord.size` bytes (little-endian): status (1), which times are set (1), rejections, escalations,
+/// reopens (2 each), batch, unit, leader (4 each, signed), version (4), reported, deadline and closed at
+/// (8 each, microseconds), the seq of the report (8), then the three times' UTC offsets (2 each, minutes).
 struct ProblemRecord: Sendable, Equatable {
+    static let size = 64
+
     var status: ProblemStatus
     var batch: Int32
     var unit: Int32
@@ -134,6 +170,62 @@ struct ProblemRecord: Sendable, Equatable {
     }
 
     func isOverdue(at moment: Timestamp) -> Bool { Problem.isOverdue(status: status, deadline: deadline, at: moment) }
+
+    /// The record stored in the first `size` bytes of `b` (checked by `isSound` when it came from a store).
+    init(_ b: UnsafeRawBufferPointer) {
+        func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+        func i32(_ at: Int) -> Int32 { Int32(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int32.self)) }
+        func i64(_ at: Int) -> Int64 { Int64(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int64.self)) }
+        func i16(_ at: Int) -> Int32 { Int32(Int16(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int16.self))) }
+        let flags = b[1]
+        status = ProblemStatus(number: Int(b[0])) ?? .reported
+        rejections = u16(2)
+        escalations = u16(4)
+        reopens = u16(6)
+        batch = i32(8)
+        unit = i32(12)
+        leader = i32(16)
+        version = UInt32(bitPattern: i32(20))
+        reportedAt = Timestamp(micros: i64(24), offsetMinutes: i16(56))
+        deadline = flags & 1 == 0 ? nil : Timestamp(micros: i64(32), offsetMinutes: i16(58))
+        closedAt = flags & 2 == 0 ? nil : Timestamp(micros: i64(40), offsetMinutes: i16(60))
+        reportSeq = UInt64(bitPattern: i64(48))
+    }
+
+    /// Writes the record into the first `size` bytes of `b`.
+    func write(into b: UnsafeMutableRawBufferPointer) {
+        func u16(_ at: Int, _ v: UInt16) { b.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt16.self) }
+        func i32(_ at: Int, _ v: Int32) { b.storeBytes(of: v.littleEndian, toByteOffset: at, as: Int32.self) }
+        func i64(_ at: Int, _ v: Int64) { b.storeBytes(of: v.littleEndian, toByteOffset: at, as: Int64.self) }
+        func i16(_ at: Int, _ v: Int32) { b.storeBytes(of: Int16(truncatingIfNeeded: v).littleEndian, toByteOffset: at, as: Int16.self) }
+        b[0] = UInt8(status.number)
+        b[1] = (deadline == nil ? 0 : 1) | (closedAt == nil ? 0 : 2)
+        u16(2, rejections)
+        u16(4, escalations)
+        u16(6, reopens)
+        i32(8, batch)
+        i32(12, unit)
+        i32(16, leader)
+        i32(20, Int32(bitPattern: version))
+        i64(24, reportedAt.micros)
+        i64(32, deadline?.micros ?? 0)
+        i64(40, closedAt?.micros ?? 0)
+        i64(48, Int64(bitPattern: reportSeq))
+        i16(56, reportedAt.offsetMinutes)
+        i16(58, deadline?.offsetMinutes ?? 0)
+        i16(60, closedAt?.offsetMinutes ?? 0)
+        u16(62, 0)
+    }
+
+    /// Whether the first `size` bytes of `b` are a record whose status is one and whose names are among `names`.
+    static func isSound(_ b: UnsafeRawBufferPointer, names: Int32) -> Bool {
+        guard b.count >= size, ProblemStatus(number: Int(b[0])) != nil, b[1] < 4, b[62] == 0, b[63] == 0 else { return false }
+        func i32(_ at: Int) -> Int32 { Int32(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int32.self)) }
+        func i16(_ at: Int) -> Int16 { Int16(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int16.self)) }
+        for at in [8, 12, 16] where i32(at) < -1 || i32(at) >= names { return false }
+        for at in [56, 58, 60] where abs(Int(i16(at))) >= 24 * 60 { return false }
+        return true
+    }
 
     /// Whether it still counts as outstanding (reported, assigned or submitted).
     var isOutstanding: Bool { status == .reported || status == .assigned || status == .submitted }

@@ -160,7 +160,7 @@ public struct Projection: Sendable {
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
             guard let slot = problems.slot(of: subject) else { return }
-            let before = problems.records[slot]
+            let before = problems[slot]
             var problem = problems.view(at: slot).problem
             problem.apply(event)
             var after = before
@@ -173,7 +173,7 @@ public struct Projection: Sendable {
             after.escalations = UInt16(clamping: problem.escalations)
             after.reopens = UInt16(clamping: problem.reopens)
             after.version += 1
-            problems.records[slot] = after
+            problems[slot] = after
             changes?.slot(slot)
             count(event, before: before, after: after)
         case .accountabilityRecorded, .accountabilityRevoked:

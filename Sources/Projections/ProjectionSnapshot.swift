@@ -52,14 +52,16 @@ public enum ProjectionSnapshot {
         let slotsFrom = whole ? 0 : changes.slotsBefore
         w.varint(UInt64(slotsFrom))
         strings(&w, p.ids.suffix(from: slotsFrom))
-        // Problems changed (or all), by slot.
-        let slots: [Int32] = whole ? Array(0..<Int32(p.count)) : changes.slots.sorted()
-        w.varint(UInt64(slots.count))
+        // Problems: those made since the base, as stored, slot after slot; then those changed before it, by slot.
+        let added = p.recordBytes[(slotsFrom * ProblemRecord.size)...]
+        w.lengthPrefixed(added)
+        let changed = whole ? [] : changes.slots.filter { Int($0) < slotsFrom }.sorted()
+        w.varint(UInt64(changed.count))
         var previous: Int32 = -1
-        for slot in slots {
+        for slot in changed {
             w.varint(UInt64(slot - previous - 1))
             previous = slot
-            record(&w, p.records[Int(slot)])
+            w.bytes.append(contentsOf: p.recordBytes[(Int(slot) * ProblemRecord.size)..<((Int(slot) + 1) * ProblemRecord.size)])
         }
         func keys<K: Comparable>(_ all: some Collection<K>, _ changed: Set<K>) -> [K] { whole ? all.sorted() : changed.sorted() }
         let batches = keys(projection.batches.keys, changes.batches)
@@ -153,22 +155,19 @@ public enum ProjectionSnapshot {
                 guard n < UInt64(names) else { throw WireReader.Malformed() }
                 return Int32(n)
             }
-            let changed = try r.count(atMost: slotCount)
+            projection.problems.reserve(slots: slotCount)
+            let added = try r.slice()
+            guard added.count == idEnds.count * ProblemRecord.size, projection.problems.appendRecords(added) else { throw Damaged() }
+            let changed = try r.count(atMost: slotsBefore)
             var slot = -1
-            projection.problems.records.reserveCapacity(slotCount)
             for _ in 0..<changed {
-                slot += 1 + (try r.count(atMost: slotCount))
-                guard slot < slotCount else { throw Damaged() }
-                let rec = try record(&r, names: names)
-                if slot < projection.problems.records.count {
-                    projection.problems.records[slot] = rec
-                } else {
-                    // Every new problem's record comes with it, in slot order.
-                    guard slot == projection.problems.records.count else { throw Damaged() }
-                    projection.problems.records.append(rec)
-                }
+                slot += 1 + (try r.count(atMost: slotsBefore))
+                guard slot < slotsBefore, r.remaining >= ProblemRecord.size else { throw Damaged() }
+                let stored = try r.fixed(ProblemRecord.size)
+                guard ProblemRecord.isSound(stored, names: names) else { throw Damaged() }
+                projection.problems[slot] = ProblemRecord(stored)
             }
-            guard projection.problems.records.count == slotCount else { throw Damaged() }
+            guard projection.problems.count == slotCount else { throw Damaged() }
             for _ in 0..<(try r.count(atMost: r.remaining)) {
                 let n = try name(try r.varint())
                 let opening = BatchOpening(name: try r.validString(), source: try vocabulary(&r), dueAt: try requiredTime(&r))
@@ -253,37 +252,6 @@ public enum ProjectionSnapshot {
         return (bytes, ends)
     }
 
-    private static func record(_ w: inout WireWriter, _ r: ProblemRecord) {
-        w.byte(UInt8(r.status.number))
-        w.zigzag(Int64(r.batch))
-        w.zigzag(Int64(r.unit))
-        w.zigzag(Int64(r.leader))
-        w.varint(UInt64(r.version))
-        w.varint(UInt64(r.rejections))
-        w.varint(UInt64(r.escalations))
-        w.varint(UInt64(r.reopens))
-        time(&w, r.reportedAt)
-        time(&w, r.deadline)
-        time(&w, r.closedAt)
-        w.varint(r.reportSeq)
-    }
-
-    private static func record(_ r: inout WireReader, names: Int32) throws(WireReader.Malformed) -> ProblemRecord {
-        guard let status = ProblemStatus(number: Int(try r.byte())) else { throw WireReader.Malformed() }
-        func name() throws(WireReader.Malformed) -> Int32 {
-            let n = try r.zigzag()
-            guard n >= -1, n < Int64(names) else { throw WireReader.Malformed() }
-            return Int32(n)
-        }
-        func small() throws(WireReader.Malformed) -> UInt16 { UInt16(try r.count(atMost: Int(UInt16.max))) }
-        let batch = try name(), unit = try name(), leader = try name()
-        let version = UInt32(try r.count(atMost: Int(UInt32.max)))
-        let rejections = try small(), escalations = try small(), reopens = try small()
-        let reportedAt = try requiredTime(&r), deadline = try time(&r), closedAt = try time(&r)
-        return ProblemRecord(status: status, batch: batch, unit: unit, leader: leader, version: version, rejections: rejections,
-                             escalations: escalations, reopens: reopens, deadline: deadline, reportedAt: reportedAt,
-                             closedAt: closedAt, reportSeq: try r.varint())
-    }
 }
 
 /// A 64-bit checksum of `bytes`: four lanes of eight bytes each round (in the manner of xxHash64), so

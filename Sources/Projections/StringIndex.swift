@@ -34,8 +34,7 @@ struct StringIndex: Sendable {
     mutating func append(bytes more: some Collection<UInt8>, ends moreEnds: [UInt32]) {
         let base = UInt32(bytes.count)
         bytes.append(contentsOf: more)
-        ends.reserveCapacity(ends.count + moreEnds.count)
-        for end in moreEnds { ends.append(end + base) }
+        ends.append(contentsOf: moreEnds.lazy.map { $0 + base })
         buckets = []
     }
 

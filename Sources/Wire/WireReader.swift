@@ -198,6 +198,14 @@ public struct WireReader {
         return Int(v)
     }
 
+    /// The next `count` bytes, in place.
+    @inlinable
+    public mutating func fixed(_ count: Int) throws(Malformed) -> UnsafeRawBufferPointer {
+        guard count <= end - i else { throw Malformed() }
+        defer { i += count }
+        return UnsafeRawBufferPointer(rebasing: bytes[i..<(i + count)])
+    }
+
     /// How many bytes are left.
     @inlinable
     public var remaining: Int { end - i }

@@ -217,9 +217,9 @@ struct DerivedDataTests {
         // leader changed: what an operator with write access to the store could do.
         var forged = try ledger.projection(asOf: .seq(222), at: Projection.endOfTime, fromLog: true).0
         let slot = try #require((0..<forged.problems.count).first { forged.problems.record(at: $0).unit >= 0 })
-        var record = forged.problems.records[slot]
+        var record = forged.problems[slot]
         record.leader = forged.problems.intern("伪造的领导")
-        forged.problems.records[slot] = record
+        forged.problems[slot] = record
         let bytes = ProjectionSnapshot.take(&forged, base: nil, blockStart: 185)
         _ = try ledger.log.write { w in try w.put(table, UInt64(222).bigEndianBytes, bytes); return .commit(()) }
         let id = forged.problems.id(at: slot)

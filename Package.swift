@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Our modules call each other's generic code in every hot loop (a reader's closures, a table's rows):
+/// optimized across modules, it is specialized where it is called instead of run through metadata
+/// (docs/performance.md, "Build").
+let acrossModules: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "civic",
     platforms: [.macOS(.v14)],
@@ -19,26 +24,26 @@ let package = Package(
         // The system liblmdb (Debian's liblmdb-dev), never vendored.
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         // A small safe wrapper: environments, scoped transactions, databases, cursors, errors.
-        .target(name: "LMDB", dependencies: ["CLMDB"]),
+        .target(name: "LMDB", dependencies: ["CLMDB"], swiftSettings: acrossModules),
         // The protobuf wire format read and written in place, and the byte helpers of every stored form.
-        .target(name: "Wire"),
+        .target(name: "Wire", swiftSettings: acrossModules),
         // Domain-agnostic: the hash-chained, append-only log of opaque events, and tables beside it.
         .target(name: "EventLog", dependencies: [
             "LMDB", "Wire",
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], swiftSettings: acrossModules),
         // Strict JSON reading and compact writing, for the interchange and the reports.
-        .target(name: "JSON"),
+        .target(name: "JSON", swiftSettings: acrossModules),
         // The domain: events, vocabulary, rules (decide) and records (evolve). No I/O.
-        .target(name: "Campaign"),
+        .target(name: "Campaign", swiftSettings: acrossModules),
         // Pure folds over campaign events: the board and the other views, and their snapshots.
-        .target(name: "Projections", dependencies: ["Campaign", "Wire"]),
+        .target(name: "Projections", dependencies: ["Campaign", "Wire"], swiftSettings: acrossModules),
         // The campaign's ledger: the rules over the EventLog, what is derived from it, the stored and
         // exchanged formats.
         .target(name: "Ledger", dependencies: [
             "Campaign", "EventLog", "Projections", "JSON", "LMDB", "Wire",
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], swiftSettings: acrossModules),
         // A realistic sample campaign, for `civic demo` and the tour.
         .target(name: "Demo", dependencies: ["Campaign", "Ledger"],
                 resources: [.copy("Resources/hengkou-setup.ndjson"), .copy("Resources/hengkou-problems.csv")]),
@@ -46,22 +51,22 @@ let package = Package(
         .target(name: "Reports", dependencies: [
             "Projections", "Campaign", "JSON", "Wire",
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], swiftSettings: acrossModules),
         // The views asked by name and options, as the command line and the server both ask.
-        .target(name: "Queries", dependencies: ["Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog", "Wire"]),
+        .target(name: "Queries", dependencies: ["Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog", "Wire"], swiftSettings: acrossModules),
         // The server of docs/server.md and its dashboard.
         .target(name: "CivicServer", dependencies: [
             "Queries", "Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog", "Wire",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: acrossModules),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(name: "civic", dependencies: [
             "Ledger", "Reports", "Campaign", "Demo", "Queries", "CivicServer", "EventLog", "LMDB",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: acrossModules),
         // swift-protobuf's code of Schemas/civic/v1 (Tools/generate-protos): the tests' independent
         // oracle of the stored format. No product links it.
         .target(name: "CivicProtos", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),

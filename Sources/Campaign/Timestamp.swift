@@ -37,13 +37,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// RFC 3339 with the offset it was written with: `2022-08-19T16:00:00+08:00`, fractions only when present.
     public var description: String { rfc3339 }
 
-    public var rfc3339: String {
+    public var rfc3339: String { withRFC3339 { String(decoding: $0, as: UTF8.self) } }
+
+    /// Calls `body` with the bytes of `rfc3339`, written on the stack: a view writes times by the
+    /// hundred thousand.
+    public func withRFC3339<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let local = micros + Int64(offsetMinutes) * 60_000_000
         let (days, dayMicros) = Self.floorDivide(local, 86_400_000_000)
         let seconds = dayMicros / 1_000_000
         var fraction = dayMicros % 1_000_000, fractionDigits = 6
         while fraction != 0, fraction % 10 == 0 { fraction /= 10; fractionDigits -= 1 }
-        return Self.text { out in
+        return try Self.writing({ out in
             Self.date(days, into: &out)
             out.append(UInt8(ascii: "T"))
             out.digits(seconds / 3600, 2)
@@ -64,7 +68,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 out.append(UInt8(ascii: ":"))
                 out.digits(abs % 60, 2)
             }
-        }
+        }, body)
     }
 
     /// The calendar date of this moment in UTC+8, `YYYY-MM-DD`.
@@ -84,10 +88,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Text written into a buffer on the stack: times are written by the hundred thousand in a view.
     private static func text(_ write: (inout ASCIIBuffer) -> Void) -> String {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { bytes in
+        writing(write) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private static func writing<R>(_ write: (inout ASCIIBuffer) -> Void, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { bytes in
             var out = ASCIIBuffer(bytes: bytes)
             write(&out)
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<out.count]), as: UTF8.self)
+            return try body(UnsafeBufferPointer(rebasing: bytes[..<out.count]))
         }
     }
 

@@ -95,12 +95,12 @@ public struct ProblemTable: Sendable {
         for k in stride(from: 0, to: bytes.count, by: ProblemRecord.size) {
             guard ProblemRecord.isSound(UnsafeRawBufferPointer(rebasing: bytes[k...]), names: names) else { return false }
         }
+        // A table restored whole then takes the deltas after it: room for them from the start spares
+        // copying it all when the first one comes.
+        if recordBytes.isEmpty { recordBytes.reserveCapacity(bytes.count + bytes.count / 4) }
         recordBytes.append(contentsOf: bytes)
         return true
     }
-
-    /// Makes room for `slots` records in all.
-    mutating func reserve(slots: Int) { recordBytes.reserveCapacity(slots * ProblemRecord.size) }
 
     /// `slots` in the order of their ids' bytes.
     func inIDOrder(_ slots: [Int]) -> [Int] {
@@ -220,11 +220,12 @@ struct ProblemRecord: Sendable, Equatable {
     /// Whether the first `size` bytes of `b` are a record whose status is one and whose names are among `names`.
     static func isSound(_ b: UnsafeRawBufferPointer, names: Int32) -> Bool {
         guard b.count >= size, ProblemStatus(number: Int(b[0])) != nil, b[1] < 4, b[62] == 0, b[63] == 0 else { return false }
-        func i32(_ at: Int) -> Int32 { Int32(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int32.self)) }
-        func i16(_ at: Int) -> Int16 { Int16(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int16.self)) }
-        for at in [8, 12, 16] where i32(at) < -1 || i32(at) >= names { return false }
-        for at in [56, 58, 60] where abs(Int(i16(at))) >= 24 * 60 { return false }
-        return true
+        func name(_ at: Int) -> Bool {
+            let n = Int32(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int32.self))
+            return n >= -1 && n < names
+        }
+        func offset(_ at: Int) -> Bool { abs(Int(Int16(littleEndian: b.loadUnaligned(fromByteOffset: at, as: Int16.self)))) < 24 * 60 }
+        return name(8) && name(12) && name(16) && offset(56) && offset(58) && offset(60)
     }
 
     /// Whether it still counts as outstanding (reported, assigned or submitted).

@@ -33,6 +33,11 @@ struct StringIndex: Sendable {
     /// - Precondition: the strings are new and distinct.
     mutating func append(bytes more: some Collection<UInt8>, ends moreEnds: [UInt32]) {
         let base = UInt32(bytes.count)
+        if bytes.isEmpty {
+            // Restored whole, then added to: room from the start spares copying it all.
+            bytes.reserveCapacity(more.count + more.count / 4)
+            ends.reserveCapacity(moreEnds.count + moreEnds.count / 4)
+        }
         bytes.append(contentsOf: more)
         ends.append(contentsOf: moreEnds.lazy.map { $0 + base })
         buckets = []

@@ -164,7 +164,7 @@ public enum ViewAnswer: Sendable {
     public func write(_ format: OutputFormat, to out: Output) throws -> String? {
         switch self {
         case .board(let rows, let counts, let basis, let names):
-            try BoardReport.write(.init(rows: rows, counts: counts, basis: basis, unitNames: names), format: format, to: out)
+            try BoardReport.write(.init(rows: RowSource(rows), counts: counts, basis: basis, unitNames: names), format: format, to: out)
         case .progress(let batches, let basis, let names):
             try ProgressReport.write(batches, basis: basis, format: format, unitNames: names, to: out)
         case .ranking(let rows, let week, let basis, let names):
@@ -204,20 +204,21 @@ public struct Views: Sendable {
         }
         let (projection, basis) = try projected(moment, filters: Self.boardFilters(batch, unit, statuses, overdue))
         let (slots, counts) = projection.boardSlots(BoardFilter(batch: batch, unit: unit, statuses: Set(statuses), overdueOnly: overdue))
-        let names = projection.unitNames
-        return try ledger.readingReports { report in
-            try withoutActuallyEscaping(report) { report in
-                var failure: (any Error)?
-                let rows = slots.lazy.map { slot -> BoardRow in
-                    var row = projection.row(at: slot)
-                    do { row.report = try report(row) } catch { if failure == nil { failure = error } }
-                    return row
+        let ledger = ledger
+        let rows = RowSource<BoardRow>(count: slots.count) { body in
+            try ledger.readingReports { report in
+                try withoutActuallyEscaping(report) { report in
+                    try body { range in
+                        try slots[range].map { slot in
+                            var row = projection.row(at: slot)
+                            row.report = try report(row)
+                            return row
+                        }
+                    }
                 }
-                let digest = try BoardReport.write(.init(rows: rows, counts: counts, basis: basis, unitNames: names), format: format, to: out)
-                if let failure { throw failure }
-                return digest
             }
         }
+        return try BoardReport.write(.init(rows: rows, counts: counts, basis: basis, unitNames: projection.unitNames), format: format, to: out)
     }
 
     /// Writes the stored events of the prefix `asOf` after seq `after` as NDJSON (the export).

@@ -38,30 +38,32 @@ public enum BoardReport {
     }
 
     /// The board's rows and counts, with what it was built from.
-    public struct Content<Rows: Sequence<BoardRow>> {
-        public var rows: Rows
+    public struct Content: Sendable {
+        public var rows: RowSource<BoardRow>
         public var counts: BoardCounts
         public var basis: ViewBasis
         public var unitNames: [String: String]
-        public init(rows: Rows, counts: BoardCounts, basis: ViewBasis, unitNames: [String: String]) {
+        public init(rows: RowSource<BoardRow>, counts: BoardCounts, basis: ViewBasis, unitNames: [String: String]) {
             self.rows = rows; self.counts = counts; self.basis = basis; self.unitNames = unitNames
         }
     }
 
-    /// The board written in `format`. The rows are read once (twice for a table); JSON and CSV stream them.
+    /// The board written in `format`. JSON and CSV stream the rows, rendered on two threads; a table
+    /// reads them all first, to align them.
     /// - Returns: the digest of its JSON (for JSON and the table).
     @discardableResult
-    public static func write(_ c: Content<some Sequence<BoardRow>>, format: OutputFormat, to out: Output) throws -> String? {
+    public static func write(_ c: Content, format: OutputFormat, to out: Output) throws -> String? {
         switch format {
         case .json:
             return try writeJSON(c, to: out)
         case .csv:
-            try Render.csv(c.rows, columns, to: out)
+            Render.csvHeader(columns, to: out)
+            try Pieces.write(c.rows, to: out) { rows, _, out in try Render.csvRows(rows, columns, to: out) }
             try out.flush()
             return nil
         case .table:
-            let rows = Array(c.rows)
-            let digest = try writeJSON(Content(rows: rows, counts: c.counts, basis: c.basis, unitNames: c.unitNames), to: Output(Discard()))
+            let rows = try c.rows.all()
+            let digest = try writeJSON(Content(rows: RowSource(rows), counts: c.counts, basis: c.basis, unitNames: c.unitNames), to: Output(Discard()))
             let summary = ProblemStatus.allCases.map { "\($0.label) \(c.counts.byStatus[$0] ?? 0)" }.joined(separator: " · ")
             out.text(c.basis.caption(title: "问题台账") + "\n")
             out.text("共 \(c.counts.total) 个问题：\(summary) · 超期 \(c.counts.overdue)\n\n")
@@ -72,7 +74,7 @@ public enum BoardReport {
         }
     }
 
-    private static func writeJSON(_ c: Content<some Sequence<BoardRow>>, to out: Output) throws -> String {
+    private static func writeJSON(_ c: Content, to out: Output) throws -> String {
         try c.basis.beginDocument(view: "board", out)
         c.basis.member("counts", out)
         out.byte(123)
@@ -86,7 +88,9 @@ public enum BoardReport {
         out.number(c.counts.overdue)
         out.byte(125)
         c.basis.member("problems", out)
-        try Render.objects(c.rows, columns, to: out)
+        out.byte(91)
+        try Pieces.write(c.rows, to: out) { rows, first, out in try Render.objectRows(rows, columns, first: first, to: out) }
+        out.byte(93)
         return try c.basis.endDocument(out)
     }
 }

@@ -77,7 +77,7 @@ public enum ProgressReport {
             }
             let columns = [Column<(batch: String, unit: String?, tally: Tally)>.string("batch", "批次", { $0.batch }),
                            .string("unit", "责任单位", { $0.unit })]
-                + tallyColumns.map { c in Column(c.key, c.header, json: { c.json($0.tally, $1) }, plain: { c.plain($0.tally) }) }
+                + tallyColumns.map { $0.of { $0.tally } }
             try Render.csv(lines, columns, to: out)
             try out.flush()
             return nil
@@ -89,9 +89,16 @@ public enum ProgressReport {
                 out.text("\n【\(batch.name)】\(batch.id)  清零时限 \(Render.short(batch.dueAt))\n")
                 let rows = [("合计", batch.tally)] + batch.units.map { (unitNames[$0.unit] ?? $0.unit, $0.tally) }
                 let columns = [Column<(String, Tally)>.string("unit", "责任单位", { $0.0 })]
-                    + tallyColumns.map { c in Column(c.key, c.header, json: { c.json($0.1, $1) }, plain: { c.plain($0.1) }, display: { c.display($0.1) }) }
+                    + tallyColumns.map { $0.of { $0.1 } }
                 try Render.table(rows, columns, to: out)
-                out.text("每日未销号：" + batch.series.map { "\($0.date.suffix(5)) \($0.outstanding)" }.joined(separator: " · ") + "\n")
+                out.text("每日未销号：")
+                for (k, day) in batch.series.enumerated() {
+                    if k > 0 { out.text(" · ") }
+                    out.text(String(day.date.suffix(5)))
+                    out.byte(32)
+                    out.number(day.outstanding)
+                }
+                out.byte(10)
             }
             out.text("\n" + ViewBasis.digestLine(digest))
             try out.flush()

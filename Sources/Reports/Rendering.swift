@@ -7,36 +7,50 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 }
 
 /// One column of a view: its JSON key, its Chinese header, and its value written three ways: as JSON,
-/// as plain text (CSV: codes, times as RFC 3339), and as a person reads it (the table: labels, short times).
-/// Written straight to the output, with no value built in between: a board has 200,000 rows.
+/// as a CSV field (codes, times as RFC 3339), and as a person reads it (the table: labels, short times).
+/// JSON and CSV are written straight to the output, with no value built in between: a board has 200,000 rows.
 public struct Column<Row>: Sendable {
     public var key: String
     public var header: String
     public var json: @Sendable (Row, Output) -> Void
-    public var plain: @Sendable (Row) -> String
+    public var csv: @Sendable (Row, Output) -> Void
     public var display: @Sendable (Row) -> String
 
     public init(_ key: String, _ header: String, json: @escaping @Sendable (Row, Output) -> Void,
+                csv: @escaping @Sendable (Row, Output) -> Void, display: @escaping @Sendable (Row) -> String) {
+        self.key = key; self.header = header; self.json = json; self.csv = csv; self.display = display
+    }
+
+    /// A column whose CSV field is `plain` (escaped as CSV needs), shown as `display` (by default the same).
+    public init(_ key: String, _ header: String, json: @escaping @Sendable (Row, Output) -> Void,
                 plain: @escaping @Sendable (Row) -> String, display: (@Sendable (Row) -> String)? = nil) {
-        self.key = key; self.header = header; self.json = json; self.plain = plain
-        self.display = display ?? plain
+        self.init(key, header, json: json, csv: { row, out in out.csvField(plain(row)) }, display: display ?? plain)
+    }
+
+    /// The same column of a larger row, reached through `part`.
+    public func of<Whole>(_ part: @escaping @Sendable (Whole) -> Row) -> Column<Whole> {
+        let json = json, csv = csv, display = display
+        return Column<Whole>(key, header, json: { json(part($0), $1) }, csv: { csv(part($0), $1) }, display: { display(part($0)) })
     }
 
     /// A text column (null when nil).
     public static func string(_ key: String, _ header: String, _ value: @escaping @Sendable (Row) -> String?,
                               display: (@Sendable (Row) -> String)? = nil) -> Column {
-        Column(key, header, json: { row, out in out.jsonString(value(row)) }, plain: { value($0) ?? "" }, display: display)
+        Column(key, header, json: { row, out in out.jsonString(value(row)) }, csv: { row, out in value(row).map(out.csvField) },
+               display: display ?? { value($0) ?? "" })
     }
 
     /// A number column.
     public static func int(_ key: String, _ header: String, _ value: @escaping @Sendable (Row) -> Int) -> Column {
-        Column(key, header, json: { row, out in out.number(value(row)) }, plain: { String(value($0)) })
+        Column(key, header, json: { row, out in out.number(value(row)) }, csv: { row, out in out.number(value(row)) },
+               display: { String(value($0)) })
     }
 
     /// A moment, RFC 3339 with the offset it was written with (null when nil); a table shows it short.
     public static func time(_ key: String, _ header: String, _ value: @escaping @Sendable (Row) -> Timestamp?,
                             display: (@Sendable (Row) -> String)? = nil) -> Column {
-        Column(key, header, json: { row, out in out.jsonString(value(row)?.rfc3339) }, plain: { value($0)?.rfc3339 ?? "" },
+        Column(key, header, json: { row, out in out.jsonTime(value(row)) },
+               csv: { row, out in value(row)?.withRFC3339 { out.bytes($0) } },
                display: display ?? { Render.short(value($0)) })
     }
 
@@ -71,31 +85,48 @@ public struct Column<Row>: Sendable {
 public enum Render {
     /// The rows as a JSON array of objects, members in column order.
     public static func objects<Row>(_ rows: some Sequence<Row>, _ columns: [Column<Row>], to out: Output) throws {
-        let keys = columns.map { Array(("\"" + $0.key + "\":").utf8) }
         out.byte(91)
-        var first = true
+        try objectRows(rows, columns, first: true, to: out)
+        out.byte(93)
+    }
+
+    /// The rows as JSON objects, members in column order, a comma before each but the very first.
+    static func objectRows<Row>(_ rows: some Sequence<Row>, _ columns: [Column<Row>], first: Bool, to out: Output) throws {
+        let keys = columns.map { Array(("\"" + $0.key + "\":").utf8) }
+        var first = first
         for row in rows {
             if !first { out.byte(44) }
             out.byte(123)
             first = false
-            for (k, column) in columns.enumerated() {
+            for k in columns.indices {
                 if k > 0 { out.byte(44) }
                 out.bytes(keys[k])
-                column.json(row, out)
+                columns[k].json(row, out)
             }
             out.byte(125)
             try out.flushIfFull()
         }
-        out.byte(93)
     }
 
     /// CSV (RFC 4180, CRLF line ends) with the JSON keys as header and codes as values.
     public static func csv<Row>(_ rows: some Sequence<Row>, _ columns: [Column<Row>], to out: Output) throws {
-        out.text(columns.map { csvField($0.key) }.joined(separator: ",") + "\r\n")
+        csvHeader(columns, to: out)
+        try csvRows(rows, columns, to: out)
+    }
+
+    static func csvHeader<Row>(_ columns: [Column<Row>], to out: Output) {
+        for k in columns.indices {
+            if k > 0 { out.byte(44) }
+            out.csvField(columns[k].key)
+        }
+        out.bytes([13, 10])
+    }
+
+    static func csvRows<Row>(_ rows: some Sequence<Row>, _ columns: [Column<Row>], to out: Output) throws {
         for row in rows {
-            for (k, column) in columns.enumerated() {
+            for k in columns.indices {
                 if k > 0 { out.byte(44) }
-                out.text(csvField(column.plain(row)))
+                columns[k].csv(row, out)
             }
             out.bytes([13, 10])
             try out.flushIfFull()
@@ -104,8 +135,9 @@ public enum Render {
 
     /// A table for a terminal, with Chinese headers, aligned by display width (CJK counts double).
     public static func table<Row>(_ rows: [Row], _ columns: [Column<Row>], to out: Output) throws {
+        let cells = rows.map { row in columns.map { $0.display(row) } }
         var widths = columns.map { width($0.header) }
-        for row in rows { for (k, c) in columns.enumerated() { widths[k] = max(widths[k], width(c.display(row))) } }
+        for line in cells { for k in line.indices { widths[k] = max(widths[k], width(line[k])) } }
         func line(_ cells: [String]) {
             for (k, cell) in cells.enumerated() {
                 out.text(cell)
@@ -115,15 +147,10 @@ public enum Render {
         }
         line(columns.map(\.header))
         line(widths.map { String(repeating: "─", count: $0) })
-        for row in rows {
-            line(columns.map { $0.display(row) })
+        for row in cells {
+            line(row)
             try out.flushIfFull()
         }
-    }
-
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Display width in a terminal: East Asian wide and full-width characters take two cells.
@@ -140,9 +167,9 @@ public enum Render {
     /// `08-26 18:00` in UTC+8, for tables.
     public static func short(_ t: Timestamp?) -> String {
         guard let t else { return "—" }
-        let text = t.inOffset(Timestamp.chinaOffset).rfc3339
-        let chars = Array(text)
-        return String(chars[5..<10]) + " " + String(chars[11..<16])
+        return t.inOffset(Timestamp.chinaOffset).withRFC3339 { text in
+            String(decoding: text[5..<10], as: UTF8.self) + " " + String(decoding: text[11..<16], as: UTF8.self)
+        }
     }
 
     /// A share as JSON: 4 places at most, `null` when nil.

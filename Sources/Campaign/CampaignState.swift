@@ -149,20 +149,31 @@ public struct SubjectRecord: Sendable, Equatable {
     public var lastTime: Timestamp
     /// The seq of its latest event: where its trail is read back from.
     public var lastSeq: UInt64
-    /// For a unit.
-    public var unit: UnitRegistration?
-    /// For a problem list.
-    public var batch: BatchOpening?
-    /// For a problem.
-    public var problem: Problem?
-    /// For an accountability case.
-    public var accountability: AccountabilityCase?
+    /// What the opening of its stream made it, as the events after changed it (nil only for a stream
+    /// whose first event opens nothing, which the rules refuse).
+    public var payload: Payload?
 
-    public init(kind: StreamKind, version: UInt64, lastTime: Timestamp, lastSeq: UInt64, unit: UnitRegistration? = nil,
-                batch: BatchOpening? = nil, problem: Problem? = nil, accountability: AccountabilityCase? = nil) {
-        self.kind = kind; self.version = version; self.lastTime = lastTime; self.lastSeq = lastSeq
-        self.unit = unit; self.batch = batch; self.problem = problem; self.accountability = accountability
+    /// One of these, by the kind of the stream (held as one value: a city's log has hundreds of
+    /// thousands of records in memory while it is folded).
+    public enum Payload: Sendable, Equatable {
+        case unit(UnitRegistration)
+        case batch(BatchOpening)
+        case problem(Problem)
+        case accountability(AccountabilityCase)
     }
+
+    public init(kind: StreamKind, version: UInt64, lastTime: Timestamp, lastSeq: UInt64, payload: Payload? = nil) {
+        self.kind = kind; self.version = version; self.lastTime = lastTime; self.lastSeq = lastSeq; self.payload = payload
+    }
+
+    /// For a unit.
+    public var unit: UnitRegistration? { if case .unit(let u) = payload { u } else { nil } }
+    /// For a problem list.
+    public var batch: BatchOpening? { if case .batch(let b) = payload { b } else { nil } }
+    /// For a problem.
+    public var problem: Problem? { if case .problem(let p) = payload { p } else { nil } }
+    /// For an accountability case.
+    public var accountability: AccountabilityCase? { if case .accountability(let a) = payload { a } else { nil } }
 }
 
 /// Every subject's record, in memory: the rules' state folded from a log. (The ledger keeps the records in
@@ -178,9 +189,12 @@ public struct CampaignState: Sendable, Equatable {
     /// - Returns: its version in its subject's stream.
     @discardableResult
     public mutating func apply(_ event: Event, seq: UInt64) -> UInt64 {
-        let index = records.index(forKey: event.subject)
-        let record = Rules.evolve(index.map { records.values[$0] }, event, seq: seq)
-        if let index { records.values[index] = record } else { records[event.subject] = record }
+        if let index = records.index(forKey: event.subject) {
+            Rules.evolve(&records.values[index], event, seq: seq)
+            return records.values[index].version
+        }
+        let record = Rules.evolve(nil, event, seq: seq)
+        records[event.subject] = record
         return record.version
     }
 

@@ -255,32 +255,40 @@ public enum Rules {
     /// changes its own subject's record only.
     public static func evolve(_ record: SubjectRecord?, _ event: Event, seq: UInt64) -> SubjectRecord {
         guard var record else {
-            var made = SubjectRecord(kind: StreamKind(of: event.type), version: 1, lastTime: event.time, lastSeq: seq)
-            switch event.data {
-            case .unitRegistered(let registration): made.unit = registration
-            case .batchOpened(let opening): made.batch = opening
-            case .problemReported(let report): made.problem = Problem(reportedAt: event.time, batch: report.batch)
+            let payload: SubjectRecord.Payload? = switch event.data {
+            case .unitRegistered(let registration): .unit(registration)
+            case .batchOpened(let opening): .batch(opening)
+            case .problemReported(let report): .problem(Problem(reportedAt: event.time, batch: report.batch))
             case .accountabilityRecorded(let accountability):
-                made.accountability = AccountabilityCase(target: accountability.target, measure: accountability.measure,
-                                                         problems: accountability.problems, revoked: false)
+                .accountability(AccountabilityCase(target: accountability.target, measure: accountability.measure,
+                                                   problems: accountability.problems, revoked: false))
             case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
                  .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn, .accountabilityRevoked:
-                break  // refused by `decide`: a stream begins with its opening event
+                nil  // refused by `decide`: a stream begins with its opening event
             }
-            return made
+            return SubjectRecord(kind: StreamKind(of: event.type), version: 1, lastTime: event.time, lastSeq: seq, payload: payload)
         }
+        evolve(&record, event, seq: seq)
+        return record
+    }
+
+    /// `evolve` of a subject with a record, in place (a fold of a whole log changes each record where it lies).
+    public static func evolve(_ record: inout SubjectRecord, _ event: Event, seq: UInt64) {
         record.version += 1
         record.lastTime = max(record.lastTime, event.time)
         record.lastSeq = seq
-        switch event.data {
-        case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
-             .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
-            record.problem?.apply(event)
-        case .accountabilityRevoked:
-            record.accountability?.revoked = true
-        case .unitRegistered, .batchOpened, .problemReported, .accountabilityRecorded:
-            break  // a second opening of a stream: refused by `decide`
+        switch (event.data, record.payload) {
+        case (.problemAssigned, .problem(var p)?), (.deadlineExtended, .problem(var p)?), (.rectificationSubmitted, .problem(var p)?),
+             (.rectificationVerified, .problem(var p)?), (.rectificationRejected, .problem(var p)?), (.problemEscalated, .problem(var p)?),
+             (.problemReopened, .problem(var p)?), (.problemWithdrawn, .problem(var p)?):
+            record.payload = nil  // so that `p` is the only reference to its strings while it changes
+            p.apply(event)
+            record.payload = .problem(p)
+        case (.accountabilityRevoked, .accountability(var a)?):
+            a.revoked = true
+            record.payload = .accountability(a)
+        default:
+            break  // a second opening of a stream, or an event of another kind of stream: refused by `decide`
         }
-        return record
     }
 }

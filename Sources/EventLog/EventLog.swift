@@ -118,6 +118,40 @@ public final class EventLog: @unchecked Sendable {
         return try body(reader)
     }
 
+    /// Runs `body` on `threads` threads at once (the first is this one), each with a read transaction of
+    /// its own, all of one snapshot of the store: when a commit comes between their beginnings, they
+    /// begin again. What the threads share they arrange between themselves; the first error is thrown.
+    @available(*, noasync)
+    public func read(threads: Int, _ body: @escaping @Sendable (_ thread: Int, borrowing LogReader) throws -> Void) throws {
+        let threads = max(1, threads)
+        let meeting = SnapshotMeeting(threads)
+        let group = DispatchGroup()
+        let failures = Handover<any Error>()
+        for k in 1..<threads {
+            group.enter()
+            Thread.detachNewThread { [self] in
+                defer { group.leave() }
+                do { try self.meet(meeting, k, body) } catch { meeting.abandon(); failures.put(k, error) }
+            }
+        }
+        var first: (any Error)?
+        do { try meet(meeting, 0, body) } catch { meeting.abandon(); first = error }
+        group.wait()
+        if let first { throw first }
+        for k in 1..<threads { if let error = failures.takeIfAny(k) { throw error } }
+    }
+
+    private func meet(_ meeting: SnapshotMeeting, _ k: Int, _ body: (Int, borrowing LogReader) throws -> Void) throws {
+        while true {
+            let reader = LogReader(txn: try environment.beginRead(), log: log, ids: ids, meta: meta)
+            switch meeting.arrive(k, reader.snapshotID) {
+            case .same: return try body(k, reader)
+            case .again: continue
+            case .abandoned: return
+            }
+        }
+    }
+
     /// What a write's body decides: keep what it wrote, or keep nothing (a refusal, a rehearsal).
     public enum WriteDecision<R> {
         case commit(R)
@@ -193,6 +227,9 @@ public struct LogReader: ~Copyable {
     let log: Database
     let ids: Database
     let meta: Database
+
+    /// Which committed state of the store it reads (equal for two readers of the same one).
+    public var snapshotID: Int { txn.snapshotID }
 
     /// The head: last seq, its hash and clock.
     public func head() throws -> LogHead {
@@ -409,5 +446,46 @@ public struct LogWriter: ~Copyable {
     public func setFact(_ key: String, _ value: [UInt8]) throws {
         precondition(key != "format", "the store's format is the log's own")
         try reader.txn.put(reader.meta, key: Array(key.utf8), value: value)
+    }
+}
+
+/// Where the threads of `EventLog.read(threads:_:)` wait for one another after beginning their reads, to
+/// learn whether all of them see the same snapshot (else all begin again).
+final class SnapshotMeeting: @unchecked Sendable {
+    enum Outcome { case same, again, abandoned }
+    private let condition = NSCondition()
+    private let count: Int
+    private var round = 0
+    private var arrived: [Int: Int] = [:]
+    private var outcome: [Int: Outcome] = [:]
+    private var abandoned = false
+
+    init(_ count: Int) { self.count = count }
+
+    /// Thread `k` arrives with the snapshot its read sees; returns once every thread has arrived.
+    /// Waiting with a read open is safe here: every thread's read is begun already, and none of them
+    /// resizes the map.
+    func arrive(_ k: Int, _ snapshot: Int) -> Outcome {
+        condition.lock()
+        defer { condition.unlock() }
+        let mine = round
+        arrived[k] = snapshot
+        if arrived.count == count {
+            let same = Set(arrived.values).count == 1
+            outcome[mine] = same ? .same : .again
+            arrived = [:]
+            round += 1
+            condition.broadcast()
+        }
+        while outcome[mine] == nil && !abandoned { condition.wait() }
+        return abandoned ? .abandoned : outcome[mine]!
+    }
+
+    /// A thread failed before arriving: the others stop waiting.
+    func abandon() {
+        condition.lock()
+        abandoned = true
+        condition.broadcast()
+        condition.unlock()
     }
 }

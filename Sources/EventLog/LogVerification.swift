@@ -23,15 +23,15 @@ extension EventLog {
         let parts = Int(min(UInt64(max(1, parts)), max(1, count / max(smallestPart, 1))))
         let size = (count + UInt64(parts) - 1) / UInt64(parts)
         let ranges = stride(from: 1, through: count, by: Int(size)).map { first in first...min(count, first + size - 1) }
-        let others = Handover<Result<Stretch, any Error>>()
+        let others = Handover<Result<LogStretch, any Error>>()
         let group = DispatchGroup()
         for (k, seqs) in ranges.enumerated().dropFirst() {
             DispatchQueue.global().async(group: group) {
                 // Later appends may be seen; a stretch reads only up to `count`.
-                others.put(k, Result { try self.read { try Stretch($0, seqs: seqs, checkingStreams: true, visit: check) } })
+                others.put(k, Result { try self.read { try LogStretch($0, seqs: seqs, checkingStreams: true, visit: check) } })
             }
         }
-        let first = Result { try read { try Stretch($0, seqs: ranges[0], checkingStreams: true, visit: check) } }
+        let first = Result { try read { try LogStretch($0, seqs: ranges[0], checkingStreams: true, visit: check) } }
         group.wait()
         var stretches = [try first.get()]
         for k in 1..<ranges.count { stretches.append(try others.take(k).get()) }
@@ -70,13 +70,37 @@ extension EventLog {
                 try Self.throwFirst(nil, Self.idIndexDamage(reader, stretches: [], count: 0, before: .max))
                 return LogHead.empty
             }
-            let stretch = try Stretch(reader, seqs: 1...count, checkingStreams: checkingStreams, visit: visit)
+            let stretch = try LogStretch(reader, seqs: 1...count, checkingStreams: checkingStreams, visit: visit)
             let damage = Self.damage { try stretch.conclude() }
             try Self.throwFirst(damage, Self.idIndexDamage(reader, stretches: [stretch], count: count,
                                                            before: damage?.seq ?? .max))
             return try reader.withEntry(count) { entry in
                 entry.map { LogHead(seq: $0.seq, hash: Array($0.hash), recordedAtMicros: $0.recordedAtMicros) } ?? LogHead.empty
             }
+        }
+    }
+
+    /// The first damage in seq order of `stretches`, read one after another from seq 1 up to the head:
+    /// a stretch's own, or where it fails to join the ones before (the clock; with `checkingStreams`,
+    /// each stream's versions and back-pointers).
+    public static func firstDamage(joining stretches: [LogStretch]) -> LogDamage? {
+        var streams: [String: (version: UInt64, seq: UInt64)] = [:]
+        var lastClock = Int64.min
+        for (k, stretch) in stretches.enumerated() {
+            if let damage = Self.damage({ try stretch.join(&streams, lastClock: lastClock, isLast: k == stretches.count - 1) }) {
+                return damage
+            }
+            if stretch.lastClock != .min { lastClock = stretch.lastClock }
+        }
+        return nil
+    }
+
+    /// The first damage of the id index (`idIndexDamage(_:stretches:count:before:)`) and of `found`.
+    public static func firstDamage(_ found: LogDamage?, idIndexOf reader: borrowing LogReader, stretches: [LogStretch], count: UInt64) throws -> LogDamage? {
+        let index = try idIndexDamage(reader, stretches: stretches, count: count, before: found?.seq ?? .max)
+        switch (found, index) {
+        case (let a?, let b?): return b.seq < a.seq ? b : a
+        case (let a, let b): return a ?? b
         }
     }
 
@@ -97,7 +121,7 @@ extension EventLog {
     /// read whole) the index names nothing else. Ids are compared byte for byte with those the stretches
     /// copied. The index may hold the ids of later appends (a later snapshot): those are looked up.
     /// - Returns: the damage at the first seq that does not hold, or nil.
-    private static func idIndexDamage(_ reader: borrowing LogReader, stretches: [Stretch], count: UInt64,
+    private static func idIndexDamage(_ reader: borrowing LogReader, stretches: [LogStretch], count: UInt64,
                                       before: UInt64) throws -> LogDamage? {
         var named = [Bool](repeating: false, count: Int(count))
         var ghost: String?
@@ -129,20 +153,22 @@ extension EventLog {
 /// and (when it checks streams) each stream's versions and back-pointers within it; with what it takes to
 /// join it to the stretches before (each subject's first and last entry in it, the clock at its ends)
 /// and a copy of each entry's id for the id index.
-struct Stretch: Sendable {
-    let seqs: ClosedRange<UInt64>
+public struct LogStretch: Sendable {
+    public let seqs: ClosedRange<UInt64>
     /// The first damage found inside it (the scan stops there).
-    var damage: LogDamage?
-    var firstClock = Int64.min
-    var lastClock = Int64.min
+    public internal(set) var damage: LogDamage?
+    public internal(set) var firstClock = Int64.min
+    public internal(set) var lastClock = Int64.min
     /// Per subject: its first entry here (version, back-pointer, seq), and its last (version, seq).
     var streams: [String: (firstVersion: UInt64, firstPrevious: UInt64, firstSeq: UInt64, lastVersion: UInt64, lastSeq: UInt64)] = [:]
     /// The ids of its entries, one after another, and where each ends.
     private var ids: [UInt8] = []
     private var idEnds: [Int] = []
 
-    init(_ reader: borrowing LogReader, seqs: ClosedRange<UInt64>, checkingStreams: Bool,
-         visit: (EntryView) throws -> String?) throws {
+    /// Checks the entries of `seqs`, handing each that holds to `visit`, which checks what is derived
+    /// from it and returns a problem or nil (the scan stops at the first damage, which it keeps).
+    public init(_ reader: borrowing LogReader, seqs: ClosedRange<UInt64>, checkingStreams: Bool,
+                visit: (EntryView) throws -> String?) throws {
         self.seqs = seqs
         idEnds.reserveCapacity(seqs.count)
         ids.reserveCapacity(seqs.count * 24)
@@ -173,7 +199,7 @@ struct Stretch: Sendable {
                     hasher.update(bufferPointer: prev)
                     hasher.update(bufferPointer: entry.entryBytes)
                     let computed = hasher.finalize()
-                    guard computed.withUnsafeBytes({ $0.elementsEqual(entry.hash) }) else {
+                    guard computed.withUnsafeBytes({ $0.sameBytes(as: entry.hash) }) else {
                         throw LogDamage(seq: seq, problem: "hash mismatch: stored \(entry.hash.hex), computed \(Array(computed).hex)")
                     }
                     guard entry.recordedAtMicros >= lastClock else {
@@ -269,6 +295,7 @@ final class Handover<Value: Sendable>: @unchecked Sendable {
     private var values: [Int: Value] = [:]
     func put(_ k: Int, _ value: Value) { lock.withLock { values[k] = value } }
     func take(_ k: Int) -> Value { lock.withLock { values.removeValue(forKey: k)! } }
+    func takeIfAny(_ k: Int) -> Value? { lock.withLock { values.removeValue(forKey: k) } }
 }
 
 extension LogDamage {

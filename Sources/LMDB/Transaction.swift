@@ -37,6 +37,9 @@ public struct Transaction: ~Copyable {
         self.mapLock = mapLock
     }
 
+    /// Which committed state of the store it sees: two read transactions with the same id see the same one.
+    public var snapshotID: Int { mdb_txn_id(handle) }
+
     /// Commits what the transaction wrote; it is over either way, and nothing else may be done with it.
     package mutating func commit() throws(LMDBError) {
         precondition(!isOver, "transaction committed twice")

@@ -114,6 +114,9 @@ public enum EventCodec {
         /// Ids, times, states, units and deadlines, without the free text (descriptions, places,
         /// evidence, reasons) the log keeps for people: what folds read.
         case forFolds
+        /// What folds read, with the free text left out still checked as a whole reading checks it:
+        /// what verify reads.
+        case forVerification
     }
 
     /// Why stored bytes are not an event civic can read.
@@ -127,7 +130,8 @@ public enum EventCodec {
     public static func decode(_ body: UnsafeRawBufferPointer, id: String, subject: String, reading: Reading = .whole) throws(Undecodable) -> Event {
         do {
             var r = WireReader(body)
-            r.skippingText = reading == .forFolds
+            r.skippingText = reading != .whole
+            r.checkingSkippedText = reading == .forVerification
             return try readEvent(&r, id: id, subject: subject)
         } catch { throw Undecodable() }
     }
@@ -295,7 +299,14 @@ public enum EventCodec {
                 if field == 1 { fields.m1 = Box(into) } else { fields.m5 = Box(into) }
             case (.repeatedMessage?, 2):
                 var sub = try r.message()
-                if r.skippingText { continue }  // evidence is free text to a fold
+                if r.skippingText {  // evidence is free text to a fold
+                    if r.checkingSkippedText {
+                        var unkept = Fields()
+                        sub.checkingOnly = true
+                        try merge(&unkept, message: nested(message, field), from: &sub)
+                    }
+                    continue
+                }
                 var item = Fields()
                 try merge(&item, message: nested(message, field), from: &sub)
                 fields.repeatedMessages.append(item)

@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import LMDB
 import Projections
+import Wire
 
 /// Which prefix of the log a view reads (transaction time, `--as-of`).
 public enum AsOf: Sendable, Equatable, Hashable, CustomStringConvertible {
@@ -273,7 +274,7 @@ public final class Ledger: @unchecked Sendable {
 
     static func report(of row: BoardRow, _ reader: borrowing LogReader) throws -> ProblemReport {
         try reader.withEntry(row.reportSeq) { entry in
-            guard let entry, entry.subject.elementsEqual(row.id.utf8),
+            guard let entry, entry.subject.sameBytes(as: row.id),
                   case .problemReported(let report) = try EventCodec.recorded(entry).event.data
             else { throw LogDamage(seq: row.reportSeq, problem: "not the report of \(row.id)") }
             return report

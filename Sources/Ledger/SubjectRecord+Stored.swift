@@ -11,20 +11,19 @@ extension SubjectRecord {
         w.varint(version)
         Self.time(&w, lastTime)
         w.varint(lastSeq)
-        switch kind {
-        case .unit:
-            let u = unit!
+        switch payload {
+        case nil:
+            break  // a stream opened by nothing (refused by the rules): a record that does not decode
+        case .unit(let u):
             w.string(u.name)
             w.varint(UInt64(u.kind.number))
             Self.optional(&w, u.parent)
             Self.optional(&w, u.leader)
-        case .batch:
-            let b = batch!
+        case .batch(let b):
             w.string(b.name)
             w.varint(UInt64(b.source.number))
             Self.time(&w, b.dueAt)
-        case .problem:
-            let p = problem!
+        case .problem(let p):
             w.byte(UInt8(p.status.number))
             Self.optional(&w, p.batch)
             Self.optional(&w, p.unit)
@@ -36,8 +35,7 @@ extension SubjectRecord {
             w.varint(UInt64(p.rejections))
             w.varint(UInt64(p.escalations))
             w.varint(UInt64(p.reopens))
-        case .accountability:
-            let a = accountability!
+        case .accountability(let a):
             w.byte(UInt8(a.target.kind.number))
             w.string(a.target.id)
             Self.optional(&w, a.target.name)
@@ -58,10 +56,10 @@ extension SubjectRecord {
         self.init(kind: kind, version: try r.varint(), lastTime: try Self.time(&r), lastSeq: try r.varint())
         switch kind {
         case .unit:
-            unit = UnitRegistration(name: try r.validString(), kind: try Self.code(&r), parent: try Self.optional(&r),
-                                    leader: try Self.optional(&r))
+            payload = .unit(UnitRegistration(name: try r.validString(), kind: try Self.code(&r), parent: try Self.optional(&r),
+                                    leader: try Self.optional(&r)))
         case .batch:
-            batch = BatchOpening(name: try r.validString(), source: try Self.code(&r), dueAt: try Self.time(&r))
+            payload = .batch(BatchOpening(name: try r.validString(), source: try Self.code(&r), dueAt: try Self.time(&r)))
         case .problem:
             guard let status = ProblemStatus(number: Int(try r.byte())) else { throw WireReader.Malformed() }
             let batch = try Self.optional(&r), unit = try Self.optional(&r), leader = try Self.optional(&r)
@@ -76,7 +74,7 @@ extension SubjectRecord {
             p.rejections = try r.count(atMost: Int(Int32.max))
             p.escalations = try r.count(atMost: Int(Int32.max))
             p.reopens = try r.count(atMost: Int(Int32.max))
-            problem = p
+            payload = .problem(p)
         case .accountability:
             guard let targetKind = TargetKind(number: Int(try r.byte())) else { throw WireReader.Malformed() }
             let target = AccountabilityTarget(kind: targetKind, id: try r.validString(), name: try Self.optional(&r),
@@ -86,7 +84,7 @@ extension SubjectRecord {
             for _ in 0..<(try r.count(atMost: r.remaining)) { problems.append(try r.validString()) }
             let revoked = try r.byte()
             guard revoked <= 1 else { throw WireReader.Malformed() }
-            accountability = AccountabilityCase(target: target, measure: measure, problems: problems, revoked: revoked == 1)
+            payload = .accountability(AccountabilityCase(target: target, measure: measure, problems: problems, revoked: revoked == 1))
         }
         guard r.isAtEnd else { throw WireReader.Malformed() }
     }

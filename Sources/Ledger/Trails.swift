@@ -1,6 +1,7 @@
 import Campaign
 import EventLog
 import Projections
+import Wire
 
 /// A stored event as a trail shows it: the event, where the log holds it, its hash and who recorded it.
 public struct TrailEntry: Sendable {
@@ -99,7 +100,7 @@ extension Ledger {
                 var stream: [TrailEntry] = []
                 while seq > 0 {
                     let previous: UInt64 = try reader.withEntry(seq) { entry in
-                        guard let entry, entry.subject.elementsEqual(subject.utf8) else {
+                        guard let entry, entry.subject.sameBytes(as: subject) else {
                             throw LogDamage(seq: seq, problem: "the trail of \(subject) points here, to an entry of another stream")
                         }
                         if entry.seq <= end {
@@ -135,7 +136,7 @@ extension Ledger {
             guard entry.seq <= end else { return false }
             let include: Bool
             switch selector {
-            case .subject(let s): include = entry.subject.elementsEqual(s.utf8)
+            case .subject(let s): include = entry.subject.sameBytes(as: s)
             case .unit: include = concerned.contains(entry.subjectString)
             case .actor(let actor):
                 let event = try EventCodec.recorded(entry, reading: .forFolds).event

@@ -1,4 +1,5 @@
 import Campaign
+import Wire
 
 /// One problem as the views see it: its state, how many of its events were folded, and the seq of its
 /// report (the report's text stays in the log; rows that are shown read it from there).
@@ -71,7 +72,7 @@ public struct ProblemTable: Sendable {
     /// The number of `name`, which had number `old` before: the same when the name is unchanged.
     mutating func number(_ name: String?, was old: Int32) -> Int32 {
         guard let name else { return -1 }
-        if old >= 0, names.withBytes(of: Int(old), { $0.elementsEqual(name.utf8) }) { return old }
+        if old >= 0, names.withBytes(of: Int(old), { $0.sameBytes(as: name) }) { return old }
         return names.intern(name)
     }
     /// How many names there are: numbers run from 0 to this.

@@ -1,3 +1,5 @@
+import Wire
+
 /// Strings numbered from 0 in the order added, kept as UTF-8 bytes one after another, and found by a
 /// hash of their bytes in an open-addressing table of numbers (linear probing, at most three quarters
 /// full). Nothing is ever removed.
@@ -8,7 +10,7 @@
 /// so that an index restored from a snapshot costs a copy of its bytes until a fold asks it something.
 /// The seed is drawn for each index: where a string lands differs from one index to the next, what the
 /// index answers never does.
-struct StringIndex: Sendable {
+public struct StringIndex: Sendable {
     /// The strings' bytes, one after another, and where each ends.
     private(set) var bytes: [UInt8] = []
     private(set) var ends: [UInt32] = []
@@ -17,7 +19,7 @@ struct StringIndex: Sendable {
     private var buckets: [UInt64] = []
     private let seed = UInt64.random(in: .min ... .max)
 
-    init() {}
+    public init() {}
 
     /// An index of strings given as their bytes and ends (as `bytes` and `ends` give them back).
     /// - Precondition: the strings are distinct.
@@ -26,7 +28,7 @@ struct StringIndex: Sendable {
         self.ends = ends
     }
 
-    var count: Int { ends.count }
+    public var count: Int { ends.count }
 
     /// Adds strings given as their bytes and ends (relative to the first of them), without looking them
     /// up: what a snapshot restores. The table of numbers is built again on the next look-up.
@@ -43,12 +45,12 @@ struct StringIndex: Sendable {
         buckets = []
     }
 
-    subscript(number: Int32) -> String {
+    public subscript(number: Int32) -> String {
         withBytes(of: Int(number)) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Calls `body` with the bytes of string `number`.
-    func withBytes<R>(of number: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    public func withBytes<R>(of number: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let start = number == 0 ? 0 : Int(ends[number - 1])
         return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<Int(ends[number])])) }
     }
@@ -60,7 +62,7 @@ struct StringIndex: Sendable {
     }
 
     /// The number of `string`, nil when it was never added.
-    mutating func number(of string: String) -> Int32? {
+    public mutating func number(of string: String) -> Int32? {
         var string = string
         return string.withUTF8 { number(of: UnsafeRawBufferPointer($0)) }
     }
@@ -72,13 +74,13 @@ struct StringIndex: Sendable {
         return string.withUTF8 { key in
             let key = UnsafeRawBufferPointer(key)
             if !buckets.isEmpty { return find(key, hash(key)).number }
-            for n in 0..<ends.count where withBytes(of: n, { $0.elementsEqual(key) }) { return Int32(n) }
+            for n in 0..<ends.count where withBytes(of: n, { $0.sameBytes(as: key) }) { return Int32(n) }
             return nil
         }
     }
 
     /// The number of the string of these UTF-8 bytes, nil when it was never added.
-    mutating func number(of key: UnsafeRawBufferPointer) -> Int32? {
+    public mutating func number(of key: UnsafeRawBufferPointer) -> Int32? {
         if buckets.isEmpty {
             guard !ends.isEmpty else { return nil }
             rebuild()
@@ -87,13 +89,13 @@ struct StringIndex: Sendable {
     }
 
     /// The number of `string`, given the next one when it has none.
-    mutating func intern(_ string: String) -> Int32 {
+    public mutating func intern(_ string: String) -> Int32 {
         var string = string
         return string.withUTF8 { intern(UnsafeRawBufferPointer($0)) }
     }
 
     /// The number of the string of these bytes, given the next one when it has none.
-    mutating func intern(_ key: UnsafeRawBufferPointer) -> Int32 {
+    public mutating func intern(_ key: UnsafeRawBufferPointer) -> Int32 {
         if buckets.isEmpty || (ends.count + 1) * 4 > buckets.count * 3 { rebuild() }
         let h = hash(key)
         let (found, slot) = find(key, h)
@@ -114,7 +116,7 @@ struct StringIndex: Sendable {
             if b == 0 { return (nil, i) }
             if b >> 32 == h >> 32 {
                 let n = Int(b & 0xFFFF_FFFF) - 1
-                if withBytes(of: n, { $0.count == key.count && $0.elementsEqual(key) }) { return (Int32(n), i) }
+                if withBytes(of: n, { $0.sameBytes(as: key) }) { return (Int32(n), i) }
             }
             i = (i + 1) & mask
         }

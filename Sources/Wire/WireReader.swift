@@ -11,6 +11,9 @@ public struct WireReader {
     /// When set, `text()` skips its field and returns "": for folds, which read ids, times and states
     /// but none of the free text (descriptions, reasons, evidence) that the log keeps for people.
     public var skippingText = false
+    /// With `skippingText`: the text skipped is still checked to be UTF-8 (verify, which reads what
+    /// folds read and checks every byte).
+    public var checkingSkippedText = false
 
     public struct Malformed: Error {
         public init() {}
@@ -112,7 +115,7 @@ public struct WireReader {
     @inlinable
     public mutating func text() throws(Malformed) -> String {
         guard skippingText else { return try string() }
-        _ = try length()
+        if checkingSkippedText { _ = try utf8() } else { _ = try length() }
         return ""
     }
 
@@ -122,6 +125,7 @@ public struct WireReader {
         var sub = WireReader(bytes, from: r.lowerBound, to: r.upperBound)
         sub.checkingOnly = checkingOnly
         sub.skippingText = skippingText
+        sub.checkingSkippedText = checkingSkippedText
         return sub
     }
 

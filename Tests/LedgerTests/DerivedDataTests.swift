@@ -253,7 +253,9 @@ struct DerivedDataTests {
             return found
         })
         var record = try #require(try ledger.record(of: problem))
-        record.problem?.status = .closed
+        var changed = try #require(record.problem)
+        changed.status = .closed
+        record.payload = .problem(changed)
         _ = try ledger.log.write { w in try w.put(table, Array(problem.utf8), record.encoded()); return .commit(()) }
         let found = try ledger.verify()
         #expect(found.derived.contains { $0.table == "subjects" && $0.key == problem }, "\(found.derived)")

@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // The system liblmdb (Debian's liblmdb-dev), never vendored.
@@ -60,6 +61,8 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], swiftSettings: acrossModules),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(name: "civic", dependencies: [
@@ -85,6 +88,7 @@ let package = Package(
                                                         "CivicProtos", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "CivicServerTests", dependencies: [
             "CivicServer", "Queries", "Ledger", "Demo", "JSON", "Campaign",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),

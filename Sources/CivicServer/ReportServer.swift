@@ -1,5 +1,4 @@
 import Campaign
-import Dispatch
 import EventLog
 import Foundation
 import HTTPTypes
@@ -7,22 +6,44 @@ import Hummingbird
 import JSON
 import Ledger
 import Logging
+import NIOCore
 import Projections
 import Queries
 import Reports
 
-/// The read-only server of §9: the views of §5 as JSON, the log for consumers to catch up, the chain's
-/// head, and the dashboard. The ledger it is given should be opened read-only (`MDB_RDONLY`): then no
-/// request can write, whatever it carries; and the router answers only GET and HEAD.
-public enum ReportServer {
-    /// The most events one `/api/events` page holds.
-    public static let maxPage = 10_000
+/// What the server allows, whatever its clients do (docs/server.md, "Under load").
+public struct ServerLimits: Sendable {
+    /// Connections open at once; one more is closed as it opens.
+    public var connections = 512
+    /// A connection that brings no request (or no whole request head) for this long is closed.
+    public var idleSeconds: Int64 = 15
+    /// A response whose client reads nothing of it for this long is cut off.
+    public var stalledSeconds: Int64 = 20
+    /// Threads and queue of the quick lane (pages of folded views, the verified head, short stretches of the log).
+    public var quickThreads = 2, quickQueue = 256
+    /// Threads and queue of the heavy lane (folds of past moments, large pages, long trails).
+    public var heavyThreads = 2, heavyQueue = 32
+    /// Past projections kept.
+    public var projections = 4
+    /// A page of more rows than this is heavy work.
+    public var quickRows = 1_000
 
-    /// Every route of §9 over `ledger`. `clock` gives "now" for views without `at`.
+    public init() {}
+}
+
+/// The server of docs/server.md: the views as JSON (long ones paged), the log for consumers to catch up,
+/// the verified head, and the dashboard. The ledger it is given should be opened read-only
+/// (`MDB_RDONLY`): then no request can write, whatever it carries; and the router answers only GET and HEAD.
+public enum ReportServer {
+    /// The most events, or rows, one page holds.
+    public static let maxPage = 10_000
+    /// Rows a page of a view holds when `limit` is not given.
+    public static let defaultRows = 500
+
+    /// Every route over `ledger`. `clock` gives "now" for views without `at`.
     public static func router(ledger: Ledger, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock,
-                              logRequests: Bool = true) -> Router<BasicRequestContext> {
-        let cache = LatestProjection(ledger: ledger)
-        let views = Views(ledger: ledger, project: { asOf, at in try cache.projection(asOf: asOf, at: at) })
+                              logRequests: Bool = true, limits: ServerLimits = ServerLimits()) -> Router<BasicRequestContext> {
+        let state = ServerState(ledger: ledger, limits: limits)
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ReadOnlyMethods())
         if logRequests { router.add(middleware: LogRequestsMiddleware(.info)) }
@@ -30,69 +51,46 @@ public enum ReportServer {
 
         for view in ["board", "progress", "ranking", "audit"] {
             router.get("/api/\(view)") { request, _ -> Response in
-                let query = try ViewQuery.parse(view: view, parameters: parameters(request), clock: clock())
-                let answer = try await offLoop { try views.answer(query) }
-                return .json(answer.rendered(.json))
+                try await state.view(view, request, clock: clock())
             }
         }
         router.get("/api/events") { request, _ -> Response in
-            let (after, limit) = try eventsPage(parameters(request))
-            return try await offLoop {
-                var body = ""
-                var last: UInt64 = after
-                let head = try ledger.head()
-                try ledger.events(after: after) { entry in
-                    guard entry.recorded.seq - after <= UInt64(limit) else { return false }
-                    JSONText.write(CloudEvents.json(entry.recorded, recordedBy: entry.recordedBy, prevHash: entry.prevHash ?? [],
-                                                    hash: entry.hash), to: &body)
-                    body += "\n"
-                    last = entry.recorded.seq
-                    return true
-                }
-                var headers = HTTPFields()
-                headers[.contentType] = "application/x-ndjson; charset=utf-8"
-                headers[HTTPField.Name("Civic-Head")!] = head.description
-                headers[HTTPField.Name("Civic-Next-After")!] = String(last)
-                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
-            }
+            try await state.events(request)
         }
         router.get("/api/verify") { request, _ -> Response in
             guard try parameters(request).isEmpty else { throw QueryError("verify", "/api/verify 不带参数") }
-            return try await offLoop {
-                let head = try ledger.head()
-                do {
-                    let verified = try ledger.verify(logOnly: true).head
-                    return .json(JSONText.render(.object([
-                        ("head", .object([("seq", .int(verified.seq)), ("hash", .string(verified.hash.hex))])),
-                        ("verified", .bool(true)),
-                    ])) + "\n")
-                } catch let damage as LogDamage {
-                    return .json(JSONText.render(.object([
-                        ("head", .object([("seq", .int(head.seq)), ("hash", .string(head.hash.hex))])),
-                        ("verified", .bool(false)),
-                        ("firstBadSeq", .int(damage.seq)),
-                        ("problem", .string(damage.problem)),
-                    ])) + "\n")
-                }
-            }
+            return .json(JSONText.render(try await state.verified.answer()) + "\n")
         }
         router.get("/") { request, _ -> Response in
             let page = try DashboardRequest(parameters(request), clock: clock())
-            let html = try await offLoop { try page.render(views) }
-            var headers = HTTPFields()
-            headers[.contentType] = "text/html; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+            let pipe = ResponsePipe(stall: TimeInterval(limits.stalledSeconds))
+            let lane = try state.isQuick(page.board.moment) ? state.quick : state.heavy
+            try lane.start {
+                do {
+                    let html = try page.render(state.views)
+                    let out = Output(pipe)
+                    out.text(html)
+                    try out.flush()
+                    pipe.finish(nil)
+                } catch { pipe.finish(error) }
+            }
+            return try await pipe.response(for: request, contentType: "text/html; charset=utf-8")
         }
         return router
     }
 
     /// The server on `host:port`; `runService()` serves until SIGTERM or SIGINT, then finishes the
-    /// requests under way and stops.
-    /// `listening` is called with the port once the server listens (the one chosen, for port 0).
-    public static func application(ledger: Ledger, host: String, port: Int, logger: Logger,
+    /// requests under way and stops. `listening` is called with the port once the server listens.
+    public static func application(ledger: Ledger, host: String, port: Int, logger: Logger, limits: ServerLimits = ServerLimits(),
                                    listening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: router(ledger: ledger), configuration: .init(address: .hostname(host, port: port), serverName: "civic"),
-                    onServerRunning: { channel in listening(channel.localAddress?.port ?? port) }, logger: logger)
+        let connections = ConnectionLimit(limit: limits.connections)
+        let stalled = TimeAmount.seconds(limits.stalledSeconds)
+        return Application(
+            router: router(ledger: ledger, limits: limits),
+            server: .http1(configuration: .init(additionalChannelHandlers: [connections.handler(), StalledReaderCutoff(timeout: stalled)],
+                                                idleTimeout: .seconds(limits.idleSeconds))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "civic"),
+            onServerRunning: { channel in listening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
     /// `after` (default 0) and `limit` (default and most: `maxPage`) of `/api/events`.
@@ -106,28 +104,210 @@ public enum ReportServer {
                 guard let n = UInt64(value) else { throw QueryError(key, "after “\(value)” 须为非负整数（seq）") }
                 after = n
             case "limit":
-                guard let n = Int(value), (1...maxPage).contains(n) else {
-                    throw QueryError(key, "limit “\(value)” 须为 1 至 \(maxPage) 之间的整数")
-                }
-                limit = n
+                limit = try pageLimit(value)
             default:
                 throw QueryError(key, "未知参数 “\(key)”：events 可用 after、limit")
             }
         }
         return (after, limit)
     }
-}
 
-/// The query parameters of `request`, percent-decoded, in order.
-func parameters(_ request: Request) -> [(String, String)] {
-    request.uri.queryParameters.map { (String($0.key), String($0.value)) }
-}
-
-/// Runs LMDB work on a thread of its own: reads are synchronous and must not hold an event loop.
-func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    static func pageLimit(_ value: String) throws(QueryError) -> Int {
+        guard let n = Int(value), (1...maxPage).contains(n) else {
+            throw QueryError("limit", "limit “\(value)” 须为 1 至 \(maxPage) 之间的整数")
+        }
+        return n
     }
+}
+
+/// What the routes share: the ledger's views over the projection cache, the two lanes, the digests of
+/// views paged through, and the verified head.
+final class ServerState: Sendable {
+    let ledger: Ledger
+    let limits: ServerLimits
+    let cache: ProjectionCache
+    let views: Views
+    let quick: WorkLane
+    let heavy: WorkLane
+    let digests = DigestCache()
+    let verified: VerifiedHead
+
+    init(ledger: Ledger, limits: ServerLimits) {
+        self.ledger = ledger
+        self.limits = limits
+        let cache = ProjectionCache(ledger: ledger, capacity: limits.projections)
+        self.cache = cache
+        views = Views(ledger: ledger, project: { asOf, at in try cache.projection(asOf: asOf, at: at) })
+        quick = WorkLane(name: "quick", threads: limits.quickThreads, queued: limits.quickQueue)
+        heavy = WorkLane(name: "heavy", threads: limits.heavyThreads, queued: limits.heavyQueue, niceness: 10)
+        // The latest projection folded before the first request asks for it, then the store verified.
+        try? heavy.start { _ = try? cache.projection(asOf: .all, at: Projection.endOfTime) }
+        verified = VerifiedHead(ledger: ledger, lane: heavy)
+    }
+
+    /// Whether a view of `moment` is quick work: its projection is at hand.
+    func isQuick(_ moment: Moment) throws -> Bool { try cache.isAtHand(asOf: moment.asOf, at: moment.at) }
+
+    /// `/api/<view>`: one page of it (`limit`, `cursor`), streamed; the next page's cursor in
+    /// `Civic-Next-Cursor` (and `Link`), none on the last.
+    func view(_ view: String, _ request: Request, clock: Timestamp) async throws -> Response {
+        let given = try parameters(request)
+        var limit = ReportServer.defaultRows
+        var rest: [(String, String)] = []
+        var cursorText: String?
+        for (key, value) in given {
+            switch key {
+            case "limit":
+                guard view == "board" || view == "audit" else { throw QueryError("limit", "\(view) 不分页，不接受 limit") }
+                limit = try ReportServer.pageLimit(value)
+            case "cursor":
+                guard view == "board" || view == "audit" else { throw QueryError("cursor", "\(view) 不分页，不接受 cursor") }
+                cursorText = value
+            default: rest.append((key, value))
+            }
+        }
+        var page = PageRequest(limit: limit)
+        let query: ViewQuery
+        let parametersOfView: [(String, String)]
+        if let cursorText {
+            guard rest.isEmpty else { throw QueryError(rest[0].0, "带 cursor 翻页时只可另给 limit：查询条件已在 cursor 中") }
+            let cursor = try Cursor(cursorText, view: view)
+            parametersOfView = cursor.parameters
+            query = try ViewQuery.parse(view: view, parameters: cursor.parameters + [("at", cursor.at.rfc3339)], clock: clock)
+            page.offset = cursor.offset
+            page.pinned = cursor.head
+        } else {
+            parametersOfView = rest
+            query = try ViewQuery.parse(view: view, parameters: rest, clock: clock)
+        }
+        let heavyWork = try !isQuick(query.moment) || page.limit > limits.quickRows || query.isLongTrail
+        let pipe = ResponsePipe(stall: TimeInterval(limits.stalledSeconds))
+        let views = views, digests = digests, asked = page
+        try (heavyWork ? heavy : quick).start {
+            do {
+                let out = Output(pipe)
+                _ = try views.writePage(query, asked, digests: digests, starting: { written in
+                    var fields = HTTPFields()
+                    fields[HTTPField.Name("Civic-Head")!] = String(written.head)
+                    if let next = written.next {
+                        let cursor = Cursor(parameters: parametersOfView, head: written.head, at: written.at, offset: next).text
+                        fields[HTTPField.Name("Civic-Next-Cursor")!] = cursor
+                        fields[HTTPField.Name("Link")!] = "</api/\(view)?cursor=\(cursor)&limit=\(asked.limit)>; rel=\"next\""
+                    }
+                    pipe.start(fields)
+                }, to: out)
+                try out.flush()
+                pipe.finish(nil)
+            } catch { pipe.finish(error) }
+        }
+        return try await pipe.response(for: request, contentType: "application/json; charset=utf-8")
+    }
+
+    /// `/api/events`: a stretch of the log as NDJSON, streamed.
+    func events(_ request: Request) async throws -> Response {
+        let (after, limit) = try ReportServer.eventsPage(parameters(request))
+        let pipe = ResponsePipe(stall: TimeInterval(limits.stalledSeconds))
+        let ledger = ledger
+        try (limit > limits.quickRows ? heavy : quick).start {
+            do {
+                let head = try ledger.head()
+                let last = after >= head.seq ? after : min(head.seq, after + UInt64(limit))
+                var fields = HTTPFields()
+                fields[HTTPField.Name("Civic-Head")!] = head.description
+                fields[HTTPField.Name("Civic-Next-After")!] = String(last)
+                pipe.start(fields)
+                let out = Output(pipe)
+                try ledger.events(asOf: .seq(head.seq), after: after) { entry in
+                    guard entry.recorded.seq <= last else { return false }
+                    out.text(JSONText.render(CloudEvents.json(entry.recorded, recordedBy: entry.recordedBy, prevHash: entry.prevHash ?? [],
+                                                              hash: entry.hash)))
+                    out.byte(10)
+                    try out.flushIfFull()
+                    return entry.recorded.seq < last
+                }
+                try out.flush()
+                pipe.finish(nil)
+            } catch { pipe.finish(error) }
+        }
+        return try await pipe.response(for: request, contentType: "application/x-ndjson; charset=utf-8")
+    }
+}
+
+extension ViewQuery {
+    /// Its two clocks.
+    var moment: Moment {
+        switch self {
+        case .board(_, _, _, _, let m), .progress(_, let m), .audit(_, _, let m): m
+        case .ranking(let week, let asOf): Moment(at: week.lastInstant, asOf: asOf)
+        }
+    }
+
+    /// The trail of a unit or a person: read from many streams, heavy work.
+    var isLongTrail: Bool {
+        if case .audit(let selector, _, _) = self, case .subject = selector { return false }
+        if case .audit = self { return true }
+        return false
+    }
+}
+
+/// Where the next page of a view begins, as the page before gave it: the view's options, the head and
+/// the moment it was read at (so that every page reads the same log and judges at the same moment), and
+/// the row. Opaque to clients: base64url of a small JSON object.
+struct Cursor {
+    var parameters: [(String, String)]
+    var head: UInt64
+    var at: Timestamp
+    var offset: Int
+
+    init(parameters: [(String, String)], head: UInt64, at: Timestamp, offset: Int) {
+        self.parameters = parameters.filter { $0.0 != "at" }
+        self.head = head; self.at = at; self.offset = offset
+    }
+
+    var text: String {
+        let json = JSONText.render(.object([
+            ("p", .array(parameters.map { .array([.string($0.0), .string($0.1)]) })),
+            ("h", .int(head)), ("t", .string(at.rfc3339)), ("o", .int(UInt64(offset))),
+        ]))
+        return Data(json.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    init(_ text: String, view: String) throws(QueryError) {
+        let refused = QueryError("cursor", "cursor 无效：请使用上一页回应中 Civic-Next-Cursor 给出的值")
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard text.count < 8_192, let data = Data(base64Encoded: base64),
+              let json = try? JSONParser.parse(Array(data)),
+              case .array(let pairs)? = json["p"], case .number(let h)? = json["h"], let head = UInt64(h),
+              case .string(let t)? = json["t"], let at = Timestamp(rfc3339: t),
+              case .number(let o)? = json["o"], let offset = Int(o), offset > 0
+        else { throw refused }
+        var parameters: [(String, String)] = []
+        for pair in pairs {
+            guard case .array(let kv) = pair, kv.count == 2, case .string(let k) = kv[0], case .string(let v) = kv[1] else { throw refused }
+            parameters.append((k, v))
+        }
+        self.init(parameters: parameters, head: head, at: at, offset: offset)
+    }
+}
+
+/// The query parameters of `request`, names and values percent-decoded (`+` is a space, as forms send it),
+/// in order. - Throws: `QueryError` for an encoding that does not decode.
+func parameters(_ request: Request) throws(QueryError) -> [(String, String)] {
+    guard let query = request.uri.query, !query.isEmpty else { return [] }
+    var pairs: [(String, String)] = []
+    for part in query.split(separator: "&", omittingEmptySubsequences: true) {
+        let (rawName, rawValue) = part.firstIndex(of: "=").map { (part[..<$0], part[part.index(after: $0)...]) } ?? (part, "")
+        func decoded(_ s: Substring) throws(QueryError) -> String {
+            guard let text = String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
+                throw QueryError(String(rawName), "参数 “\(rawName)” 的编码无效（百分号编码不完整或不是 UTF-8）")
+            }
+            return text
+        }
+        pairs.append((try decoded(rawName), try decoded(rawValue)))
+    }
+    return pairs
 }
 
 extension Response {
@@ -159,8 +339,8 @@ struct ReadOnlyMethods: RouterMiddleware {
     }
 }
 
-/// Errors as JSON: a parameter that cannot be read is 400 naming it; an unknown path 404; a damaged
-/// or failing store 500 with what failed.
+/// Errors as JSON: a parameter that cannot be read is 400 naming it; an unknown path 404; a full lane
+/// 503 with `Retry-After`; a damaged or failing store 500 with what failed.
 struct ErrorsAsJSON: RouterMiddleware {
     typealias Context = BasicRequestContext
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -168,6 +348,12 @@ struct ErrorsAsJSON: RouterMiddleware {
             return try await next(request, context)
         } catch let error as QueryError {
             return .error(.badRequest, error.message, parameter: error.parameter)
+        } catch let error as PageOutOfRange {
+            return .error(.badRequest, "cursor 指向第 \(error.offset) 行之后，视图只有 \(error.count) 行", parameter: "cursor")
+        } catch let busy as WorkLane.Busy {
+            var response = Response.error(.serviceUnavailable, "服务繁忙：请 \(busy.retryAfter) 秒后重试")
+            response.headers[.retryAfter] = String(busy.retryAfter)
+            return response
         } catch let error as HTTPError where error.status == .notFound {
             return .error(.notFound, "没有这个地址：\(request.uri.path)；可用 /、/api/board、/api/progress、/api/ranking、/api/audit、/api/events、/api/verify")
         } catch let error as HTTPError {
@@ -176,32 +362,5 @@ struct ErrorsAsJSON: RouterMiddleware {
             context.logger.error("request failed", metadata: ["uri": "\(request.uri)", "error": "\(error)"])
             return .error(.internalServerError, "读取存储失败：\(error)")
         }
-    }
-}
-
-/// The projection of the whole log, kept between requests: most requests ask for the latest head at
-/// "now". It is folded at the end of time and judged at each request's `at`, which gives the same
-/// projection as a fold at `at` whenever no event's `time` lies after `at` (the checkpoints' rule);
-/// otherwise, and for past prefixes, the ledger folds as usual.
-final class LatestProjection: @unchecked Sendable {
-    private let ledger: Ledger
-    private let lock = NSLock()
-    private var latest: (projection: Projection, head: LogHead)?
-
-    init(ledger: Ledger) { self.ledger = ledger }
-
-    @available(*, noasync)
-    func projection(asOf: AsOf, at: Timestamp) throws -> (Projection, LogHead) {
-        guard case .all = asOf else { return try ledger.projection(asOf: asOf, at: at) }
-        let head = try ledger.head()
-        let cached = lock.withLock { latest }
-        if let cached, cached.head.seq == head.seq {
-            if cached.projection.latestTime.map({ $0 <= at }) ?? true { return (cached.projection.judged(at: at), cached.head) }
-            return try ledger.projection(asOf: .seq(head.seq), at: at)
-        }
-        let (whole, wholeHead) = try ledger.projection(asOf: .seq(head.seq), at: Projection.endOfTime)
-        lock.withLock { latest = (whole, wholeHead) }
-        if whole.latestTime.map({ $0 <= at }) ?? true { return (whole.judged(at: at), wholeHead) }
-        return try ledger.projection(asOf: .seq(head.seq), at: at)
     }
 }

@@ -306,3 +306,49 @@ extension LogDamage {
                   + "expected version \(after.version + 1) pointing back to seq \(after.seq)")
     }
 }
+
+extension EventLog {
+    /// Checks what was appended after `verified` (a head this process verified before), as `verifyLog`
+    /// checks the whole log: the entry at `verified` still has its hash, then each entry after it its
+    /// key, its decoding, its link of the chain, the clock, its place in its stream (the entry it points
+    /// back to is of its subject, one version before), and the id index's look-up of its id. What was
+    /// verified once is not read again: a server answers "does the log still verify" in the time of
+    /// what was appended since (docs/server.md, "Verify").
+    /// - Returns: the new head. - Throws: `LogDamage` at the first seq that does not hold.
+    @available(*, noasync)
+    public func verifyLog(continuing verified: LogHead, check: (EntryView) -> String? = { _ in nil }) throws -> LogHead {
+        try read { reader in
+            let count = UInt64(try reader.count())
+            if verified.seq > 0 {
+                let same = try reader.withEntry(verified.seq) { $0.map { Array($0.hash) == verified.hash } }
+                guard same == true else { throw LogDamage(seq: verified.seq, problem: "no longer the entry that was verified (its hash changed)") }
+            }
+            guard count > verified.seq else {
+                guard count == verified.seq else { throw LogDamage(seq: count + 1, problem: "missing: the log is shorter than when it was verified") }
+                return verified
+            }
+            let stretch = try LogStretch(reader, seqs: (verified.seq + 1)...count, checkingStreams: false) { entry in
+                if let problem = check(entry) { return problem }
+                if entry.previous == 0 {
+                    guard entry.version == 1 else { return "version \(entry.version) of \(entry.subjectString) pointing back to no entry" }
+                } else {
+                    let fits = try reader.withEntry(entry.previous) { before in
+                        before.map { $0.subject.sameBytes(as: entry.subject) && $0.version + 1 == entry.version } ?? false
+                    }
+                    guard fits else {
+                        return "version \(entry.version) of \(entry.subjectString) points back to seq \(entry.previous), which is not its version before"
+                    }
+                }
+                guard try reader.seq(ofID: entry.idString) == entry.seq else { return "id index does not point \(entry.idString) to this seq" }
+                return nil
+            }
+            if let damage = stretch.damage { throw damage }
+            if stretch.firstClock < verified.recordedAtMicros {
+                throw LogDamage(seq: verified.seq + 1, problem: "recordedat goes backwards")
+            }
+            return try reader.withEntry(count) { e in
+                e.map { LogHead(seq: $0.seq, hash: Array($0.hash), recordedAtMicros: $0.recordedAtMicros) } ?? LogHead.empty
+            }
+        }
+    }
+}

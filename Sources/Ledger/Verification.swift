@@ -51,6 +51,14 @@ extension Ledger {
 }
 
 extension Ledger {
+    /// Checks what was appended after `head` (verified before by this process), as verify checks the
+    /// log: what was verified once is not read again. - Returns: the new head.
+    /// - Throws: `LogDamage` at the first seq that does not hold.
+    @available(*, noasync)
+    public func verifyAppended(after head: LogHead) throws -> LogHead {
+        try log.verifyLog(continuing: head, check: Self.checkEntry)
+    }
+
     /// What is wrong with a stored entry's own fields, or nil: an id that is not one, an event that does
     /// not decode.
     @Sendable static func checkEntry(_ entry: EntryView) -> String? {

@@ -204,12 +204,18 @@ public struct Views: Sendable {
         }
         let (projection, basis) = try projected(moment, filters: Self.boardFilters(batch, unit, statuses, overdue))
         let (slots, counts) = projection.boardSlots(BoardFilter(batch: batch, unit: unit, statuses: Set(statuses), overdueOnly: overdue))
+        return try BoardReport.write(.init(rows: boardRows(projection, slots[...]), counts: counts, basis: basis, unitNames: projection.unitNames),
+                                     format: format, to: out)
+    }
+
+    /// The rows of the board in `slots` of `projection`, each read with its report when it is written.
+    func boardRows(_ projection: Projection, _ slots: ArraySlice<Int>) -> RowSource<BoardRow> {
         let ledger = ledger
-        let rows = RowSource<BoardRow>(count: slots.count) { body in
+        return RowSource<BoardRow>(count: slots.count) { body in
             try ledger.readingReports { report in
                 try withoutActuallyEscaping(report) { report in
                     try body { range in
-                        try slots[range].map { slot in
+                        try slots[(slots.startIndex + range.lowerBound)..<(slots.startIndex + range.upperBound)].map { slot in
                             var row = projection.row(at: slot)
                             row.report = try report(row)
                             return row
@@ -218,7 +224,6 @@ public struct Views: Sendable {
                 }
             }
         }
-        return try BoardReport.write(.init(rows: rows, counts: counts, basis: basis, unitNames: projection.unitNames), format: format, to: out)
     }
 
     /// Writes the stored events of the prefix `asOf` after seq `after` as NDJSON (the export).
@@ -258,16 +263,18 @@ public struct Views: Sendable {
         }
     }
 
-    private func projected(_ moment: Moment, filters: [(key: String, value: JSONValue)]) throws -> (Projection, ViewBasis) {
-        let (projection, head) = try project(moment.asOf, moment.at)
+    /// The projection of `moment` and what it was built from; with `pinned`, the log is read up to that
+    /// seq (the pages of one view after its first), its prefix still named as asked.
+    func projected(_ moment: Moment, filters: [(key: String, value: JSONValue)], pinned: UInt64? = nil) throws -> (Projection, ViewBasis) {
+        let (projection, head) = try project(pinned.map(AsOf.seq) ?? moment.asOf, moment.at)
         return (projection, ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: moment.asOf.description,
                                       at: moment.at, filters: filters))
     }
 
     @available(*, noasync)
-    private func audit(_ selector: AuditSelector, backdateHours: Double, _ moment: Moment) throws -> ViewAnswer {
+    func audit(_ selector: AuditSelector, backdateHours: Double, _ moment: Moment, pinned: UInt64? = nil) throws -> ViewAnswer {
         var trail = AuditTrail(selector, at: moment.at, backdateHours: backdateHours)
-        let (entries, head) = try ledger.trail(selector, asOf: moment.asOf, at: moment.at)
+        let (entries, head) = try ledger.trail(selector, asOf: pinned.map(AsOf.seq) ?? moment.asOf, at: moment.at)
         var rows: [AuditRow] = []
         for entry in entries {
             if let row = trail.row(entry.recorded, hash: entry.hash.hex, recordedBy: entry.recordedBy), entry.shown { rows.append(row) }

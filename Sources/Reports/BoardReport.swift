@@ -74,23 +74,44 @@ public enum BoardReport {
         }
     }
 
+    /// The digest of the board's whole JSON document (rendered, not kept).
+    public static func digest(_ c: Content) throws -> String { try writeJSON(c, to: Output(Discard())) }
+
     private static func writeJSON(_ c: Content, to out: Output) throws -> String {
-        try c.basis.beginDocument(view: "board", out)
-        c.basis.member("counts", out)
-        out.byte(123)
-        for status in ProblemStatus.allCases {
-            out.jsonString(status.rawValue)
-            out.byte(58)
-            out.number(c.counts.byStatus[status] ?? 0)
-            out.byte(44)
-        }
-        out.text("\"overdue\":")
-        out.number(c.counts.overdue)
-        out.byte(125)
-        c.basis.member("problems", out)
-        out.byte(91)
-        try Pieces.write(c.rows, to: out) { rows, first, out in try Render.objectRows(rows, columns, first: first, to: out) }
+        try out.flush()
+        out.startHashing()
+        try writePage(c, from: 0, to: out)
         out.byte(93)
         return try c.basis.endDocument(out)
+    }
+
+    /// One page of the board's JSON: the rows of `c` (a page of the board's, the first of them its row
+    /// `first`), preceded by the beginning of the document when `first` is 0, and followed by its end
+    /// when `digest` (the whole document's) is given: the last page. A view's pages, in order, are its
+    /// document (docs/server.md, "Pages").
+    public static func writePage(_ c: Content, from first: Int, digest: String? = nil, to out: Output) throws {
+        if first == 0 {
+            c.basis.writeBeginning(view: "board", out)
+            c.basis.member("counts", out)
+            out.byte(123)
+            for status in ProblemStatus.allCases {
+                out.jsonString(status.rawValue)
+                out.byte(58)
+                out.number(c.counts.byStatus[status] ?? 0)
+                out.byte(44)
+            }
+            out.text("\"overdue\":")
+            out.number(c.counts.overdue)
+            out.byte(125)
+            c.basis.member("problems", out)
+            out.byte(91)
+        }
+        try Pieces.write(c.rows, to: out) { rows, isFirst, out in
+            try Render.objectRows(rows, columns, first: isFirst && first == 0, to: out)
+        }
+        if let digest {
+            out.byte(93)
+            try c.basis.end(digest: digest, out)
+        }
     }
 }

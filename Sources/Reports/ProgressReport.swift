@@ -177,10 +177,31 @@ public enum AuditReport {
     ]
 
     static func writeJSON(_ rows: [AuditRow], basis: ViewBasis, to out: Output) throws -> String {
-        try basis.beginDocument(view: "audit", out)
-        basis.member("events", out)
-        try Render.objects(rows, columns, to: out)
+        try out.flush()
+        out.startHashing()
+        try writePage(rows[...], from: 0, basis: basis, to: out)
+        out.byte(93)
         return try basis.endDocument(out)
+    }
+
+    /// One page of the trail's JSON: `rows` (the first of them its row `first`), with the beginning of the
+    /// document when `first` is 0 and its end when `digest` (the whole document's) is given.
+    public static func writePage(_ rows: ArraySlice<AuditRow>, from first: Int, basis: ViewBasis, digest: String? = nil, to out: Output) throws {
+        if first == 0 {
+            basis.writeBeginning(view: "audit", out)
+            basis.member("events", out)
+            out.byte(91)
+        }
+        try Render.objectRows(rows, columns, first: first == 0, to: out)
+        if let digest {
+            out.byte(93)
+            try basis.end(digest: digest, out)
+        }
+    }
+
+    /// The digest of the trail's whole JSON document.
+    public static func digest(_ rows: [AuditRow], basis: ViewBasis) throws -> String {
+        try writeJSON(rows, basis: basis, to: Output(Discard()))
     }
 
     /// The trail in `format`. - Returns: the digest of its JSON (for JSON and the table).

@@ -22,6 +22,11 @@ public struct ViewBasis: Sendable {
     public func beginDocument(view: String, _ out: Output) throws {
         try out.flush()
         out.startHashing()
+        writeBeginning(view: view, out)
+    }
+
+    /// Writes `{"view", "head", "asOf", "at", "filters"` (the first page of a paged view: not hashed).
+    public func writeBeginning(view: String, _ out: Output) {
         out.text("{\"view\":")
         out.jsonString(view)
         out.text(",\"head\":{\"seq\":")
@@ -48,9 +53,14 @@ public struct ViewBasis: Sendable {
     public func endDocument(_ out: Output) throws -> String {
         let digest = out.digest(endingWith: "}")
         out.stopHashing()
+        try end(digest: digest, out)
+        return digest
+    }
+
+    /// Writes the digest (of the whole document) and closes the document.
+    public func end(digest: String, _ out: Output) throws {
         out.text(",\"digest\":\"\(digest)\"}\n")
         try out.flush()
-        return digest
     }
 
     /// The lines above a table: what it shows, as of when.

@@ -21,12 +21,16 @@ public struct ServerLimits: Sendable {
     public var stalledSeconds: Int64 = 20
     /// Threads and queue of the quick lane (pages of folded views, the verified head, short stretches of the log).
     public var quickThreads = 2, quickQueue = 256
+    /// Threads and queue of the bulk lane (pages of whole boards already folded).
+    public var bulkThreads = 2, bulkQueue = 256
     /// Threads and queue of the heavy lane (folds of past moments, large pages, long trails).
     public var heavyThreads = 2, heavyQueue = 32
     /// Past projections kept.
     public var projections = 4
     /// A page of more rows than this is heavy work.
     public var quickRows = 1_000
+    /// A page of a board without conditions, of more rows than this, is bulk work.
+    public var bulkRows = 100
 
     public init() {}
 }
@@ -128,6 +132,7 @@ final class ServerState: Sendable {
     let cache: ProjectionCache
     let views: Views
     let quick: WorkLane
+    let bulk: WorkLane
     let heavy: WorkLane
     let digests = DigestCache()
     let verified: VerifiedHead
@@ -139,6 +144,7 @@ final class ServerState: Sendable {
         self.cache = cache
         views = Views(ledger: ledger, project: { asOf, at in try cache.projection(asOf: asOf, at: at) })
         quick = WorkLane(name: "quick", threads: limits.quickThreads, queued: limits.quickQueue)
+        bulk = WorkLane(name: "bulk", threads: limits.bulkThreads, queued: limits.bulkQueue, niceness: 5)
         heavy = WorkLane(name: "heavy", threads: limits.heavyThreads, queued: limits.heavyQueue, niceness: 10)
         // The latest projection folded before the first request asks for it, then the store verified.
         try? heavy.start { _ = try? cache.projection(asOf: .all, at: Projection.endOfTime) }
@@ -180,10 +186,17 @@ final class ServerState: Sendable {
             parametersOfView = rest
             query = try ViewQuery.parse(view: view, parameters: rest, clock: clock)
         }
-        let heavyWork = try !isQuick(query.moment) || page.limit > limits.quickRows || query.isLongTrail
+        let lane: WorkLane
+        if try !isQuick(query.moment) || page.limit > limits.quickRows || query.isLongTrail {
+            lane = heavy
+        } else if query.isWholeBoard, page.limit > limits.bulkRows {
+            lane = bulk
+        } else {
+            lane = quick
+        }
         let pipe = ResponsePipe(stall: TimeInterval(limits.stalledSeconds))
         let views = views, digests = digests, asked = page
-        try (heavyWork ? heavy : quick).start {
+        try lane.start {
             do {
                 let out = Output(pipe)
                 _ = try views.writePage(query, asked, digests: digests, starting: { written in
@@ -240,6 +253,12 @@ extension ViewQuery {
         case .board(_, _, _, _, let m), .progress(_, let m), .audit(_, _, let m): m
         case .ranking(let week, let asOf): Moment(at: week.lastInstant, asOf: asOf)
         }
+    }
+
+    /// A board without conditions: as many rows as there are problems.
+    var isWholeBoard: Bool {
+        if case .board(nil, nil, let statuses, false, _) = self { return statuses.isEmpty }
+        return false
     }
 
     /// The trail of a unit or a person: read from many streams, heavy work.

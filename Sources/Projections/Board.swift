@@ -48,18 +48,22 @@ extension Projection {
         for status in ProblemStatus.allCases { counts.byStatus[status] = 0 }
         if batch == .some(nil) || unit == .some(nil) { return ([], counts) }
         var slots: [Int] = []
-        for slot in 0..<problems.count {
+        var byStatus = [Int](repeating: 0, count: 256)
+        let wanted = Set(filter.statuses.map(\.number))
+        for number in problems.slotsInIDOrder() {
+            let slot = Int(number)
             let r = problems.record(at: slot)
             if let batch, r.batch != batch { continue }
             if let unit, r.unit != unit { continue }
-            if !filter.statuses.isEmpty, !filter.statuses.contains(r.status) { continue }
+            if !wanted.isEmpty, !wanted.contains(r.status.number) { continue }
             let overdue = r.isOverdue(at: at)
             if filter.overdueOnly, !overdue { continue }
             slots.append(slot)
-            counts.byStatus[r.status, default: 0] += 1
+            byStatus[r.status.number] += 1
             if overdue { counts.overdue += 1 }
         }
-        return (problems.inIDOrder(slots), counts)
+        for status in ProblemStatus.allCases { counts.byStatus[status] = byStatus[status.number] }
+        return (slots, counts)
     }
 
     /// The board's row of the problem in `slot`, without its report.

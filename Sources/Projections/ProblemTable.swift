@@ -1,4 +1,5 @@
 import Campaign
+import Foundation
 import Wire
 
 /// One problem as the views see it: its state, how many of its events were folded, and the seq of its
@@ -23,6 +24,9 @@ public struct ProblemTable: Sendable {
     var names = StringIndex()
     /// The records, slot after slot.
     private(set) var recordBytes: [UInt8] = []
+    /// Every slot in the order of its problem's id, sorted when first asked for and shared by the
+    /// table's copies until it gains a problem: a server pages through the board of one projection.
+    private var idOrder = IDOrder()
 
     public init() {}
 
@@ -61,6 +65,7 @@ public struct ProblemTable: Sendable {
     mutating func add(_ id: String, _ record: ProblemRecord) -> Int {
         let slot = Int(ids.intern(id))
         precondition(slot == count, "problem \(id) reported twice")
+        idOrder = IDOrder()
         appendRecord(record)
         return slot
     }
@@ -103,16 +108,25 @@ public struct ProblemTable: Sendable {
         return true
     }
 
-    /// `slots` in the order of their ids' bytes.
-    func inIDOrder(_ slots: [Int]) -> [Int] {
-        slots.sorted { a, b in
-            ids.withBytes(of: a) { x in ids.withBytes(of: b) { y in x.lexicographicallyPrecedes(y) } }
+    /// Every slot, in the order of their ids' bytes.
+    func slotsInIDOrder() -> [Int32] {
+        idOrder.slots(count) {
+            (0..<Int32(count)).sorted { a, b in
+                ids.withBytes(of: Int(a)) { x in ids.withBytes(of: Int(b)) { y in Self.precedes(x, y) } }
+            }
         }
+    }
+
+    private static func precedes(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
+        let n = min(x.count, y.count)
+        let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+        return c < 0 || (c == 0 && x.count < y.count)
     }
 
     /// Adds the ids of problems restored from a snapshot (`ProjectionSnapshot`), their records to follow.
     mutating func appendIDs(bytes: some Collection<UInt8>, ends: [UInt32]) {
         ids.append(bytes: bytes, ends: ends)
+        idOrder = IDOrder()
     }
 }
 
@@ -231,4 +245,19 @@ struct ProblemRecord: Sendable, Equatable {
 
     /// Whether it still counts as outstanding (reported, assigned or submitted).
     var isOutstanding: Bool { status == .reported || status == .assigned || status == .submitted }
+}
+
+/// The slots of a table in the order of their ids, once sorted.
+final class IDOrder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sorted: [Int32]?
+
+    func slots(_ count: Int, _ sort: () -> [Int32]) -> [Int32] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let sorted, sorted.count == count { return sorted }
+        let made = sort()
+        sorted = made
+        return made
+    }
 }

@@ -66,7 +66,7 @@ let package = Package(
         ], swiftSettings: acrossModules),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(name: "civic", dependencies: [
-            "Ledger", "Reports", "Campaign", "Demo", "Queries", "CivicServer", "EventLog", "LMDB",
+            "Ledger", "Reports", "Campaign", "Demo", "Queries", "CivicServer", "EventLog", "LMDB", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: acrossModules),

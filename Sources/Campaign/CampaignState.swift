@@ -1,5 +1,5 @@
 /// What each subject of the log is: the kind of stream its first event made it.
-public enum StreamKind: String, Sendable {
+public enum StreamKind: String, Sendable, CaseIterable {
     case unit, batch, problem, accountability
 
     /// The number it is stored by in derived data; never renumbered.

@@ -3,6 +3,7 @@ import Campaign
 import Demo
 import EventLog
 import Foundation
+import JSON
 import Ledger
 import Queries
 import Reports
@@ -236,9 +237,26 @@ struct Head: ParsableCommand {
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "What the store holds: events by type, subjects, problems by status, size.")
     @OptionGroup var store: StoreOptions
+    @Option(help: "table (Chinese, default) or json.") var format: OutputFormat = .table
+
+    func validate() throws {
+        guard format != .csv else { throw ValidationError("stats 只有 table 和 json 两种格式") }
+    }
 
     func run() throws {
         let s = try store.open(.readOnly).statistics()
+        if format == .json {
+            print(JSONText.render(.object([
+                ("head", .object([("seq", .int(s.head.seq)), ("hash", .string(s.head.hash.hex))])),
+                ("fileBytes", .int(UInt64(s.fileBytes))), ("mapBytes", .int(UInt64(s.mapBytes))),
+                ("tables", .object(s.tables.map { ($0.table, .int(UInt64($0.bytes))) })),
+                ("subjectsStamp", .int(s.subjectsStamp)), ("snapshots", .int(UInt64(s.snapshots))),
+                ("subjects", .object(StreamKind.allCases.map { ($0.rawValue, .int(UInt64(s.subjectsByKind[$0] ?? 0))) })),
+                ("problems", .object(ProblemStatus.allCases.map { ($0.rawValue, .int(UInt64(s.problemsByStatus[$0] ?? 0))) })),
+                ("events", .object(EventType.allCases.map { ($0.rawValue, .int(UInt64(s.eventsByType[$0] ?? 0))) })),
+            ])))
+            return
+        }
         func mib(_ n: Int) -> String { String(format: "%.1f MiB", Double(n) / 1_048_576) }
         print("存储 \(store.path)：\(s.head.seq) 个事件，链头 \(s.head)")
         if let first = s.firstRecorded, let last = s.lastRecorded { print("登记时间 \(first) — \(last)") }

@@ -1,6 +1,12 @@
 // civic-generate: a deterministic, realistic campaign of any size, as NDJSON (CloudEvents, PRODUCT.md §3).
 //
 //   civic-generate --events 1000000 --seed 7 > campaign.ndjson
+//   civic-generate --events 1000000 --seed 7 --mix sparse > other.ndjson
+//
+// Two mixes: `city` (the default: 67 units, about five events a problem, every kind of event) and
+// `sparse` (the other proportions the benchmark is also run on: 477 units, three and a half events a
+// problem: a third withdrawn at once as 不属实, the rest mostly reported, assigned, fixed and closed, with
+// few rejections, extensions or look-backs).
 //
 // Units of every kind, a list (batch) of exposed problems every week, problems spread over months with
 // every event type in realistic proportions: assignments and reassignments (转办), extensions, fixes
@@ -18,15 +24,33 @@ import Ledger
 var arguments = CommandLine.arguments.dropFirst()
 var total = 10_000
 var seed: UInt64 = 1
+var sparse = false
 while let flag = arguments.popFirst() {
     switch flag {
     case "--events": total = Int(arguments.popFirst() ?? "") ?? total
     case "--seed": seed = UInt64(arguments.popFirst() ?? "") ?? seed
+    case "--mix" where arguments.first == "city": _ = arguments.popFirst()
+    case "--mix" where arguments.first == "sparse": _ = arguments.popFirst(); sparse = true
     default:
-        FileHandle.standardError.write(Data("usage: civic-generate [--events N] [--seed S]\n".utf8))
+        FileHandle.standardError.write(Data("usage: civic-generate [--events N] [--seed S] [--mix city|sparse]\n".utf8))
         exit(2)
     }
 }
+
+/// The chances of what befalls a problem, by mix.
+struct Odds {
+    var withdrawnAtOnce = 0.03, escalatedWhenLate = 0.35, reassigned = 0.04, extended = 0.05, withdrawnLater = 0.01
+    var rejected = 0.15
+    /// Reports among the events (about).
+    var reportShare = 0.2
+    /// Closed problems looked back at, a week (a share of a list's problems).
+    var lookBacks = 0.05
+    var streets = 8, communitiesEach = 4
+}
+let odds = sparse
+    ? Odds(withdrawnAtOnce: 0.3, escalatedWhenLate: 0.1, reassigned: 0.01, extended: 0.01, withdrawnLater: 0.005, rejected: 0.03,
+           reportShare: 0.3, lookBacks: 0.005, streets: 30, communitiesEach: 14)
+    : Odds()
 var rng = SeededRandom(seed: seed)
 @MainActor func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
 @MainActor func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
@@ -61,9 +85,9 @@ struct Unit { var id: String; var name: String; var kind: UnitKind; var parent: 
 var units: [Unit] = [Unit(id: "U-office", name: "示范区创文指挥部办公室", kind: .department, parent: nil)]
 for (k, name) in departments.enumerated() { units.append(Unit(id: "U-d\(k + 1)", name: name, kind: .department, parent: nil)) }
 for (k, name) in enterprises.enumerated() { units.append(Unit(id: "U-e\(k + 1)", name: name, kind: .enterprise, parent: nil)) }
-for s in 1...8 {
+for s in 1...odds.streets {
     units.append(Unit(id: "U-s\(s)", name: "第\(s)街道办", kind: .street, parent: nil))
-    for c in 1...4 { units.append(Unit(id: "U-s\(s)c\(c)", name: "第\(s)街道第\(c)社区", kind: .community, parent: "U-s\(s)")) }
+    for c in 1...odds.communitiesEach { units.append(Unit(id: "U-s\(s)c\(c)", name: "第\(s)街道第\(c)社区", kind: .community, parent: "U-s\(s)")) }
 }
 let rectifiers = Array(units.dropFirst())
 
@@ -161,7 +185,7 @@ var cases = 0
     let office = ("office/" + pick(["li-xianfeng", "chen-yangbin", "wang-li"]), Role.office, Optional("U-office"))
     switch life.status {
     case .reported:
-        if chance(0.03) {
+        if chance(odds.withdrawnAtOnce) {
             emit(id, t, office.0, .office, office.2, .problemWithdrawn(reason: "经核实不属实，予以核销"))
             life.status = .withdrawn
         } else {
@@ -173,21 +197,21 @@ var cases = 0
         }
     case .assigned:
         let late = life.deadline.map { t > $0 } ?? false
-        if late && chance(0.35) {
+        if late && chance(odds.escalatedWhenLate) {
             emit(id, t, office.0, .office, office.2, .problemEscalated(Escalation(to: pick(leaders), reason: "逾期未整改，以指挥部名义点球")))
             schedule(k, after: t, 2, 72)
-        } else if chance(0.04) {
+        } else if chance(odds.reassigned) {
             let unit = pick(rectifiers).id
             let deadline = t.adding(seconds: hours(48, 200))
             emit(id, t, office.0, .office, office.2, .problemAssigned(Assignment(unit: unit, deadline: deadline)))
             life.unit = unit; life.deadline = deadline
             schedule(k, after: t, 4, 150)
-        } else if chance(0.05), let current = life.deadline {
+        } else if chance(odds.extended), let current = life.deadline {
             let deadline = max(current, t).adding(seconds: hours(72, 240))
             emit(id, t, office.0, .office, office.2, .deadlineExtended(DeadlineExtension(deadline: deadline, reason: "整改须履行程序，申请延期")))
             life.deadline = deadline
             schedule(k, after: t, 12, 150)
-        } else if chance(0.01) {
+        } else if chance(odds.withdrawnLater) {
             emit(id, t, office.0, .office, office.2, .problemWithdrawn(reason: "经复核不属于创文问题，予以核销"))
             life.status = .withdrawn
         } else {
@@ -200,7 +224,7 @@ var cases = 0
         }
     case .submitted:
         let inspector = chance(0.6) ? ("inspector/" + pick(["zhao-min", "qian-lei"]), Role.inspector) : (office.0, Role.office)
-        if chance(0.15) {
+        if chance(odds.rejected) {
             emit(id, t, inspector.0, inspector.1, "U-office", .rectificationRejected(reason: "复查发现整改不到位，" + pick(["仍有反弹", "未彻底清理", "佐证材料不实"])))
             life.status = .assigned
             schedule(k, after: t, 6, 96)
@@ -226,7 +250,7 @@ var cases = 0
 var week = 0
 var clock = Timestamp(rfc3339: "2022-08-01T09:00:00+08:00")!
 // Problems per weekly list: enough that about a fifth of the events are reports.
-let perWeek = max(20, min(4000, total / 5 / 26))
+let perWeek = max(20, min(sparse ? 12_000 : 4000, Int(Double(total) * odds.reportShare) / 26))
 while written < total {
     // A new weekly list, and its problems reported over the following days.
     week += 1
@@ -250,7 +274,7 @@ while written < total {
         schedule(k, after: t, 1, 30)
     }
     // Look-back: a few problems closed weeks ago are found again.
-    for _ in 0..<(perWeek / 20) where !closed.isEmpty {
+    for _ in 0..<Int(Double(perWeek) * odds.lookBacks) where !closed.isEmpty {
         let k = closed.removeFirst()
         if lives[k].status == .closed { schedule(k, after: max(lives[k].last, opened), 24, 240) }
     }

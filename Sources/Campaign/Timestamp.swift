@@ -114,7 +114,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses an RFC 3339 date-time with an offset: `2022-08-19T16:00:00+08:00`, `2022-08-19T08:00:00.5Z`.
     /// Returns nil for anything else (no offset, impossible dates, more than microsecond precision is truncated).
     public init?(rfc3339 text: some StringProtocol) {
-        let b = Array(text.utf8)
+        var text = String(text)
+        guard let parsed = text.withUTF8({ Self(rfc3339UTF8: $0) }) else { return nil }
+        self = parsed
+    }
+
+    /// `init(rfc3339:)` of the UTF-8 bytes of the text (read in place: times are read by the million).
+    public init?(rfc3339UTF8 b: UnsafeBufferPointer<UInt8>) {
         guard b.count >= 20 else { return nil }
         func digits(_ from: Int, _ count: Int) -> Int64? {
             guard from + count <= b.count else { return nil }

@@ -66,12 +66,15 @@ public final class EventLog: @unchecked Sendable {
     /// Opens the log in folder `path`, with the derived tables `tables` (made when the store is writable).
     /// - Throws: `NoStore` when there is none there (and it is not to be made); `StoreFormatMismatch` when
     ///   the folder holds a store of another format or no civic store; `LMDBError`.
+    /// With `largeWrites`, pages are written straight into the map, backed by blocks given ahead
+    /// (`Environment(writeMap:)`): for one large append; `releaseUnused` gives the rest back after it.
     public init(path: String, access: StoreAccess = .readWrite, tables: [String] = [], mapSize: Int = 64 << 20,
-                maximumMapSize: Int = 1 << 40) throws {
+                maximumMapSize: Int = 1 << 40, largeWrites: Bool = false) throws {
         let readOnly = access == .readOnly
         if access != .create, !FileManager.default.fileExists(atPath: path + "/data.mdb") { throw NoStore(path: path) }
         let environment = try Environment(path: path, readOnly: readOnly, mapSize: mapSize, maximumMapSize: maximumMapSize,
-                                          maxDatabases: UInt32(8 + tables.count), create: access == .create)
+                                          maxDatabases: UInt32(8 + tables.count), create: access == .create,
+                                          writeMap: largeWrites)
         self.environment = environment
         let writable = !readOnly
         func open(_ name: String, create: Bool) throws -> Database? {
@@ -193,6 +196,9 @@ public final class EventLog: @unchecked Sendable {
         return free
     }
 
+    /// Gives back to the disk what a large write reserved and did not use.
+    public func releaseUnused() { environment.releaseUnused() }
+
     /// Cuts the data file back to what the last committed append uses, after a write that failed for want
     /// of room (its pages are not part of the store).
     @available(*, noasync)
@@ -216,7 +222,8 @@ public final class EventLog: @unchecked Sendable {
     /// The size of the map and of the data file, in bytes.
     public var mapAndFile: (map: Int, file: Int) {
         var file = stat()
-        let size = lstat(environment.path + "/data.mdb", &file) == 0 ? Int(file.st_size) : 0
+        // The blocks the file takes on disk (a file written through the map has holes where no page is).
+        let size = lstat(environment.path + "/data.mdb", &file) == 0 ? Int(file.st_blocks) * 512 : 0
         return (environment.mapSize, size)
     }
 }

@@ -27,9 +27,13 @@ public final class Environment: @unchecked Sendable {
     ///   - maxDatabases: how many named databases the environment may hold.
     ///   - create: create the folder (owner-only, 0700) and its files (0600) when absent.
     /// - Throws: `LMDBError` naming the failed call; `.noSuchFile` when the folder is missing.
+    ///   - writeMap: write pages straight into the map (`MDB_WRITEMAP`) instead of copying them from
+    ///     memory at commit: for one large write (an append of a whole file). The map is then kept backed
+    ///     by blocks the disk has given (`posix_fallocate`), so that a full disk is an error before the
+    ///     write, never a fault in the middle of it.
     public init(
         path: String, readOnly: Bool = false, mapSize: Int = 64 << 20,
-        maximumMapSize: Int = 1 << 40, maxDatabases: UInt32 = 8, create: Bool = false
+        maximumMapSize: Int = 1 << 40, maxDatabases: UInt32 = 8, create: Bool = false, writeMap: Bool = false
     ) throws(LMDBError) {
         if create && !readOnly {
             do {
@@ -49,9 +53,16 @@ public final class Environment: @unchecked Sendable {
             if !readOnly {
                 try LMDBError.check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
             }
-            let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0)
+            let writesMap = writeMap && !readOnly
+            let flags = UInt32(MDB_NOTLS) | (readOnly ? UInt32(MDB_RDONLY) : 0) | (writesMap ? UInt32(MDB_WRITEMAP) : 0)
             try LMDBError.check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open \(path)")
             try Self.checkNotTruncated(env, path: path)
+            if writesMap {
+                // liblmdb has extended the file to the map (a hole): give it the disk's blocks before any write.
+                var info = MDB_envinfo()
+                mdb_env_info(env, &info)
+                try Self.allocate(path + "/data.mdb", upTo: info.me_mapsize)
+            }
         } catch {
             mdb_env_close(env)  // owed even after a failed mdb_env_open
             throw error
@@ -60,6 +71,33 @@ public final class Environment: @unchecked Sendable {
         self.isReadOnly = readOnly
         self.path = path
         self.maximumMapSize = maximumMapSize
+        self.writesMap = writeMap && !readOnly
+    }
+
+    /// Whether pages are written straight into the map (`MDB_WRITEMAP`).
+    public let writesMap: Bool
+
+    /// Gives the file the disk's blocks up to `bytes` (its size grows to at least that).
+    /// - Throws: `.noSpace` when the disk has not that much room; nothing is written then.
+    private static func allocate(_ file: String, upTo bytes: Int) throws(LMDBError) {
+        let fd = open(file, O_RDWR | O_CREAT, 0o600)
+        guard fd >= 0 else { return }  // a new store: liblmdb makes the file, and the map is small
+        defer { close(fd) }
+        let rc = posix_fallocate(fd, 0, off_t(bytes))
+        if rc == ENOSPC { throw LMDBError(code: .noSpace, operation: "posix_fallocate \(file) to \(bytes) bytes") }
+    }
+
+    /// Gives back to the disk the blocks after the pages in use (kept by a write that wrote into the map,
+    /// or left by one that failed); the file keeps its size while the map may still reach there.
+    public func releaseUnused() {
+        let used = usedBytes
+        let fd = open(path + "/data.mdb", O_RDWR)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var file = stat()
+        guard fstat(fd, &file) == 0, Int(file.st_size) > used else { return }
+        // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE (linux/falloc.h)
+        _ = punchHole(fd, 0x02 | 0x01, Int64(used), Int64(Int(file.st_size) - used))
     }
 
     deinit { mdb_env_close(handle) }
@@ -158,7 +196,9 @@ public final class Environment: @unchecked Sendable {
         guard !isReadOnly, bytes > mapSize else { return }
         TransactionDiscipline.assertNoneOpen("the map is resized with no transaction of this thread open")
         let page = pageSize
-        try resize(to: min(maximumMapSize, (bytes + page - 1) / page * page), "mdb_env_set_mapsize (reserve)")
+        let size = min(maximumMapSize, (bytes + page - 1) / page * page)
+        if writesMap { try Self.allocate(path + "/data.mdb", upTo: size) }
+        try resize(to: size, "mdb_env_set_mapsize (reserve)")
     }
 
     /// Cuts the data file back to the pages the last committed transaction uses: a write that failed
@@ -170,7 +210,9 @@ public final class Environment: @unchecked Sendable {
             mdb_env_info(handle, &info)
             let needed = (info.me_last_pgno + 1) * pageSize
             var file = stat()
-            if lstat(path + "/data.mdb", &file) == 0, Int(file.st_size) > needed {
+            if writesMap {
+                releaseUnused()  // the map reaches past the pages in use: the file keeps its size
+            } else if lstat(path + "/data.mdb", &file) == 0, Int(file.st_size) > needed {
                 _ = truncate(path + "/data.mdb", off_t(needed))
             }
         }
@@ -212,7 +254,9 @@ public final class Environment: @unchecked Sendable {
         guard current < maximumMapSize else {
             throw LMDBError(code: .mapFull, operation: "mdb_put (map at its maximum of \(maximumMapSize) bytes)")
         }
-        try resize(to: min(current * 2, maximumMapSize), "mdb_env_set_mapsize")
+        let size = min(current * 2, maximumMapSize)
+        if writesMap { try Self.allocate(path + "/data.mdb", upTo: size) }
+        try resize(to: size, "mdb_env_set_mapsize")
     }
 
     /// Sets the map size (0: adopt the size in the file) once no transaction of this process is active.
@@ -251,3 +295,7 @@ public final class Environment: @unchecked Sendable {
         return db
     }
 }
+
+/// Linux's `fallocate` (a GNU extension Swift's Glibc module does not bring in).
+@_silgen_name("fallocate")
+private func punchHole(_ fd: Int32, _ mode: Int32, _ offset: Int64, _ length: Int64) -> Int32

@@ -1,4 +1,5 @@
 import Campaign
+import Foundation
 import JSON
 import Wire
 
@@ -96,7 +97,7 @@ struct FastEventLine {
     // MARK: data, by type
 
     /// The keys of each type's data, in a fixed order: the slots its texts are read into.
-    private static func keys(_ type: EventType) -> [String] {
+    private static func keys(_ type: EventType) -> [StaticString] {
         switch type {
         case .unitRegistered: unitKeys
         case .batchOpened: batchKeys
@@ -111,17 +112,17 @@ struct FastEventLine {
         case .accountabilityRecorded: accountabilityKeys
         }
     }
-    private static let unitKeys = ["name", "kind", "parent", "leader"]
-    private static let batchKeys = ["name", "source", "dueAt"]
-    private static let reportKeys = ["batch", "source", "category", "description", "location", "evidence"]
-    private static let assignKeys = ["unit", "leader", "deadline"]
-    private static let extendKeys = ["deadline", "reason"]
-    private static let submitKeys = ["summary", "evidence"]
-    private static let verifyKeys = ["note"]
-    private static let reasonKeys = ["reason"]
-    private static let escalateKeys = ["to", "reason"]
-    private static let reopenKeys = ["reason", "deadline", "unit"]
-    private static let accountabilityKeys = ["target", "measure", "reason", "problems"]
+    private static let unitKeys: [StaticString] = ["name", "kind", "parent", "leader"]
+    private static let batchKeys: [StaticString] = ["name", "source", "dueAt"]
+    private static let reportKeys: [StaticString] = ["batch", "source", "category", "description", "location", "evidence"]
+    private static let assignKeys: [StaticString] = ["unit", "leader", "deadline"]
+    private static let extendKeys: [StaticString] = ["deadline", "reason"]
+    private static let submitKeys: [StaticString] = ["summary", "evidence"]
+    private static let verifyKeys: [StaticString] = ["note"]
+    private static let reasonKeys: [StaticString] = ["reason"]
+    private static let escalateKeys: [StaticString] = ["to", "reason"]
+    private static let reopenKeys: [StaticString] = ["reason", "deadline", "unit"]
+    private static let accountabilityKeys: [StaticString] = ["target", "measure", "reason", "problems"]
 
     /// Texts by slot: fixed fields, no dictionary (a large append reads a million of these).
     private struct Slots {
@@ -155,7 +156,7 @@ struct FastEventLine {
         var problems: [String]?
         var seen = 0
         try object { r, key throws(GiveUp) in
-            guard let k = keys.firstIndex(of: key), seen & (1 << k) == 0 else { throw GiveUp() }
+            guard let k = keys.firstIndex(where: { $0 ~= key }), seen & (1 << k) == 0 else { throw GiveUp() }
             seen |= 1 << k
             switch key {
             case "location":
@@ -239,27 +240,44 @@ struct FastEventLine {
     }
 
     private mutating func target() throws(GiveUp) -> AccountabilityTarget {
-        var s: [String: String] = [:]
-        var seen: Set<String> = []
+        var kind: String?, id: String?, name: String?, unit: String?
+        var seen = 0
         try object { r, key throws(GiveUp) in
-            guard ["kind", "id", "name", "unit"].contains(key), seen.insert(key).inserted else { throw GiveUp() }
-            if let text = try r.text() { s[key] = text }
+            func once(_ bit: Int) throws(GiveUp) {
+                guard seen & bit == 0 else { throw GiveUp() }
+                seen |= bit
+            }
+            switch key {
+            case "kind": try once(1); kind = try r.text()
+            case "id": try once(2); id = try r.text()
+            case "name": try once(4); name = try r.text()
+            case "unit": try once(8); unit = try r.text()
+            default: throw GiveUp()
+            }
         }
-        guard let kindName = s["kind"], let kind = TargetKind(rawValue: kindName), let id = s["id"] else { throw GiveUp() }
-        return AccountabilityTarget(kind: kind, id: id, name: s["name"], unit: s["unit"])
+        guard let kindName = kind, let kind = TargetKind(rawValue: kindName), let id else { throw GiveUp() }
+        return AccountabilityTarget(kind: kind, id: id, name: name, unit: unit)
     }
 
     private mutating func evidence() throws(GiveUp) -> [Evidence] {
         var list: [Evidence] = []
         try array { r throws(GiveUp) in
-            var s: [String: String] = [:]
-            var seen: Set<String> = []
+            var sha: String?, uri: String?, caption: String?
+            var seen = 0
             try r.object { r, key throws(GiveUp) in
-                guard ["sha256", "uri", "caption"].contains(key), seen.insert(key).inserted else { throw GiveUp() }
-                if let text = try r.text() { s[key] = text }
+                func once(_ bit: Int) throws(GiveUp) {
+                    guard seen & bit == 0 else { throw GiveUp() }
+                    seen |= bit
+                }
+                switch key {
+                case "sha256": try once(1); sha = try r.text()
+                case "uri": try once(2); uri = try r.text()
+                case "caption": try once(4); caption = try r.text()
+                default: throw GiveUp()
+                }
             }
-            guard let sha = s["sha256"] else { throw GiveUp() }
-            list.append(Evidence(sha256: sha, uri: s["uri"], caption: s["caption"]))
+            guard let sha else { throw GiveUp() }
+            list.append(Evidence(sha256: sha, uri: uri, caption: caption))
         }
         return list
     }
@@ -275,6 +293,31 @@ struct FastEventLine {
     }
 
     // MARK: JSON
+
+    /// A member's key, as its bytes in the line (a key with an escape gives up: the full reader decides).
+    struct Key {
+        let bytes: UnsafeRawBufferPointer
+        static func ~= (pattern: StaticString, key: Key) -> Bool {
+            pattern.utf8CodeUnitCount == key.bytes.count
+                && (key.bytes.count == 0 || memcmp(pattern.utf8Start, key.bytes.baseAddress!, key.bytes.count) == 0)
+        }
+        var text: String { String(decoding: bytes, as: UTF8.self) }
+    }
+
+    private mutating func keyBytes() throws(GiveUp) -> Key {
+        i += 1
+        let start = i
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "\"") {
+                defer { i += 1 }
+                return Key(bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { throw GiveUp() }
+            i += 1
+        }
+        throw GiveUp()
+    }
 
     private var peek: UInt8? { i < bytes.count ? bytes[i] : nil }
 
@@ -297,14 +340,14 @@ struct FastEventLine {
     }
 
     /// The members of the object that starts here, each key given to `body` to read its value.
-    private mutating func object(_ body: (inout FastEventLine, String) throws(GiveUp) -> Void) throws(GiveUp) {
+    private mutating func object(_ body: (inout FastEventLine, Key) throws(GiveUp) -> Void) throws(GiveUp) {
         try expect(UInt8(ascii: "{"))
         space()
         if peek == UInt8(ascii: "}") { i += 1; return }
         while true {
             space()
             guard peek == UInt8(ascii: "\"") else { throw GiveUp() }
-            let key = try string(checkingControls: false)
+            let key = try keyBytes()
             try expect(UInt8(ascii: ":"))
             try body(&self, key)
             space()
@@ -317,7 +360,7 @@ struct FastEventLine {
     }
 
     /// The members of the event's own object (the whole line).
-    private mutating func members(_ body: (inout FastEventLine, String) throws(GiveUp) -> Void) throws(GiveUp) {
+    private mutating func members(_ body: (inout FastEventLine, Key) throws(GiveUp) -> Void) throws(GiveUp) {
         try object(body)
     }
 
@@ -354,11 +397,10 @@ struct FastEventLine {
             if c == UInt8(ascii: "\"") {
                 let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
                 i += 1
-                if checkingControls, bytes[start..<(i - 1)].contains(0x7F) { throw GiveUp() }
                 return text
             }
             if c == UInt8(ascii: "\\") { return try escaped(from: start, checkingControls: checkingControls) }
-            if c < 0x20 { throw GiveUp() }
+            if c < 0x20 || (checkingControls && c == 0x7F) { throw GiveUp() }
             i += 1
         }
         throw GiveUp()
@@ -431,7 +473,7 @@ struct FastEventLine {
         case UInt8(ascii: "{"):
             var keys: Set<String> = []
             try object { r, key throws(GiveUp) in
-                guard keys.insert(key).inserted else { throw GiveUp() }
+                guard keys.insert(key.text).inserted else { throw GiveUp() }
                 try r.skipValue(depth: depth + 1)
             }
         case UInt8(ascii: "["): try array { r throws(GiveUp) in try r.skipValue(depth: depth + 1) }

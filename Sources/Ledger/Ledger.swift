@@ -75,10 +75,15 @@ public final class Ledger: @unchecked Sendable {
     ///     (folder 0700, files 0600) when there is none.
     ///   - clock: the store's clock (tests pass their own).
     /// - Throws: `LMDBError` (`.noSuchFile`: no store there); `StoreFormatMismatch`.
+    /// With `largeWrites`, for one large append (a whole file): its pages are written straight into the
+    /// map, on disk blocks given ahead, and what was not used is given back after it (docs/storage.md,
+    /// "Large appends").
     public init(path: String, access: StoreAccess = .readWrite, mapSize: Int = 64 << 20, maximumMapSize: Int = 1 << 40,
-                snapshotInterval: UInt64 = Ledger.snapshotInterval, flushEvery: UInt64 = 10_000,
+                snapshotInterval: UInt64 = Ledger.snapshotInterval, flushEvery: UInt64 = 10_000, largeWrites: Bool = false,
                 clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) throws {
-        log = try EventLog(path: path, access: access, tables: Tables.all, mapSize: mapSize, maximumMapSize: maximumMapSize)
+        log = try EventLog(path: path, access: access, tables: Tables.all, mapSize: mapSize, maximumMapSize: maximumMapSize,
+                           largeWrites: largeWrites)
+        self.largeWrites = largeWrites
         self.clock = clock
         index = SubjectIndex(log: log, flushEvery: flushEvery)
         snapshots = Snapshots(table: log.table(Tables.snapshots), interval: snapshotInterval)
@@ -105,6 +110,7 @@ public final class Ledger: @unchecked Sendable {
     ///   `LMDBError` when the store fails; `DerivedDamage` when a derived table cannot be read.
     @available(*, noasync)
     public func append(_ source: EventSource, _ options: AppendOptions) throws -> AppendReport {
+        defer { if largeWrites { log.releaseUnused() } }
         var report = try lockedAppend(source, options)
         // Views start from snapshots: take those the append made due (derived; a failure loses no event).
         if report.stored, report.head.seq / snapshots.interval > report.before.seq / snapshots.interval {
@@ -112,6 +118,9 @@ public final class Ledger: @unchecked Sendable {
         }
         return report
     }
+
+    /// Whether this ledger was opened for large writes.
+    let largeWrites: Bool
 
     @available(*, noasync)
     private func lockedAppend(_ source: EventSource, _ options: AppendOptions) throws -> AppendReport {

@@ -41,7 +41,14 @@ struct UnitLink: Sendable, Equatable {
     static func units(of event: Event) -> [String] { event.unitsConcerned }
 
     /// The key of the link of `subject` to `unit`.
-    static func key(unit: String, subject: String) -> [UInt8] { Array(unit.utf8) + [0] + Array(subject.utf8) }
+    static func key(unit: String, subject: String) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(unit.utf8.count + 1 + subject.utf8.count)
+        key.append(contentsOf: unit.utf8)
+        key.append(0)
+        key.append(contentsOf: subject.utf8)
+        return key
+    }
 
     /// The first key of `unit`'s links.
     static func prefix(_ unit: String) -> [UInt8] { Array(unit.utf8) + [0] }
@@ -165,8 +172,12 @@ final class SubjectIndex: @unchecked Sendable {
     func flush(_ writer: inout LogWriter, records: [String: SubjectRecord], links: [[UInt8]: UnitLink], head: UInt64) throws {
         guard let subjects = self.subjects, let unitLinks = self.links else { return }
         // In key order, which keeps the pages a batch touches together (`<` orders ASCII ids as bytes do).
-        for subject in (Array(records.keys) + tail.keys.filter { records[$0] == nil }).sorted() {
-            try writer.put(subjects, Array(subject.utf8), (records[subject] ?? tail[subject]!).encoded())
+        // Sorted as bytes (String's order compares characters, and costs far more on 200,000 ids).
+        var keys = (Array(records.keys) + tail.keys.filter { records[$0] == nil }).map { Array($0.utf8) }
+        keys.sort(by: Self.precedes)
+        for key in keys {
+            let subject = String(decoding: key, as: UTF8.self)
+            try writer.put(subjects, key, (records[subject] ?? tail[subject]!).encoded())
         }
         for key in (Array(links.keys) + tailLinks.keys.filter { links[$0] == nil }).sorted(by: Self.precedes) {
             try writer.putIfAbsent(unitLinks, key, (tailLinks[key] ?? links[key]!).encoded)

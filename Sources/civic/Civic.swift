@@ -85,7 +85,9 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store there.
-    func open(_ access: StoreAccess = .readWrite) throws -> Ledger { try Ledger(path: path, access: access) }
+    func open(_ access: StoreAccess = .readWrite, largeWrites: Bool = false) throws -> Ledger {
+        try Ledger(path: path, access: access, largeWrites: largeWrites)
+    }
 }
 
 extension FileHandle {

@@ -32,8 +32,9 @@ struct Append: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let ledger = try store.open()
         let source: EventSource = file == "-" ? NDJSONBytes(try readInput("-")) : try NDJSONInput(path: file)
+        // A file of tens of MB is written straight into the map (docs/storage.md, "Large appends").
+        let ledger = try store.open(largeWrites: !dryRun && (source.byteCount ?? 0) >= 32 << 20)
         let report = try ledger.append(source, AppendOptions(dryRun: dryRun, recordedBy: Ledger.localRecorder,
                                                              progress: Terminal.progress("写入")))
         Terminal.done()

@@ -83,8 +83,11 @@ let package = Package(
                                                           .product(name: "Crypto", package: "swift-crypto"),
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "CampaignTests", dependencies: ["Campaign"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Projections", "Campaign", "JSON",
+                                                         .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign", "Reports", "JSON"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections", "JSON", "Demo", "Wire",
+                                                        .product(name: "Crypto", package: "swift-crypto"),
                                                         "CivicProtos", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "CivicServerTests", dependencies: [
             "CivicServer", "Queries", "Ledger", "Demo", "JSON", "Campaign",
@@ -92,7 +95,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
-        .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON", "LMDB"]),
+        .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON", "LMDB", "Demo"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -201,10 +201,19 @@ struct ServerTests {
                 #expect(!page.contains("P-20220819-001"))  // closed by then: not overdue
                 #expect(!page.contains("http://") && !page.contains("https://"))  // nothing fetched from elsewhere
             }
+            // The trail's own events, by their hashes: every event of this problem, and only on its page.
+            let trail = try JSONParser.parse(Array(try commandLineJSON(.audit(.subject("P-20220819-008"), backdateHours: 72,
+                                                                                    Moment(at: Moment.now(now)))).utf8))
+            let hashes = trail["events"]?.array.compactMap { $0["hash"]?.text.map { String($0.prefix(12)) } } ?? []
+            #expect(hashes.count == 7)
             try await client.execute(uri: "/?subject=P-20220819-008", method: .get) { response in
                 let page = response.text
                 #expect(page.contains("id=\"audit\""))
-                #expect(page.contains("问题上报") || page.contains("上报"))
+                for hash in hashes { #expect(page.contains(hash), "\(hash)") }
+            }
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(!response.text.contains("id=\"audit\""))
+                for hash in hashes { #expect(!response.text.contains(hash)) }
             }
         }
     }

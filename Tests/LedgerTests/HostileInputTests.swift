@@ -80,17 +80,25 @@ struct HostileInputTests {
         let ledger = try Ledger(path: folder, access: .create)
         let original = try DemoCampaign.setupNDJSON()
         var m = Mutator(state: 0xA11)
+        var stored = 0, refused = 0
         for round in 0..<150 {
             let before = try ledger.log.head()
             let (events, refusals) = CloudEvents.readLines(m.mutate(original))
             guard refusals.isEmpty else { continue }
             do {
                 let report = try ledger.append(events)
+                // All of it: every event of the file is stored now or was already.
+                #expect(report.appended.count + report.duplicates.count == events.count, "round \(round)")
                 #expect(try ledger.log.head().seq == before.seq + UInt64(report.appended.count), "round \(round)")
+                if !report.appended.isEmpty { stored += 1 }
             } catch is AppendRefused {
                 #expect(try ledger.log.head() == before, "round \(round)")
+                refused += 1
             }
         }
+        // Both outcomes were met: the test appended files, and saw files refused whole.
+        #expect(stored > 0)
+        #expect(refused > 0)
         #expect(try ledger.verify().head.seq == (try ledger.log.head().seq))
     }
 }

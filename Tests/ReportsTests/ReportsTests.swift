@@ -1,0 +1,224 @@
+import Campaign
+import Crypto
+import Foundation
+import JSON
+@testable import Projections
+@testable import Reports
+import Testing
+
+/// Texts a clerk (or an attacker with a clerk's account) could put in any free field.
+let hostile = [
+    "<script>alert('x')</script>",
+    "\"><img src=x onerror=alert(1)>",
+    "' onmouseover='alert(2)",
+    "&lt;already escaped&gt; & <b>bold</b>",
+]
+
+let t0 = Timestamp(rfc3339: "2022-08-19T09:00:00+08:00")!
+
+func at(_ hours: Int64) -> Timestamp { t0.adding(seconds: hours * 3600) }
+
+/// A small campaign whose every free text is hostile, folded as views fold it.
+struct HostileCampaign {
+    var events: [RecordedEvent] = []
+
+    init() {
+        func add(_ subject: String, _ hours: Int64, _ actor: String, _ role: Role, _ data: EventData) {
+            let seq = UInt64(events.count + 1)
+            let version = UInt64(events.filter { $0.event.subject == subject }.count + 1)
+            events.append(RecordedEvent(seq: seq, version: version, recordedAt: at(hours + 1), event: Event(
+                id: "e-\(seq)", source: "/test", subject: subject, time: at(hours), actor: actor, role: role,
+                actorUnit: role == .unit ? "U-1" : "U-office", data: data)))
+        }
+        add("U-1", 0, "office/\(hostile[1])", .office, .unitRegistered(UnitRegistration(name: hostile[0], kind: .department, leader: hostile[2])))
+        add("B-1", 1, "office/a", .office, .batchOpened(BatchOpening(name: hostile[3], source: .inspection, dueAt: at(24 * 7))))
+        add("P-1", 2, "inspector/\(hostile[0])", .inspector, .problemReported(ProblemReport(
+            batch: "B-1", source: .inspection, category: .sanitation, description: hostile[0],
+            location: Location(area: hostile[1], street: hostile[2], point: hostile[3]))))
+        add("P-1", 3, "office/a", .office, .problemAssigned(Assignment(unit: "U-1", leader: hostile[1], deadline: at(48))))
+        add("P-1", 60, "unit/\(hostile[2])", .unit, .rectificationSubmitted(Rectification(summary: hostile[0], evidence: [])))
+    }
+
+    var projection: Projection {
+        var p = Projection(at: at(24 * 30))
+        for e in events { p.apply(e) }
+        return p
+    }
+
+    func content(options: [String: String] = [:]) -> DashboardContent {
+        let p = projection
+        var rows = p.board()
+        for k in rows.indices {
+            if case .problemReported(let report) = events.first(where: { $0.event.subject == rows[k].id })!.event.data { rows[k].report = report }
+        }
+        var trail = AuditTrail(.subject("P-1"), at: p.at)
+        let audit = events.compactMap { trail.row($0, hash: String(repeating: "ab", count: 32), recordedBy: "local:\(hostile[0])") }
+        let basis = ViewBasis(headSeq: UInt64(events.count), headHash: String(repeating: "0", count: 64), asOf: "all", at: p.at)
+        let week = Week(containing: at(24))
+        return DashboardContent(options: options, at: p.at, board: rows, boardCounts: p.boardSlots().counts, boardBasis: basis,
+                                progress: p.progress(), progressBasis: basis, ranking: p.ranking(week), week: week,
+                                rankingBasis: basis, audit: audit, auditBasis: basis, unitNames: p.unitNames)
+    }
+}
+
+@Suite("Reports: the dashboard, tables, CSV and JSON as they are written")
+struct ReportsTests {
+    @Test("every text a user gave is escaped on the dashboard: no tag, attribute or script of theirs survives")
+    func dashboardEscapes() throws {
+        let page = Dashboard.render(HostileCampaign().content(options: ["subject": "P-1", "unit": hostile[1], "at": hostile[0]]))
+        #expect(!page.contains("<script>alert"))
+        #expect(!page.contains("<img src=x"))
+        #expect(!page.contains("onerror=alert(1)>"))
+        #expect(!page.contains("' onmouseover='"))
+        #expect(!page.contains("<b>bold</b>"))
+        #expect(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
+        #expect(page.contains("&amp;lt;already escaped&amp;gt;"))
+        // The page's own scripts and tags are there: escaping did not flatten everything.
+        #expect(page.contains("<html lang=\"zh-CN\">"))
+        // Every attribute value is quoted and holds no raw quote from the input.
+        for match in page.split(separator: "value=\"").dropFirst() {
+            let value = match.prefix { $0 != "\"" }
+            #expect(!value.contains("<") && !value.contains(">"), "\(value)")
+        }
+    }
+
+    @Test("CSV fields are quoted exactly when RFC 4180 needs it, quotes doubled, line ends kept inside")
+    func csvQuoting() throws {
+        let sink = MemorySink()
+        let out = Output(sink)
+        for text in ["plain", "a,b", "say \"hi\"", "two\nlines", "cr\rhere", " spaced ", "中文，全角逗号", ""] {
+            out.csvField(text)
+            out.byte(44)
+        }
+        try out.flush()
+        #expect(sink.text == "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\"cr\rhere\", spaced ,中文，全角逗号,,")
+    }
+
+    @Test("the board's CSV reads back, with Python's csv module, as the rows and values it was written from")
+    func boardCSVRoundTrip() throws {
+        let c = HostileCampaign().content()
+        let sink = MemorySink()
+        let basis = c.boardBasis
+        try BoardReport.write(.init(rows: RowSource(c.board), counts: c.boardCounts, basis: basis, unitNames: c.unitNames),
+                              format: .csv, to: Output(sink))
+        let lines = try runPython("""
+            import csv, sys, json
+            rows = list(csv.reader(sys.stdin))
+            print(json.dumps(rows))
+            """, input: sink.bytes)
+        let rows = try JSONParser.parse(Array(lines.utf8))
+        guard case .array(let all) = rows, case .array(let header)? = all.first, case .array(let first)? = all.dropFirst().first else {
+            Issue.record("no rows: \(lines)")
+            return
+        }
+        let description = header.firstIndex(of: .string("description")).map { first[$0] }
+        #expect(description == .string(hostile[0]))
+        let area = header.firstIndex(of: .string("area")).map { first[$0] }
+        #expect(area == .string(hostile[1]))
+        #expect(all.count == 2)
+    }
+
+    @Test("a table aligns its columns by display width: a Chinese character takes two cells")
+    func tableAlignment() throws {
+        struct Row: Sendable { var name: String; var n: Int }
+        let columns: [Column<Row>] = [.string("name", "名称", { $0.name }), .int("n", "数量", { $0.n })]
+        let sink = MemorySink()
+        let out = Output(sink)
+        try Render.table([Row(name: "城管执法大队", n: 3), Row(name: "ab", n: 12_345)], columns, to: out)
+        try out.flush()
+        let lines = sink.text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        let starts = lines.map { line -> Int in
+            // The display column where the second cell starts.
+            var width = 0, seenSpace = false
+            for scalar in line.unicodeScalars {
+                if scalar == " " { seenSpace = true } else if seenSpace { return width }
+                width += Render.width(String(scalar))
+            }
+            return -1
+        }
+        #expect(Set(starts).count == 1, "\(lines)")
+        #expect(Render.width("城管") == 4 && Render.width("ab") == 2)
+    }
+
+    @Test("JSON strings escape what RFC 8259 requires and read back the same")
+    func jsonStrings() throws {
+        let texts = ["quote \" and \\ backslash", "line\nfeed\ttab\rreturn", "\u{01}\u{1F}", "中文 ✓ 😀", "</script>"] + hostile
+        let sink = MemorySink()
+        let out = Output(sink)
+        out.byte(91)
+        for (k, text) in texts.enumerated() {
+            if k > 0 { out.byte(44) }
+            out.jsonString(text)
+        }
+        out.byte(93)
+        try out.flush()
+        #expect(try JSONParser.parse(sink.bytes) == .array(texts.map { .string($0) }))
+        #expect(!sink.text.contains("\u{01}"))
+    }
+
+    @Test("a value larger than the output's buffer is written whole")
+    func largeValue() throws {
+        let sink = MemorySink()
+        let out = Output(sink, bufferBytes: 64)
+        let long = String(repeating: "问题", count: 10_000)
+        out.jsonString(long)
+        try out.flush()
+        #expect(sink.text == "\"" + long + "\"")
+    }
+
+    @Test("rows rendered in pieces on two threads are written in order, byte for byte as on one", arguments: [0, 1, 2047, 2048, 2049, 10_000])
+    func piecesInOrder(count: Int) throws {
+        let rows = RowSource(Array(0..<count))
+        let twoThreads = MemorySink()
+        let out = Output(twoThreads)
+        try Pieces.write(rows, to: out) { rows, first, out in
+            for (k, n) in rows.enumerated() {
+                if !(first && k == 0) { out.byte(44) }
+                out.number(n)
+            }
+        }
+        try out.flush()
+        #expect(twoThreads.text == (0..<count).map(String.init).joined(separator: ","))
+    }
+
+    @Test("a piece that fails on the other thread fails the whole writing, and the other thread stops")
+    func pieceFailure() throws {
+        struct Broken: Error {}
+        let rows = RowSource(Array(0..<20_000))
+        #expect(throws: Broken.self) {
+            try Pieces.write(rows, to: Output(Discard())) { rows, _, _ in
+                if rows.contains(3 * Pieces.rowsEach + 5) { throw Broken() }
+            }
+        }
+    }
+
+    @Test("a board's JSON document ends with the SHA-256 of everything before the digest, closed")
+    func documentDigest() throws {
+        let c = HostileCampaign().content()
+        let sink = MemorySink()
+        let digest = try BoardReport.write(.init(rows: RowSource(c.board), counts: c.boardCounts, basis: c.boardBasis, unitNames: [:]),
+                                           format: .json, to: Output(sink))
+        let text = sink.text
+        let cut = try #require(text.range(of: ",\"digest\":"))
+        let expected = SHA256.hash(data: Data((String(text[..<cut.lowerBound]) + "}").utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(digest == expected)
+        #expect(try JSONParser.parse(sink.bytes)["digest"] == .string(expected))
+    }
+}
+
+/// Runs a Python 3 script over `input`, giving back what it printed.
+func runPython(_ script: String, input: [UInt8]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script]
+    let stdin = Pipe(), stdout = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    try process.run()
+    stdin.fileHandleForWriting.write(Data(input))
+    try stdin.fileHandleForWriting.close()
+    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: output, as: UTF8.self)
+}

@@ -128,8 +128,13 @@ public final class Ledger: @unchecked Sendable {
         defer { lock.unlock() }
         if let bytes = source.byteCount, !options.dryRun {
             // Room ahead of the write, from the input's size: the map need not fill and the append run again.
-            let needed = bytes + bytes / 2 + (16 << 20)
-            let free = try log.reserve(bytes: needed * 2)
+            let needed = bytes + bytes / 2 + (1 << 20)
+            // Twice that when pages are copied at commit (the map is cheap); what it needs when they are
+            // written into the map, whose blocks are taken from the disk at once.
+            let free: Int
+            do { free = try log.reserve(bytes: largeWrites ? needed : needed * 2) } catch let error as LMDBError where error.code == .noSpace {
+                throw StoreFull(needed: needed, free: EventLog.freeBytes(at: path), path: path)
+            }
             if free < needed { throw StoreFull(needed: needed, free: free, path: path) }
         }
         var attempt = 0

@@ -178,3 +178,84 @@ final class Flag: @unchecked Sendable {
     func set() { lock.withLock { value = true } }
 }
 
+
+/// Whether this machine lets an unprivileged process mount a tmpfs of its own (`unshare -rm`).
+let smallDisksPossible: Bool = {
+    let probe = Process()
+    probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    probe.arguments = ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /tmp && true"]
+    probe.standardOutput = FileHandle.nullDevice
+    probe.standardError = FileHandle.nullDevice
+    guard (try? probe.run()) != nil else { return false }
+    probe.waitUntilExit()
+    return probe.terminationStatus == 0
+}()
+
+@Suite("A full disk", .serialized, .enabled(if: smallDisksPossible, "needs unshare -rm to mount a small tmpfs"))
+struct FullDiskTests {
+    /// Runs `script` in a mount namespace of its own with a tmpfs of `megabytes` at $DISK; `$CIVIC` is the
+    /// binary. - Returns: its standard output and error.
+    func onSmallDisk(_ megabytes: Int, _ script: String) throws -> String {
+        let disk = FileManager.default.temporaryDirectory.appendingPathComponent("civic-disk-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: disk) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=\(megabytes)m tmpfs \"$DISK\" && " + script]
+        process.environment = ["DISK": disk, "CIVIC": civicBinary, "PATH": "/usr/bin:/bin"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text
+    }
+
+    @Test("an append that cannot fit is refused before writing, naming the disk, exit 4; the store verifies, unchanged, and does not fill the disk")
+    func refusedBeforeWriting() throws {
+        let big = FileManager.default.temporaryDirectory.appendingPathComponent("civic-big-\(UUID().uuidString).ndjson").path
+        try reports("big", count: 30_000).write(toFile: big, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: big) }
+        let out = try onSmallDisk(8, """
+            "$CIVIC" init --store "$DISK/s" >/dev/null && "$CIVIC" append --store "$DISK/s" \(setupFile) >/dev/null && \
+            H1=$("$CIVIC" head --store "$DISK/s") && "$CIVIC" append --store "$DISK/s" \(big); echo "rc=$?"; \
+            "$CIVIC" append --store "$DISK/s" - < \(big); echo "stdin rc=$?"; \
+            "$CIVIC" verify --store "$DISK/s" >/dev/null; echo "verify rc=$?"; \
+            [ "$H1" = "$("$CIVIC" head --store "$DISK/s")" ] && echo same-head; \
+            df -k "$DISK" | tail -1 | awk '{print "used-kb=" $3}'
+            """)
+        #expect(out.contains("rc=4"), "\(out)")
+        #expect(out.contains("stdin rc=4"), "\(out)")
+        #expect(out.contains("磁盘空间不足"), "\(out)")
+        #expect(out.contains("verify rc=0"), "\(out)")
+        #expect(out.contains("same-head"), "\(out)")
+        let used = out.split(separator: "\n").first { $0.hasPrefix("used-kb=") }.flatMap { Int($0.dropFirst(8)) } ?? .max
+        #expect(used < 4 * 1024, "\(out)")
+    }
+
+    @Test("a disk that fills while an append writes: the append fails naming the disk, exit 4, the store verifies with its head before")
+    func fillsDuringTheWrite() throws {
+        let big = FileManager.default.temporaryDirectory.appendingPathComponent("civic-big-\(UUID().uuidString).ndjson").path
+        try reports("fill", count: 12_000).write(toFile: big, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: big) }
+        // The append starts with room enough; another file then takes the rest of the disk.
+        let out = try onSmallDisk(24, """
+            "$CIVIC" init --store "$DISK/s" >/dev/null && "$CIVIC" append --store "$DISK/s" \(setupFile) >/dev/null && \
+            H1=$("$CIVIC" head --store "$DISK/s"); \
+            ( "$CIVIC" append --store "$DISK/s" \(big); echo "rc=$?" > "$DISK/rc" ) & \
+            sleep 0.2; head -c 23000000 /dev/zero > "$DISK/filler" 2>/dev/null; wait; cat "$DISK/rc"; rm -f "$DISK/filler"; \
+            "$CIVIC" verify --store "$DISK/s" >/dev/null; echo "verify rc=$?"; \
+            H2=$("$CIVIC" head --store "$DISK/s"); [ "$H1" = "$H2" ] && echo same-head; \
+            [ "${H2%%:*}" -gt "${H1%%:*}" ] && echo appended-whole
+            """)
+        #expect(out.contains("verify rc=0"), "\(out)")
+        // Either the disk filled in time (refused, named, nothing stored) or the append was quicker (all stored).
+        if out.contains("rc=4") {
+            #expect(out.contains("磁盘"), "\(out)")
+            #expect(out.contains("same-head"), "\(out)")
+        } else {
+            #expect(out.contains("rc=0") && out.contains("appended-whole"), "\(out)")
+        }
+    }
+}

@@ -343,8 +343,9 @@ def append(args):
 # The benchmark.
 
 
-def run_once(command, stdin_bytes=None, timeout=600):
-    """Wall time and bytes written on stdout of one fresh process, counted as timed.py counts them."""
+def run_once(command, stdin_bytes=None, timeout=600, usage=None):
+    """Wall time and bytes written on stdout of one fresh process, counted as timed.py counts them;
+    the child's CPU time (user, system) put in `usage` when given."""
     started = time.monotonic()
     child = subprocess.Popen(command, stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=psql_env())
@@ -357,7 +358,9 @@ def run_once(command, stdin_bytes=None, timeout=600):
     written = 0
     while chunk := child.stdout.read(1 << 20):
         written += len(chunk)
-    _, status, _ = os.wait4(child.pid, 0)
+    _, status, rusage = os.wait4(child.pid, 0)
+    if usage is not None:
+        usage[:] = [rusage.ru_utime, rusage.ru_stime]
     ended = time.monotonic()
     timer.cancel()
     error = child.stderr.read().decode(errors="replace")
@@ -401,7 +404,14 @@ def rewritten(file, suffix, limit):
     return "\n".join(out) + "\n"
 
 
+def load_average():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
 def bench(args):
+    # The figures are only as quiet as the machine: say how busy it was before and after.
+    note(f"load average before: {load_average()}")
     cluster = Cluster(args)
     read = cluster.command()
     me = [sys.executable, os.path.abspath(__file__)]
@@ -411,8 +421,12 @@ def bench(args):
 
     # Bulk append: one fresh client process, from its start (reading and parsing the NDJSON included)
     # to its exit after the last durable commit.
-    seconds, _ = run_once([*me, "append", args.file, *conn], timeout=args.append_timeout)
+    cpu = []
+    seconds, _ = run_once([*me, "append", args.file, *conn], timeout=args.append_timeout, usage=cpu)
     events = int(cluster.query("SELECT count(*) FROM events;"))
+    # What the client itself cost (Python's JSON parsing and COPY formatting, and its two psql):
+    # CPU taken from the server on a machine of two cores.
+    note(f"append: the client's own CPU {cpu[0]:.1f} s user + {cpu[1]:.1f} s system of {seconds:.1f} s")
     figure("append.events_per_s", round(events / seconds), "events/s")
     figure("append.seconds", f"{seconds:.2f}", "s")
 
@@ -503,6 +517,7 @@ def bench(args):
         note(f"the file has fewer than {BATCH} events: append.10k_into_full_ms appended {batch}")
     for path in files:
         os.remove(path)
+    note(f"load average after: {load_average()}")
 
 
 def main():

@@ -71,7 +71,7 @@ public struct Problem: Sendable, Equatable {
         self.reportedAt = reportedAt
     }
 
-    /// Folds one event of the problem's stream (§4's lifecycle table), which the rules accepted.
+    /// Folds one event of the problem's stream (docs/rules.md, "The problem lifecycle"), which the rules accepted.
     /// Events of other streams leave it as it is.
     public mutating func apply(_ event: Event) {
         switch event.data {

@@ -1,4 +1,4 @@
-/// The thirteen event types of §3, by their CloudEvents `type`.
+/// The thirteen event types (docs/rules.md, "The event types"), by their CloudEvents `type`.
 public enum EventType: String, Vocabulary {
     case unitRegistered = "unit.registered"
     case batchOpened = "batch.opened"
@@ -194,7 +194,7 @@ public struct Accountability: Sendable, Hashable {
     }
 }
 
-/// The `data` of an event, by type (§3).
+/// The `data` of an event, by type (docs/formats.md).
 public enum EventData: Sendable, Hashable {
     case unitRegistered(UnitRegistration)
     case batchOpened(BatchOpening)
@@ -229,7 +229,7 @@ public enum EventData: Sendable, Hashable {
     }
 }
 
-/// One campaign event as it comes in (§3): who did what to which subject, and when.
+/// One campaign event as it comes in (docs/formats.md): who did what to which subject, and when.
 public struct Event: Sendable, Hashable {
     /// Unique in the log; the idempotency key.
     public var id: String

@@ -1,6 +1,6 @@
 /// Why an event was refused, in words a clerk understands (Chinese, with the codes).
 public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The rule broken (§4), as a stable English code for programs.
+    /// The rule broken (docs/rules.md, "Refusal codes"), as a stable English code for programs.
     public enum Rule: String, Sendable, CaseIterable {
         /// A field is missing, unknown or of the wrong shape.
         case malformed

@@ -1,11 +1,11 @@
-/// The rules of §4 as a decider: `decide` says whether an event may be appended to the log as it
+/// The rules (docs/rules.md) as a decider: `decide` says whether an event may be appended to the log as it
 /// stands; `evolve` folds an accepted event into its subject's record. Both are pure: the store's clock comes in
 /// as a parameter.
 public enum Rules {
     /// How far `time` may lie after the store's clock: 5 minutes.
     public static let allowedClockSkewSeconds: Int64 = 300
 
-    /// The roles that may append each type (§1).
+    /// The roles that may append each type (docs/rules.md, "Who may record what").
     public static func roles(allowedFor type: EventType) -> Set<Role> {
         switch type {
         case .unitRegistered, .batchOpened: [.office]
@@ -29,7 +29,7 @@ public enum Rules {
         }
     }
 
-    /// The statuses a problem must be in for each problem event (§4's lifecycle table); nil for the
+    /// The statuses a problem must be in for each problem event (docs/rules.md, "The problem lifecycle"); nil for the
     /// report, which needs no problem yet, and for events of other streams.
     public static func statuses(allowing type: EventType) -> [ProblemStatus]? {
         switch type {
@@ -91,7 +91,7 @@ public enum Rules {
 
         switch event.data {
         case .unitRegistered:
-            // `parent` is not checked: §4 names only batch, unit and problems as references, and units
+            // `parent` is not checked: only batch, unit and problems are references (docs/rules.md), and units
             // are often registered children first.
             if record != nil { throw Refusal(.lifecycle, "责任单位 \(subject) 已登记，不能重复登记") }
         case .batchOpened:

@@ -1,4 +1,4 @@
-/// A closed list of codes, each with the Chinese label users read (PRODUCT.md §2).
+/// A closed list of codes, each with the Chinese label users read (docs/formats.md).
 public protocol Vocabulary: RawRepresentable<String>, CaseIterable, Sendable, Hashable {
     /// The Chinese label, e.g. `暗访曝光` for `covert_exposure`.
     var label: String { get }
@@ -23,7 +23,7 @@ extension Vocabulary {
     }
 }
 
-/// Who appends (§1): the role decides which event types an actor may append.
+/// Who appends (docs/rules.md, "Who may record what"): the role decides which event types an actor may append.
 public enum Role: String, Vocabulary {
     case inspector, office, unit, discipline, auditor
     public var number: Int {
@@ -273,7 +273,7 @@ public enum TargetKind: String, Vocabulary {
     public var label: String { self == .unit ? "单位" : "个人" }
 }
 
-/// Where a problem stands in its life (§4).
+/// Where a problem stands in its life (docs/rules.md, "The problem lifecycle").
 public enum ProblemStatus: String, Vocabulary, Comparable {
     case reported, assigned, submitted, closed, withdrawn
     public var number: Int {

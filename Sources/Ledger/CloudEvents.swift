@@ -1,7 +1,7 @@
 import Campaign
 import JSON
 
-/// Reads and writes the CloudEvents 1.0 structured-mode JSON of §3 (Schemas/cloudevent.schema.json).
+/// Reads and writes the CloudEvents 1.0 structured-mode JSON of docs/formats.md (Schemas/cloudevent.schema.json).
 public enum CloudEvents {
     /// The longest line accepted: 1 MiB.
     public static let maximumLineBytes = 1 << 20

@@ -20,7 +20,7 @@ extension CloudEvents {
         return .object(members)
     }
 
-    /// An event as CloudEvents JSON (§3), as it would be appended.
+    /// An event as CloudEvents JSON (docs/formats.md), as it would be appended.
     public static func json(_ event: Event) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("specversion", .string("1.0")),

@@ -124,3 +124,23 @@ extension Ledger {
     }
 }
 
+
+extension Ledger {
+    /// Makes a new store at `path` from a store of format 1 at `former` (docs/storage.md, "Migrating a
+    /// store of format 1"): the former log verified and copied entry by entry into the new format, its
+    /// head kept, then the derived data made from the new log. - Returns: what was migrated.
+    /// - Throws: `LogDamage` when the former store does not verify (nothing usable is made: the new folder
+    ///   holds a prefix, to be removed); `MigrationRefused` when `path` holds events already.
+    @available(*, noasync)
+    public static func migrate(fromFormat1 former: String, to path: String,
+                               progress: (@Sendable (WorkProgress) -> Void)? = nil) throws -> Migration {
+        let ledger = try Ledger(path: path, access: .create)
+        let started = Date()
+        let migration = try ledger.log.migrate(fromFormat1: former) { done, total in
+            progress?(WorkProgress(events: done, total: total, fraction: Double(done) / Double(max(total, 1)),
+                                   seconds: -started.timeIntervalSinceNow))
+        }
+        try ledger.rebuildDerived(progress: progress)
+        return migration
+    }
+}

@@ -1,6 +1,6 @@
 import Campaign
 
-/// A problem list as offices keep it in Excel (§8 `civic import`): UTF-8 CSV, with or without BOM,
+/// A problem list as offices keep it in Excel (`civic import`, docs/formats.md "Problem lists in"): UTF-8 CSV, with or without BOM,
 /// with the Chinese headers 编号 来源 批次 类别 片区 路段 点位 问题描述 责任单位 责任领导 整改时限 发现时间.
 ///
 /// Each row becomes a problem.reported and, when it names a 责任单位, a problem.assigned. Labels are

@@ -1,6 +1,6 @@
 import Campaign
 
-/// Whose trail to show (§5 audit).
+/// Whose trail to show (docs/views.md, "Audit trail").
 public enum AuditSelector: Sendable, Equatable {
     /// One stream: a problem, batch, unit or case.
     case subject(String)

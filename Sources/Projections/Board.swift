@@ -1,6 +1,6 @@
 import Campaign
 
-/// One row of the board (§5): a problem as it stood at the view's moment.
+/// One row of the board (docs/views.md, "Board"): a problem as it stood at the view's moment.
 public struct BoardRow: Sendable, Equatable {
     public var id: String
     public var problem: Problem

@@ -1,6 +1,6 @@
 import Campaign
 
-/// Counts of a set of problems toward zero (清零), as §5 defines them.
+/// Counts of a set of problems toward zero (清零), as docs/views.md ("Progress") defines them.
 public struct Tally: Sendable, Equatable {
     public var total = 0
     public var withdrawn = 0
@@ -38,7 +38,7 @@ public struct BurnDownDay: Sendable, Equatable {
     public var date: String { Timestamp.chinaDate(ofDay: day) }
 }
 
-/// Where one batch stands (§5 progress): overall, per unit, and day by day.
+/// Where one batch stands (docs/views.md, "Progress"): overall, per unit, and day by day.
 public struct BatchProgress: Sendable, Equatable {
     public var id: String
     public var name: String

@@ -1,6 +1,6 @@
 import Campaign
 
-/// One unit's line in the weekly ranking (§5).
+/// One unit's line in the weekly ranking (docs/views.md, "Ranking").
 public struct RankingRow: Sendable, Equatable {
     public var unit: String
     /// Problems assigned to it at the week's end, withdrawn ones aside.

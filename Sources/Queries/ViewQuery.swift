@@ -13,7 +13,7 @@ public struct QueryError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// The two clocks of a view (§5): business time `at`, and the prefix of the log `asOf`.
+/// The two clocks of a view (docs/rules.md, "The two clocks"): business time `at`, and the prefix of the log `asOf`.
 public struct Moment: Sendable, Equatable {
     public var at: Timestamp
     public var asOf: AsOf
@@ -56,7 +56,7 @@ public struct Moment: Sendable, Equatable {
     }
 }
 
-/// A view of §5 and its options, as the command line and the server both ask for it.
+/// A view (docs/views.md) and its options, as the command line and the server both ask for it.
 public enum ViewQuery: Sendable, Equatable {
     /// `statuses` in the order given (the view's `filters` show them so).
     case board(batch: String?, unit: String?, statuses: [ProblemStatus], overdue: Bool, Moment)

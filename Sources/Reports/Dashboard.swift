@@ -33,7 +33,7 @@ public struct DashboardContent: Sendable {
     }
 }
 
-/// The dashboard page (§9): one HTML document, drawn on the server, with its charts as inline SVG and
+/// The dashboard page (docs/server.md): one HTML document, drawn on the server, with its charts as inline SVG and
 /// its style inline: it fetches nothing, works without scripts, and prints.
 public enum Dashboard {
     /// The board shows at most this many rows; the filters narrow it.

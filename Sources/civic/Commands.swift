@@ -272,6 +272,20 @@ struct Stats: ParsableCommand {
     }
 }
 
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a store of this version from one an earlier civic made (store format 1).",
+        discussion: "The former store is verified and copied entry by entry (same seqs, ids, times and events), each entry gaining the seq of its stream's previous entry; the former chain's head is kept in the new store. The former store is left as it was.")
+    @Option(help: "The former store's folder.") var from: String
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let migration = try Ledger.migrate(fromFormat1: from, to: store.path, progress: Terminal.progress("迁移"))
+        Terminal.done()
+        print("已迁移 \(migration.events) 个事件：旧存储链头 \(migration.formerHead)（已校验，记入新存储），新存储链头 \(migration.head)")
+    }
+}
+
 struct Rebuild: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Throw away all derived data (subjects' records, unit links, view snapshots) and make it again from the log alone.")

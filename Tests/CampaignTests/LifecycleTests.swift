@@ -4,7 +4,7 @@ import Testing
 /// A counter of a problem that an event raises by one.
 enum Counter: Sendable { case rejections, escalations, reopens }
 
-/// One row of PRODUCT.md §4's lifecycle table, for one `from` status.
+/// One row of the lifecycle table (docs/rules.md), for one `from` status.
 struct Transition: Sendable, CustomTestStringConvertible {
     var from: ProblemStatus
     var type: EventType
@@ -14,7 +14,7 @@ struct Transition: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(from.rawValue) --\(type.rawValue)--> \(to.rawValue)" }
 }
 
-/// §4's lifecycle table, written out from the specification (not from `Rules`), one row per `from`.
+/// The lifecycle table, written out from the specification (not from `Rules`), one row per `from`.
 let lifecycleTable: [Transition] = [
     Transition(from: .reported, type: .problemAssigned, to: .assigned),
     Transition(from: .assigned, type: .problemAssigned, to: .assigned),
@@ -35,7 +35,7 @@ let refusedTransitions: [(ProblemStatus, EventType)] = ProblemStatus.allCases.fl
         .map { (status, $0) }
 }
 
-@Suite("Lifecycle of a problem (§4)")
+@Suite("Lifecycle of a problem")
 struct LifecycleTests {
     @Test("reporting a new problem makes it reported, at the time of its report")
     func reportMakesReported() throws {
@@ -162,7 +162,7 @@ struct LifecycleTests {
         #expect(problem.deadline == days(3))
     }
 
-    @Test("the rules' own table of statuses agrees with §4", arguments: problemEventTypes)
+    @Test("the rules' own table of statuses agrees with the specification", arguments: problemEventTypes)
     func statusesAgreeWithSpecification(_ type: EventType) {
         let specified = lifecycleTable.filter { $0.type == type }.map(\.from)
 

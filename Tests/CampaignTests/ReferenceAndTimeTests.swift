@@ -1,7 +1,7 @@
 import Campaign
 import Testing
 
-@Suite("References (§4): batches, units and problems named must exist")
+@Suite("References: batches, units and problems named must exist")
 struct ReferenceTests {
     @Test("a problem may name a batch that is open, not one that is not")
     func reportBatch() throws {
@@ -137,7 +137,7 @@ struct ReferenceTests {
     }
 }
 
-@Suite("Time (§4): the store's clock, streams that never go back, deadlines")
+@Suite("Time: the store's clock, streams that never go back, deadlines")
 struct TimeTests {
     /// A world whose store clock reads `recordedAt`.
     static func world(clock recordedAt: Timestamp) -> World {

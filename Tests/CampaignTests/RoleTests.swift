@@ -1,7 +1,7 @@
 import Campaign
 import Testing
 
-/// §1's table of who may append what, written out from the specification.
+/// The table of who may append what (docs/rules.md), written out from the specification, not from `Rules`.
 let mayAppend: [Role: Set<EventType>] = [
     .inspector: [.problemReported, .rectificationVerified, .rectificationRejected, .problemReopened],
     .office: [.unitRegistered, .batchOpened, .problemReported, .problemAssigned, .deadlineExtended,
@@ -12,7 +12,7 @@ let mayAppend: [Role: Set<EventType>] = [
     .auditor: [],
 ]
 
-/// Every (role, type) pair, with whether §1 allows it.
+/// Every (role, type) pair, with whether the table allows it.
 let roleCases: [(Role, EventType)] = Role.allCases.flatMap { role in EventType.allCases.map { (role, $0) } }
 
 extension World {
@@ -44,9 +44,9 @@ extension World {
     }
 }
 
-@Suite("Roles and separation of duties (§1)")
+@Suite("Roles and separation of duties")
 struct RoleTests {
-    @Test("each role may append exactly the types §1 gives it", arguments: roleCases)
+    @Test("each role may append exactly the types the specification gives it", arguments: roleCases)
     func roleMatrix(_ role: Role, _ type: EventType) throws {
         var world = World.everything()
         var e = world.candidate(type, on: World.subject(for: type))
@@ -64,7 +64,7 @@ struct RoleTests {
         }
     }
 
-    @Test("the rules' own role table agrees with §1", arguments: EventType.allCases)
+    @Test("the rules' own role table agrees with the specification", arguments: EventType.allCases)
     func rolesAgreeWithSpecification(_ type: EventType) {
         let specified = Set(Role.allCases.filter { mayAppend[$0]!.contains(type) })
 

@@ -84,7 +84,7 @@ struct CLITests {
         #expect(second.out.contains("已存在"))
     }
 
-    @Test("the board as JSON has §5's keys in order, counts, and what it was built from")
+    @Test("the board as JSON has its documented keys in order, counts, and what it was built from")
     func boardJSON() throws {
         let store = try filledStore()
         let run = try civic(["board", "--format", "json", "--at", "2022-08-25T12:00:00+08:00"], store: store.path)
@@ -389,7 +389,7 @@ struct ViewCLITests {
         return folder
     }()
 
-    @Test("progress as JSON: §5's keys, per unit, the series, zeroedAt, and the basis with its digest")
+    @Test("progress as JSON: its documented keys, per unit, the series, zeroedAt, and the basis with its digest")
     func progressJSON() throws {
         let run = try civic(["progress", "--format", "json", "--at", "2022-08-26T20:00:00+08:00"], store: Self.demo.path)
         #expect(run.status == 0, "\(run.err)")

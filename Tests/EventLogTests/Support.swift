@@ -77,7 +77,7 @@ func makeLog(in folder: TemporaryFolder, _ entries: [Sample] = samples) throws {
     for sample in entries { _ = try log.commit { w in try w.append(sample) } }
 }
 
-/// The 8-byte big-endian key of `seq` (Schemas/README.md §1), written out here, not borrowed from EventLog.
+/// The 8-byte big-endian key of `seq` (Schemas/README.md, section 1), written out here, not borrowed from EventLog.
 func key(_ seq: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: seq >> (56 - 8 * $0)) } }
 
 /// SHA-256 of the concatenation of `parts`.

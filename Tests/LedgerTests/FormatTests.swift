@@ -517,3 +517,74 @@ func encode(_ e: Evidence) -> Civic_V1_Evidence {
     // Serializing a message built from known fields cannot fail.
     return (try? m.serializedBytes()) ?? []
 }
+
+@Suite("A store made by civic before format 2")
+struct FormerStoreTests {
+    /// A copy of the fixture: the demo campaign as civic 91f87fd stored it (format 1).
+    func former() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("civic-format1-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: packageRoot.appendingPathComponent("Tests/LedgerTests/Fixtures/format1-demo/data.mdb").path,
+                                         toPath: path + "/data.mdb")
+        return path
+    }
+
+    @Test("it is refused with a message naming its format and the migration, not misread")
+    func refusedClearly() throws {
+        let path = try former()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for access in [StoreAccess.readOnly, .readWrite] {
+            #expect {
+                _ = try Ledger(path: path, access: access)
+            } throws: { error in
+                guard let mismatch = error as? StoreFormatMismatch else { return false }
+                return mismatch.found == 1 && mismatch.description.contains("civic migrate")
+            }
+        }
+    }
+
+    @Test("civic migrate copies it into a new store: the former chain verified and its head kept, every event in place, the views the same")
+    func migrates() throws {
+        let path = try former()
+        let target = path + "-new"
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: target) }
+        let migration = try Ledger.migrate(fromFormat1: path, to: target)
+        let pinned = try String(contentsOf: packageRoot.appendingPathComponent("Tests/LedgerTests/Fixtures/format1-demo/head"), encoding: .utf8)
+        #expect(migration.formerHead.description == pinned.trimmingSpaces)
+        #expect(migration.events == 119 && migration.head.seq == 119)
+        let ledger = try Ledger(path: target, access: .readOnly)
+        #expect(try ledger.verify().derived.isEmpty)
+        #expect(try ledger.log.read { try $0.fact(EventLog.migratedFromFact) }.map { String(decoding: $0, as: UTF8.self) } == pinned.trimmingSpaces)
+        // The demo campaign appended afresh gives the same events (ids, subjects, versions) and the same board.
+        let fresh = TemporaryStore(clock: "2026-01-01T00:00:00Z")
+        let today = try fresh.open()
+        _ = try DemoCampaign.fill(today)
+        var migrated: [String] = [], appended: [String] = []
+        try ledger.events { migrated.append("\($0.recorded.seq) \($0.recorded.version) \($0.recorded.event.id) \($0.recorded.event.subject)"); return true }
+        try today.events { appended.append("\($0.recorded.seq) \($0.recorded.version) \($0.recorded.event.id) \($0.recorded.event.subject)"); return true }
+        #expect(migrated == appended)
+        let at = Timestamp(rfc3339: "2022-10-01T12:00:00+08:00")!
+        #expect(try ledger.projection(at: at).0.board() == (try today.projection(at: at).0.board()))
+        // A second migration into the same store is refused: it holds events.
+        #expect(throws: MigrationRefused.self) { _ = try Ledger.migrate(fromFormat1: path, to: target) }
+    }
+
+    @Test("a former store whose chain was broken is not migrated")
+    func brokenNotMigrated() throws {
+        let path = try former()
+        let target = path + "-new"
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: target) }
+        // One byte of an event's text changed, as someone with the file could.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path + "/data.mdb"))
+        let needle = Data("垃圾".utf8)
+        var from = bytes.startIndex, changed = 0
+        while let at = bytes.range(of: needle, in: from..<bytes.endIndex) {  // every copy of the page
+            bytes[at.lowerBound + 4] ^= 0x01
+            from = at.upperBound
+            changed += 1
+        }
+        #expect(changed > 0)
+        try bytes.write(to: URL(fileURLWithPath: path + "/data.mdb"))
+        #expect(throws: LogDamage.self) { _ = try Ledger.migrate(fromFormat1: path, to: target) }
+    }
+}

@@ -1,4 +1,4 @@
-// civic-generate: a deterministic, realistic campaign of any size, as NDJSON (CloudEvents, PRODUCT.md §3).
+// civic-generate: a deterministic, realistic campaign of any size, as NDJSON (CloudEvents, docs/formats.md).
 //
 //   civic-generate --events 1000000 --seed 7 > campaign.ndjson
 //   civic-generate --events 1000000 --seed 7 --mix sparse > other.ndjson

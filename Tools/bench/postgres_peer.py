@@ -343,16 +343,12 @@ def append(args):
 # The benchmark.
 
 
-def run_once(command, stdin_bytes=None, timeout=600, usage=None):
+def run_once(command, timeout=600, usage=None):
     """Wall time and bytes written on stdout of one fresh process, counted as timed.py counts them;
     the child's CPU time (user, system) put in `usage` when given."""
     started = time.monotonic()
-    child = subprocess.Popen(command, stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=psql_env())
-    if stdin_bytes is not None:
-        # A script small enough for the pipe's buffer: written at once, then closed.
-        child.stdin.write(stdin_bytes)
-        child.stdin.close()
+    child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=psql_env())
     timer = threading.Timer(timeout, child.kill)
     timer.start()
     written = 0
@@ -370,14 +366,13 @@ def run_once(command, stdin_bytes=None, timeout=600, usage=None):
     return ended - started, written
 
 
-def median_of(runs, command_for, timeout, warm=True):
+def median_of(runs, command_for, timeout):
     """Median wall time (s) and the last run's output size over `runs` fresh processes, after one run
-    that is not counted. `command_for(i)` gives run i's command and stdin (i = 0 for the warm-up)."""
-    if warm:
-        run_once(*command_for(0), timeout=timeout)
+    that is not counted. `command_for(i)` gives run i's command (i = 0 for the warm-up)."""
+    run_once(command_for(0), timeout=timeout)
     walls, written = [], 0
     for i in range(1, runs + 1):
-        wall, written = run_once(*command_for(i), timeout=timeout)
+        wall, written = run_once(command_for(i), timeout=timeout)
         walls.append(wall)
     walls.sort()
     return walls[len(walls) // 2], written
@@ -451,7 +446,7 @@ def bench(args):
     note(f"{events} events; subject {subject}, unit {unit}")
 
     def psql_c(sql):
-        return lambda i: ([*read, "-c", sql], None)
+        return lambda i: [*read, "-c", sql]
 
     wall, size = median_of(20, psql_c(SUBJECT_TRAIL.format(subject=literal(subject))), 60)
     figure("trail.subject_ms", f"{wall * 1000:.2f}", "ms")
@@ -474,7 +469,7 @@ def bench(args):
     lines = rewritten(args.file, "", 51).splitlines()
 
     def single(i):
-        e = json.loads(lines[i])
+        e = json.loads(lines[i % len(lines)])
         stream = literal(e["subject"] + f"-single{i}")
         # One fresh psql, one statement, autocommitted (a durable commit): the version is read from the
         # stream's last in the same statement, one round trip where Marten's client makes two.
@@ -482,7 +477,7 @@ def bench(args):
                f"{literal(e['id'] + f'-single{i}')}, {literal(e['type'])}, {literal(e['time'])}, "
                f"{literal(e['actor'])}, {literal(json.dumps(e['data'], ensure_ascii=False))}::jsonb "
                f"FROM events WHERE stream = {stream};")
-        return [*read, "-c", sql], None
+        return [*read, "-c", sql]
 
     wall, _ = median_of(50, single, 30)
     figure("append.single_ms", f"{wall * 1000:.2f}", "ms")
@@ -491,7 +486,7 @@ def bench(args):
     # latency, without a process and a connection each (the figure nearest civic's in-process one).
     script = ["\\timing on"]
     for i in range(1, 51):
-        e = json.loads(lines[i])
+        e = json.loads(lines[i % len(lines)])
         stream = literal(e["subject"] + f"-session{i}")
         script.append(f"INSERT INTO {COPY_COLUMNS} SELECT {stream}, coalesce(max(version), 0) + 1, "
                       f"{literal(e['id'] + f'-session{i}')}, {literal(e['type'])}, {literal(e['time'])}, "
@@ -511,7 +506,7 @@ def bench(args):
         with open(path, "w") as f:
             f.write(rewritten(args.file, f"-r{i}", batch))
         files.append(path)
-    wall, _ = median_of(5, lambda i: ([*me, "append", files[i], *conn], None), 300)
+    wall, _ = median_of(5, lambda i: [*me, "append", files[i], *conn], 300)
     figure("append.10k_into_full_ms", f"{wall * 1000:.1f}", "ms")
     if batch != BATCH:
         note(f"the file has fewer than {BATCH} events: append.10k_into_full_ms appended {batch}")

@@ -1,8 +1,8 @@
 /*
- * rawlmdb: the raw-LMDB baseline of civic's benchmark (PRODUCT.md §7), the limit civic is compared
+ * rawlmdb: the raw-LMDB baseline of civic's benchmark (docs/performance.md), the limit civic is compared
  * against: the same work on the same bytes, in C straight against liblmdb, with nothing else.
  *
- * It reads every entry of a civic store's `log` (Schemas/README.md §1–2: key = seq as 8 bytes
+ * It reads every entry of a civic store's `log` (Schemas/README.md, sections 1–2: key = seq as 8 bytes
  * big-endian; value = 32-byte hash ‖ civic.v1.Entry bytes) into memory, with each entry's id (Entry
  * field 4), and checks the source's chain on the way. Then, in fresh LMDB environments in a scratch
  * folder (mapsize 64 GiB, flags 0: every commit durable), it measures:

@@ -165,7 +165,7 @@ def unit_board(unit):
 # What PostgreSQL offers nearest to civic's verify (which re-reads every stored byte and recomputes the
 # hash chain): a fresh psql recomputing a SHA-256 (pgcrypto's digest) of every row's full text, every
 # column included, data re-rendered from jsonb. It reads and hashes every row; there is no stored hash
-# to compare with and no chain, so it checks less than civic's verify does, and costs at most as much.
+# to compare with and no chain, so it checks less than civic's verify does.
 VERIFY = """
 SELECT count(*), sum(get_byte(digest(e::text, 'sha256'), 0)) FROM events e;
 """

@@ -174,7 +174,7 @@ public struct Projection: Sendable {
             after.reopens = UInt16(clamping: problem.reopens)
             after.version += 1
             problems[slot] = after
-            changes?.slot(slot)
+            changes?.slot(slot, was: before)
             count(event, before: before, after: after)
         case .accountabilityRecorded, .accountabilityRevoked:
             break
@@ -243,6 +243,9 @@ extension Projection {
         /// Slots changed or made, each once, and which are.
         private(set) var slots: [Int32] = []
         private var marked: [Bool] = []
+        /// The records, when noting started, of the slots changed since that existed then: a snapshot
+        /// stores only the bytes of a record that changed.
+        private(set) var originals: [Int32: ProblemRecord] = [:]
         var batches: Set<Int32> = []
         var outstanding: Set<DayKey> = []
         var zero: Set<ZeroKey> = []
@@ -257,11 +260,12 @@ extension Projection {
             self.namesBefore = namesBefore
         }
 
-        mutating func slot(_ slot: Int) {
+        mutating func slot(_ slot: Int, was original: ProblemRecord? = nil) {
             if slot >= marked.count { marked += [Bool](repeating: false, count: max(slot + 1 - marked.count, marked.count)) }
             if !marked[slot] {
                 marked[slot] = true
                 slots.append(Int32(slot))
+                if slot < slotsBefore, let original { originals[Int32(slot)] = original }
             }
         }
 

@@ -12,7 +12,7 @@ import Wire
 /// each sorted by key. The encoding is canonical: the same fold gives the same bytes, which is how
 /// `civic verify` checks a stored snapshot against the log.
 public enum ProjectionSnapshot {
-    static let magic = Array("CIVVIEW".utf8) + [2]
+    static let magic = Array("CIVVIEW".utf8) + [3]
 
     /// What a snapshot says of itself, readable without decoding the rest.
     public struct Header: Sendable, Equatable {
@@ -55,13 +55,20 @@ public enum ProjectionSnapshot {
         // Problems: those made since the base, as stored, slot after slot; then those changed before it, by slot.
         let added = p.recordBytes[(slotsFrom * ProblemRecord.size)...]
         w.lengthPrefixed(added)
+        // A changed record as the bytes that changed: which of its 64 (a mask), then those bytes.
         let changed = whole ? [] : changes.slots.filter { Int($0) < slotsFrom }.sorted()
         w.varint(UInt64(changed.count))
         var previous: Int32 = -1
+        var original = [UInt8](repeating: 0, count: ProblemRecord.size)
         for slot in changed {
             w.varint(UInt64(slot - previous - 1))
             previous = slot
-            w.bytes.append(contentsOf: p.recordBytes[(Int(slot) * ProblemRecord.size)..<((Int(slot) + 1) * ProblemRecord.size)])
+            original.withUnsafeMutableBytes { changes.originals[slot]!.write(into: $0) }
+            let now = p.recordBytes[(Int(slot) * ProblemRecord.size)..<((Int(slot) + 1) * ProblemRecord.size)]
+            var mask: UInt64 = 0
+            for (k, byte) in now.enumerated() where byte != original[k] { mask |= 1 << UInt64(k) }
+            w.fixed64(mask)
+            for (k, byte) in now.enumerated() where mask & (1 << UInt64(k)) != 0 { w.byte(byte) }
         }
         func keys<K: Comparable>(_ all: some Collection<K>, _ changed: Set<K>) -> [K] { whole ? all.sorted() : changed.sorted() }
         let batches = keys(projection.batches.keys, changes.batches)
@@ -159,12 +166,24 @@ public enum ProjectionSnapshot {
             guard added.count == idEnds.count * ProblemRecord.size, projection.problems.appendRecords(added) else { throw Damaged() }
             let changed = try r.count(atMost: slotsBefore)
             var slot = -1
+            var record = [UInt8](repeating: 0, count: ProblemRecord.size)
             for _ in 0..<changed {
                 slot += 1 + (try r.count(atMost: slotsBefore))
-                guard slot < slotsBefore, r.remaining >= ProblemRecord.size else { throw Damaged() }
-                let stored = try r.fixed(ProblemRecord.size)
-                guard ProblemRecord.isSound(stored, names: names) else { throw Damaged() }
-                projection.problems[slot] = ProblemRecord(stored)
+                guard slot < slotsBefore else { throw Damaged() }
+                let mask = UInt64(littleEndian: try r.fixed(8).loadUnaligned(as: UInt64.self))
+                let bytes = try r.fixed(mask.nonzeroBitCount)
+                var sound = true
+                record.withUnsafeMutableBytes { b in
+                    projection.problems[slot].write(into: b)
+                    var k = 0
+                    for at in 0..<ProblemRecord.size where mask & (1 << UInt64(at)) != 0 {
+                        b[at] = bytes[k]
+                        k += 1
+                    }
+                    sound = ProblemRecord.isSound(UnsafeRawBufferPointer(b), names: names)
+                    if sound { projection.problems[slot] = ProblemRecord(UnsafeRawBufferPointer(b)) }
+                }
+                guard sound else { throw Damaged() }
             }
             guard projection.problems.count == slotCount else { throw Damaged() }
             for _ in 0..<(try r.count(atMost: r.remaining)) {

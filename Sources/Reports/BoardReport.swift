@@ -63,11 +63,13 @@ public enum BoardReport {
             return nil
         case .table:
             let rows = try c.rows.all()
-            let digest = try writeJSON(Content(rows: RowSource(rows), counts: c.counts, basis: c.basis, unitNames: c.unitNames), to: Output(Discard()))
-            let summary = ProblemStatus.allCases.map { "\($0.label) \(c.counts.byStatus[$0] ?? 0)" }.joined(separator: " · ")
-            out.text(c.basis.caption(title: "问题台账") + "\n")
-            out.text("共 \(c.counts.total) 个问题：\(summary) · 超期 \(c.counts.overdue)\n\n")
-            if rows.isEmpty { out.text("（没有符合条件的问题）\n") } else { try Render.table(rows, tableColumns(unitNames: c.unitNames), to: out) }
+            let whole = Content(rows: RowSource(rows), counts: c.counts, basis: c.basis, unitNames: c.unitNames)
+            let digest = try Pieces.alongside({ try writeJSON(whole, to: Output(Discard())) }) {
+                let summary = ProblemStatus.allCases.map { "\($0.label) \(c.counts.byStatus[$0] ?? 0)" }.joined(separator: " · ")
+                out.text(c.basis.caption(title: "问题台账") + "\n")
+                out.text("共 \(c.counts.total) 个问题：\(summary) · 超期 \(c.counts.overdue)\n\n")
+                if rows.isEmpty { out.text("（没有符合条件的问题）\n") } else { try Render.table(rows, tableColumns(unitNames: c.unitNames), to: out) }
+            }
             out.text("\n" + ViewBasis.digestLine(digest))
             try out.flush()
             return digest

@@ -31,6 +31,27 @@ public struct RowSource<Row>: Sendable {
 /// pieces, another the odd ones into memory, a few pieces ahead at most. On two cores the board's JSON is
 /// written in little more than half the time (docs/performance.md, "Writing reports").
 enum Pieces {
+    /// Runs `work` on another thread while `body` runs on this one. - Returns: what `work` gave.
+    /// (A table's digest is that of its JSON, rendered meanwhile rather than after.)
+    static func alongside<T: Sendable>(_ work: @escaping @Sendable () throws -> T, _ body: () throws -> Void) throws -> T {
+        let done = NSCondition()
+        nonisolated(unsafe) var result: Result<T, any Error>?
+        Thread.detachNewThread {
+            let outcome = Result { try work() }
+            done.lock()
+            result = outcome
+            done.broadcast()
+            done.unlock()
+        }
+        var failure: (any Error)?
+        do { try body() } catch { failure = error }
+        done.lock()
+        while result == nil { done.wait() }
+        done.unlock()
+        if let failure { throw failure }
+        return try result!.get()
+    }
+
     static let rowsEach = 2048
     /// How many pieces the other thread may have ready before this one writes them.
     static let ahead = 4

@@ -82,23 +82,24 @@ public enum ProgressReport {
             try out.flush()
             return nil
         case .table:
-            let digest = try writeJSON(batches, basis: basis, to: Output(Discard()))
-            out.text(basis.caption(title: "清零进度") + "\n")
-            if batches.isEmpty { out.text("\n（此时还没有问题清单）\n") }
-            for batch in batches {
-                out.text("\n【\(batch.name)】\(batch.id)  清零时限 \(Render.short(batch.dueAt))\n")
-                let rows = [("合计", batch.tally)] + batch.units.map { (unitNames[$0.unit] ?? $0.unit, $0.tally) }
-                let columns = [Column<(String, Tally)>.string("unit", "责任单位", { $0.0 })]
-                    + tallyColumns.map { $0.of { $0.1 } }
-                try Render.table(rows, columns, to: out)
-                out.text("每日未销号：")
-                for (k, day) in batch.series.enumerated() {
-                    if k > 0 { out.text(" · ") }
-                    out.text(String(day.date.suffix(5)))
-                    out.byte(32)
-                    out.number(day.outstanding)
+            let digest = try Pieces.alongside({ try writeJSON(batches, basis: basis, to: Output(Discard())) }) {
+                out.text(basis.caption(title: "清零进度") + "\n")
+                if batches.isEmpty { out.text("\n（此时还没有问题清单）\n") }
+                for batch in batches {
+                    out.text("\n【\(batch.name)】\(batch.id)  清零时限 \(Render.short(batch.dueAt))\n")
+                    let rows = [("合计", batch.tally)] + batch.units.map { (unitNames[$0.unit] ?? $0.unit, $0.tally) }
+                    let columns = [Column<(String, Tally)>.string("unit", "责任单位", { $0.0 })]
+                        + tallyColumns.map { $0.of { $0.1 } }
+                    try Render.table(rows, columns, to: out)
+                    out.text("每日未销号：")
+                    for (k, day) in batch.series.enumerated() {
+                        if k > 0 { out.text(" · ") }
+                        out.text(String(day.date.suffix(5)))
+                        out.byte(32)
+                        out.number(day.outstanding)
+                    }
+                    out.byte(10)
                 }
-                out.byte(10)
             }
             out.text("\n" + ViewBasis.digestLine(digest))
             try out.flush()
@@ -143,11 +144,12 @@ public enum RankingReport {
             try out.flush()
             return nil
         case .table:
-            let digest = try writeJSON(rows, week: week, basis: basis, to: Output(Discard()))
-            var shown = [columns[9]] + columns.dropLast()
-            shown[1].display = { unitNames[$0.unit] ?? $0.unit }
-            out.text(basis.caption(title: "\(week) 周排名（\(week.start.chinaDate) 至 \(Timestamp.startOfChinaDay(week.monday + 6).chinaDate)）") + "\n\n")
-            if rows.isEmpty { out.text("（这一周之前还没有交办任何问题）\n") } else { try Render.table(rows, shown, to: out) }
+            let digest = try Pieces.alongside({ try writeJSON(rows, week: week, basis: basis, to: Output(Discard())) }) {
+                var shown = [columns[9]] + columns.dropLast()
+                shown[1].display = { unitNames[$0.unit] ?? $0.unit }
+                out.text(basis.caption(title: "\(week) 周排名（\(week.start.chinaDate) 至 \(Timestamp.startOfChinaDay(week.monday + 6).chinaDate)）") + "\n\n")
+                if rows.isEmpty { out.text("（这一周之前还没有交办任何问题）\n") } else { try Render.table(rows, shown, to: out) }
+            }
             out.text("\n" + ViewBasis.digestLine(digest))
             try out.flush()
             return digest
@@ -215,11 +217,12 @@ public enum AuditReport {
             try out.flush()
             return nil
         case .table:
-            let digest = try writeJSON(rows, basis: basis, to: Output(Discard()))
-            let flagged = rows.filter { !$0.flags.isEmpty }.count
-            out.text(basis.caption(title: "审计轨迹") + "\n")
-            out.text("共 \(rows.count) 个事件，\(flagged) 个带提示\n\n")
-            if rows.isEmpty { out.text("（没有相关事件）\n") } else { try Render.table(rows, columns, to: out) }
+            let digest = try Pieces.alongside({ try writeJSON(rows, basis: basis, to: Output(Discard())) }) {
+                let flagged = rows.filter { !$0.flags.isEmpty }.count
+                out.text(basis.caption(title: "审计轨迹") + "\n")
+                out.text("共 \(rows.count) 个事件，\(flagged) 个带提示\n\n")
+                if rows.isEmpty { out.text("（没有相关事件）\n") } else { try Render.table(rows, columns, to: out) }
+            }
             out.text("\n" + ViewBasis.digestLine(digest))
             try out.flush()
             return digest

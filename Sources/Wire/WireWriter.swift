@@ -103,4 +103,8 @@ public struct WireWriter {
     /// One byte.
     @inlinable
     public mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    /// Eight bytes, little-endian.
+    @inlinable
+    public mutating func fixed64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
 }

@@ -148,6 +148,7 @@ def measure_mix(args, mix, events, work, raw_lines, pg_lines):
         copy = store + f".copy{k}"
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(store, copy)
+        sh("sync")  # the copy's pages on disk: the append's commit would otherwise write them all out
         walls.append(once([civic, "append", "--store", copy, increment])[0])
         if k < 2:
             shutil.rmtree(copy)

@@ -1,6 +1,6 @@
 /// What each subject of the log is: the kind of stream its first event made it.
 public enum StreamKind: String, Sendable, CaseIterable {
-    case unit, batch, problem, accountability
+    case unit, batch, problem, accountability, account
 
     /// The number it is stored by in derived data; never renumbered.
     public var number: UInt8 {
@@ -9,6 +9,7 @@ public enum StreamKind: String, Sendable, CaseIterable {
         case .batch: 2
         case .problem: 3
         case .accountability: 4
+        case .account: 5
         }
     }
 
@@ -18,6 +19,7 @@ public enum StreamKind: String, Sendable, CaseIterable {
         case 2: self = .batch
         case 3: self = .problem
         case 4: self = .accountability
+        case 5: self = .account
         default: return nil
         }
     }
@@ -28,6 +30,7 @@ public enum StreamKind: String, Sendable, CaseIterable {
         case .batch: "问题清单"
         case .problem: "问题"
         case .accountability: "问责案件"
+        case .account: "账号"
         }
     }
 
@@ -41,6 +44,7 @@ public enum StreamKind: String, Sendable, CaseIterable {
              .problemWithdrawn:
             self = .problem
         case .accountabilityRecorded, .accountabilityRevoked: self = .accountability
+        case .accountEnrolled, .accountChanged, .accountRevoked: self = .account
         }
     }
 }
@@ -106,7 +110,8 @@ public struct Problem: Sendable, Equatable {
             reopens += 1
         case .problemWithdrawn:
             status = .withdrawn
-        case .problemReported, .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
+        case .problemReported, .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked,
+             .accountEnrolled, .accountChanged, .accountRevoked:
             break
         }
     }
@@ -138,6 +143,18 @@ public struct AccountabilityCase: Sendable, Equatable {
     }
 }
 
+/// A person's account, as its latest event left it (docs/accounts.md): the role and unit it acts with,
+/// and whether it was revoked (a revoked account writes nothing).
+public struct Account: Sendable, Equatable {
+    public var name: String
+    public var role: Role
+    public var unit: String?
+    public var revoked: Bool
+    public init(name: String, role: Role, unit: String?, revoked: Bool = false) {
+        self.name = name; self.role = role; self.unit = unit; self.revoked = revoked
+    }
+}
+
 /// What the rules know of one subject of the log: its stream (kind, length, the business time and seq of
 /// its latest event) and what its events made it: a unit's registration, a list's opening, where a
 /// problem stands, an accountability case. Each event changes its own subject's record only.
@@ -160,6 +177,7 @@ public struct SubjectRecord: Sendable, Equatable {
         case batch(BatchOpening)
         case problem(Problem)
         case accountability(AccountabilityCase)
+        case account(Account)
     }
 
     public init(kind: StreamKind, version: UInt64, lastTime: Timestamp, lastSeq: UInt64, payload: Payload? = nil) {
@@ -174,6 +192,8 @@ public struct SubjectRecord: Sendable, Equatable {
     public var problem: Problem? { if case .problem(let p) = payload { p } else { nil } }
     /// For an accountability case.
     public var accountability: AccountabilityCase? { if case .accountability(let a) = payload { a } else { nil } }
+    /// For an account.
+    public var account: Account? { if case .account(let a) = payload { a } else { nil } }
 }
 
 /// Every subject's record, in memory: the rules' state folded from a log. (The ledger keeps the records in

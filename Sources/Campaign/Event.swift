@@ -1,4 +1,4 @@
-/// The thirteen event types (docs/rules.md, "The event types"), by their CloudEvents `type`.
+/// The sixteen event types (docs/rules.md, "The event types"), by their CloudEvents `type`.
 public enum EventType: String, Vocabulary {
     case unitRegistered = "unit.registered"
     case batchOpened = "batch.opened"
@@ -13,6 +13,9 @@ public enum EventType: String, Vocabulary {
     case problemWithdrawn = "problem.withdrawn"
     case accountabilityRecorded = "accountability.recorded"
     case accountabilityRevoked = "accountability.revoked"
+    case accountEnrolled = "account.enrolled"
+    case accountChanged = "account.changed"
+    case accountRevoked = "account.revoked"
 
     /// The number of its `data` field in civic.v1.Event (Schemas/civic/v1/event.proto).
     public var number: Int {
@@ -30,6 +33,9 @@ public enum EventType: String, Vocabulary {
         case .problemWithdrawn: 20
         case .accountabilityRecorded: 21
         case .accountabilityRevoked: 22
+        case .accountEnrolled: 23
+        case .accountChanged: 24
+        case .accountRevoked: 25
         }
     }
 
@@ -48,6 +54,9 @@ public enum EventType: String, Vocabulary {
         case 20: self = .problemWithdrawn
         case 21: self = .accountabilityRecorded
         case 22: self = .accountabilityRevoked
+        case 23: self = .accountEnrolled
+        case 24: self = .accountChanged
+        case 25: self = .accountRevoked
         default: return nil
         }
     }
@@ -67,6 +76,9 @@ public enum EventType: String, Vocabulary {
         case .problemWithdrawn: "核销(不属实)"
         case .accountabilityRecorded: "追责问责"
         case .accountabilityRevoked: "撤销问责"
+        case .accountEnrolled: "开通账号"
+        case .accountChanged: "变更账号"
+        case .accountRevoked: "停用账号"
         }
     }
 
@@ -194,6 +206,22 @@ public struct Accountability: Sendable, Hashable {
     }
 }
 
+/// An account opened for a person (`account.enrolled`): the subject is the actor id it will act as.
+public struct AccountEnrollment: Sendable, Hashable {
+    public var name: String
+    public var role: Role
+    /// Required unless the role is `discipline` or `auditor`, as for any actor.
+    public var unit: String?
+    public init(name: String, role: Role, unit: String? = nil) { self.name = name; self.role = role; self.unit = unit }
+}
+
+/// A change of an account's role or unit (`account.changed`): what is given replaces what it was.
+public struct AccountChange: Sendable, Hashable {
+    public var role: Role?
+    public var unit: String?
+    public init(role: Role? = nil, unit: String? = nil) { self.role = role; self.unit = unit }
+}
+
 /// The `data` of an event, by type (docs/formats.md).
 public enum EventData: Sendable, Hashable {
     case unitRegistered(UnitRegistration)
@@ -209,6 +237,9 @@ public enum EventData: Sendable, Hashable {
     case problemWithdrawn(reason: String)
     case accountabilityRecorded(Accountability)
     case accountabilityRevoked(reason: String)
+    case accountEnrolled(AccountEnrollment)
+    case accountChanged(AccountChange)
+    case accountRevoked(reason: String)
 
     public var type: EventType {
         switch self {
@@ -225,6 +256,9 @@ public enum EventData: Sendable, Hashable {
         case .problemWithdrawn: .problemWithdrawn
         case .accountabilityRecorded: .accountabilityRecorded
         case .accountabilityRevoked: .accountabilityRevoked
+        case .accountEnrolled: .accountEnrolled
+        case .accountChanged: .accountChanged
+        case .accountRevoked: .accountRevoked
         }
     }
 }
@@ -263,8 +297,10 @@ public struct Event: Sendable, Hashable {
         case .problemReopened(let r): r.unit.map { [$0] } ?? []
         case .accountabilityRecorded(let a): a.target.kind == .unit ? [a.target.id] : []
         case .batchOpened, .problemReported, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
-             .rectificationRejected, .problemEscalated, .problemWithdrawn, .accountabilityRevoked:
+             .rectificationRejected, .problemEscalated, .problemWithdrawn, .accountabilityRevoked, .accountRevoked:
             []
+        case .accountEnrolled(let a): a.unit.map { [$0] } ?? []
+        case .accountChanged(let c): c.unit.map { [$0] } ?? []
         }
     }
 

@@ -18,6 +18,8 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible {
         case concurrency
         /// The id is stored already with other content.
         case conflict
+        /// The actor's account is revoked, or the event gives the actor another role or unit than its account.
+        case account
     }
 
     public var rule: Rule

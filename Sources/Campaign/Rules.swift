@@ -14,13 +14,15 @@ public enum Rules {
         case .problemAssigned, .deadlineExtended, .problemEscalated, .problemWithdrawn: [.office]
         case .rectificationSubmitted: [.unit]
         case .accountabilityRecorded, .accountabilityRevoked: [.discipline]
+        case .accountEnrolled, .accountChanged, .accountRevoked: [.office]
         }
     }
 
     /// Whether `role` may append `type`: `roles(allowedFor:)` without building a set.
     public static func mayAppend(_ role: Role, _ type: EventType) -> Bool {
         switch type {
-        case .unitRegistered, .batchOpened, .problemAssigned, .deadlineExtended, .problemEscalated, .problemWithdrawn:
+        case .unitRegistered, .batchOpened, .problemAssigned, .deadlineExtended, .problemEscalated, .problemWithdrawn,
+             .accountEnrolled, .accountChanged, .accountRevoked:
             role == .office
         case .problemReported, .rectificationVerified, .rectificationRejected, .problemReopened:
             role == .office || role == .inspector
@@ -38,7 +40,8 @@ public enum Rules {
         case .rectificationVerified, .rectificationRejected: [.submitted]
         case .problemReopened: [.closed]
         case .problemEscalated, .problemWithdrawn: [.reported, .assigned, .submitted]
-        case .problemReported, .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
+        case .problemReported, .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked,
+             .accountEnrolled, .accountChanged, .accountRevoked:
             nil
         }
     }
@@ -72,6 +75,8 @@ public enum Rules {
         if event.actorUnit == nil && event.role != .discipline && event.role != .auditor {
             throw Refusal(.malformed, "缺少 actorunit：\(event.role.label)(\(event.role.rawValue)) 提交的事件须写明所在单位")
         }
+
+        try checkAccount(of: event, in: facts)
 
         let record = facts(subject)
         if let expectedVersion, expectedVersion != record?.version ?? 0 {
@@ -115,6 +120,19 @@ public enum Rules {
                 throw Refusal(.reference, "问责案件 \(subject) 不存在，无从撤销")
             }
             if found.revoked { throw Refusal(.lifecycle, "问责案件 \(subject) 已撤销，不能再次撤销") }
+        case .accountEnrolled(let enrollment):
+            if let found = record?.account {
+                throw Refusal(.lifecycle, "账号 \(subject)（\(found.name)）已开通\(found.revoked ? "并已停用" : "")，不能重复开通")
+            }
+            try checkActing(role: enrollment.role, unit: enrollment.unit, of: subject, in: facts)
+        case .accountChanged(let change):
+            guard let account = record?.account else { throw Refusal(.reference, "账号 \(subject) 未开通，无从变更") }
+            if account.revoked { throw Refusal(.lifecycle, "账号 \(subject) 已停用，不能变更") }
+            if change.role == nil && change.unit == nil { throw Refusal(.malformed, "变更账号须写明新的 role 或 unit") }
+            try checkActing(role: change.role ?? account.role, unit: change.unit ?? account.unit, of: subject, in: facts)
+        case .accountRevoked:
+            guard let account = record?.account else { throw Refusal(.reference, "账号 \(subject) 未开通，无从停用") }
+            if account.revoked { throw Refusal(.lifecycle, "账号 \(subject) 已停用，不能再次停用") }
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
              .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn:
             guard let problem = record?.problem else {
@@ -161,8 +179,31 @@ public enum Rules {
             try checkDeadline(reopening.deadline, of: event)
         case .problemEscalated, .problemWithdrawn:
             break
-        case .unitRegistered, .batchOpened, .problemReported, .accountabilityRecorded, .accountabilityRevoked:
+        case .unitRegistered, .batchOpened, .problemReported, .accountabilityRecorded, .accountabilityRevoked,
+             .accountEnrolled, .accountChanged, .accountRevoked:
             break  // not problem events; decide routes them elsewhere
+        }
+    }
+
+    /// An actor with an account acts only as its account says, and not at all once it is revoked. (An
+    /// actor with no account is taken as written: the command line's, recorded as `local:` users.)
+    private static func checkAccount(of event: Event, in facts: (String) -> SubjectRecord?) throws(Refusal) {
+        guard let account = facts(event.actor)?.account else { return }
+        if account.revoked {
+            throw Refusal(.account, "账号 \(event.actor)（\(account.name)）已停用，不能再登记事件")
+        }
+        if account.role != event.role || account.unit != event.actorUnit {
+            let unit = { (u: String?) in u.map { "、单位 \($0)" } ?? "" }
+            throw Refusal(.account, "\(event.actor) 的账号为 \(account.role.label)(\(account.role.rawValue))\(unit(account.unit))，"
+                + "事件却写作 \(event.role.label)(\(event.role.rawValue))\(unit(event.actorUnit))：只能以本账号的角色和单位登记")
+        }
+    }
+
+    /// The role and unit an account is to act with: a unit for every role but `discipline` and `auditor`, registered.
+    private static func checkActing(role: Role, unit: String?, of subject: String, in facts: (String) -> SubjectRecord?) throws(Refusal) {
+        if let unit { try checkUnit(unit, in: facts) }
+        else if role != .discipline && role != .auditor {
+            throw Refusal(.malformed, "账号 \(subject) 的角色为 \(role.label)(\(role.rawValue))，须写明所在单位(data.unit)")
         }
     }
 
@@ -229,6 +270,12 @@ public enum Rules {
         case .accountabilityRecorded(let a):
             try required(a.target.id, "data.target.id")
             try required(a.reason, "data.reason")
+        case .accountEnrolled(let a):
+            try required(a.name, "data.name")
+            if let unit = a.unit { try required(unit, "data.unit") }
+        case .accountChanged(let c):
+            if let unit = c.unit { try required(unit, "data.unit") }
+        case .accountRevoked(let reason): try required(reason, "data.reason")
         }
     }
 
@@ -262,8 +309,10 @@ public enum Rules {
             case .accountabilityRecorded(let accountability):
                 .accountability(AccountabilityCase(target: accountability.target, measure: accountability.measure,
                                                    problems: accountability.problems, revoked: false))
+            case .accountEnrolled(let a): .account(Account(name: a.name, role: a.role, unit: a.unit))
             case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .rectificationVerified,
-                 .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn, .accountabilityRevoked:
+                 .rectificationRejected, .problemEscalated, .problemReopened, .problemWithdrawn, .accountabilityRevoked,
+                 .accountChanged, .accountRevoked:
                 nil  // refused by `decide`: a stream begins with its opening event
             }
             return SubjectRecord(kind: StreamKind(of: event.type), version: 1, lastTime: event.time, lastSeq: seq, payload: payload)
@@ -287,6 +336,13 @@ public enum Rules {
         case (.accountabilityRevoked, .accountability(var a)?):
             a.revoked = true
             record.payload = .accountability(a)
+        case (.accountChanged(let change), .account(var a)?):
+            if let role = change.role { a.role = role }
+            if let unit = change.unit { a.unit = unit }
+            record.payload = .account(a)
+        case (.accountRevoked, .account(var a)?):
+            a.revoked = true
+            record.payload = .account(a)
         default:
             break  // a second opening of a stream, or an event of another kind of stream: refused by `decide`
         }

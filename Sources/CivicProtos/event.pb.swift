@@ -458,6 +458,30 @@ public nonisolated struct Civic_V1_Event: Sendable {
     set {data = .accountabilityRevoked(newValue)}
   }
 
+  public var accountEnrolled: Civic_V1_AccountEnrolled {
+    get {
+      if case .accountEnrolled(let v)? = data {return v}
+      return Civic_V1_AccountEnrolled()
+    }
+    set {data = .accountEnrolled(newValue)}
+  }
+
+  public var accountChanged: Civic_V1_AccountChanged {
+    get {
+      if case .accountChanged(let v)? = data {return v}
+      return Civic_V1_AccountChanged()
+    }
+    set {data = .accountChanged(newValue)}
+  }
+
+  public var accountRevoked: Civic_V1_AccountRevoked {
+    get {
+      if case .accountRevoked(let v)? = data {return v}
+      return Civic_V1_AccountRevoked()
+    }
+    set {data = .accountRevoked(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// The event's type is the field set here.
@@ -475,6 +499,9 @@ public nonisolated struct Civic_V1_Event: Sendable {
     case problemWithdrawn(Civic_V1_ProblemWithdrawn)
     case accountabilityRecorded(Civic_V1_AccountabilityRecorded)
     case accountabilityRevoked(Civic_V1_AccountabilityRevoked)
+    case accountEnrolled(Civic_V1_AccountEnrolled)
+    case accountChanged(Civic_V1_AccountChanged)
+    case accountRevoked(Civic_V1_AccountRevoked)
 
   }
 
@@ -917,6 +944,76 @@ public nonisolated struct Civic_V1_AccountabilityRevoked: Sendable {
   public init() {}
 }
 
+/// An account opened for a person; the event's subject is the actor id it acts as (docs/accounts.md).
+public nonisolated struct Civic_V1_AccountEnrolled: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var role: Civic_V1_Role = .unspecified
+
+  public var unit: String {
+    get {_unit ?? String()}
+    set {_unit = newValue}
+  }
+  /// Returns true if `unit` has been explicitly set.
+  public var hasUnit: Bool {self._unit != nil}
+  /// Clears the value of `unit`. Subsequent reads from it will return its default value.
+  public mutating func clearUnit() {self._unit = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _unit: String? = nil
+}
+
+/// What is set replaces what the account had.
+public nonisolated struct Civic_V1_AccountChanged: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var role: Civic_V1_Role {
+    get {_role ?? .unspecified}
+    set {_role = newValue}
+  }
+  /// Returns true if `role` has been explicitly set.
+  public var hasRole: Bool {self._role != nil}
+  /// Clears the value of `role`. Subsequent reads from it will return its default value.
+  public mutating func clearRole() {self._role = nil}
+
+  public var unit: String {
+    get {_unit ?? String()}
+    set {_unit = newValue}
+  }
+  /// Returns true if `unit` has been explicitly set.
+  public var hasUnit: Bool {self._unit != nil}
+  /// Clears the value of `unit`. Subsequent reads from it will return its default value.
+  public mutating func clearUnit() {self._unit = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _role: Civic_V1_Role? = nil
+  fileprivate var _unit: String? = nil
+}
+
+public nonisolated struct Civic_V1_AccountRevoked: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "civic.v1"
@@ -943,7 +1040,7 @@ nonisolated extension Civic_V1_Measure: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Civic_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}source\0\u{3}time_us\0\u{3}time_offset_min\0\u{1}actor\0\u{3}actor_role\0\u{3}actor_unit\0\u{4}\u{4}unit_registered\0\u{3}batch_opened\0\u{3}problem_reported\0\u{3}problem_assigned\0\u{3}deadline_extended\0\u{3}rectification_submitted\0\u{3}rectification_verified\0\u{3}rectification_rejected\0\u{3}problem_escalated\0\u{3}problem_reopened\0\u{3}problem_withdrawn\0\u{3}accountability_recorded\0\u{3}accountability_revoked\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}source\0\u{3}time_us\0\u{3}time_offset_min\0\u{1}actor\0\u{3}actor_role\0\u{3}actor_unit\0\u{4}\u{4}unit_registered\0\u{3}batch_opened\0\u{3}problem_reported\0\u{3}problem_assigned\0\u{3}deadline_extended\0\u{3}rectification_submitted\0\u{3}rectification_verified\0\u{3}rectification_rejected\0\u{3}problem_escalated\0\u{3}problem_reopened\0\u{3}problem_withdrawn\0\u{3}accountability_recorded\0\u{3}accountability_revoked\0\u{3}account_enrolled\0\u{3}account_changed\0\u{3}account_revoked\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1126,6 +1223,45 @@ nonisolated extension Civic_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._Mess
           self.data = .accountabilityRevoked(v)
         }
       }()
+      case 23: try {
+        var v: Civic_V1_AccountEnrolled?
+        var hadOneofValue = false
+        if let current = self.data {
+          hadOneofValue = true
+          if case .accountEnrolled(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.data = .accountEnrolled(v)
+        }
+      }()
+      case 24: try {
+        var v: Civic_V1_AccountChanged?
+        var hadOneofValue = false
+        if let current = self.data {
+          hadOneofValue = true
+          if case .accountChanged(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.data = .accountChanged(v)
+        }
+      }()
+      case 25: try {
+        var v: Civic_V1_AccountRevoked?
+        var hadOneofValue = false
+        if let current = self.data {
+          hadOneofValue = true
+          if case .accountRevoked(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.data = .accountRevoked(v)
+        }
+      }()
       default: break
       }
     }
@@ -1206,6 +1342,18 @@ nonisolated extension Civic_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._Mess
     case .accountabilityRevoked?: try {
       guard case .accountabilityRevoked(let v)? = self.data else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+    }()
+    case .accountEnrolled?: try {
+      guard case .accountEnrolled(let v)? = self.data else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 23)
+    }()
+    case .accountChanged?: try {
+      guard case .accountChanged(let v)? = self.data else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 24)
+    }()
+    case .accountRevoked?: try {
+      guard case .accountRevoked(let v)? = self.data else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 25)
     }()
     case nil: break
     }
@@ -1904,6 +2052,119 @@ nonisolated extension Civic_V1_AccountabilityRevoked: SwiftProtobuf.Message, Swi
   }
 
   public static func ==(lhs: Civic_V1_AccountabilityRevoked, rhs: Civic_V1_AccountabilityRevoked) -> Bool {
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Civic_V1_AccountEnrolled: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AccountEnrolled"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}role\0\u{1}unit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.role) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._unit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if self.role != .unspecified {
+      try visitor.visitSingularEnumField(value: self.role, fieldNumber: 2)
+    }
+    try { if let v = self._unit {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Civic_V1_AccountEnrolled, rhs: Civic_V1_AccountEnrolled) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.role != rhs.role {return false}
+    if lhs._unit != rhs._unit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Civic_V1_AccountChanged: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AccountChanged"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}role\0\u{1}unit\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self._role) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._unit) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._role {
+      try visitor.visitSingularEnumField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._unit {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Civic_V1_AccountChanged, rhs: Civic_V1_AccountChanged) -> Bool {
+    if lhs._role != rhs._role {return false}
+    if lhs._unit != rhs._unit {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Civic_V1_AccountRevoked: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AccountRevoked"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Civic_V1_AccountRevoked, rhs: Civic_V1_AccountRevoked) -> Bool {
     if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

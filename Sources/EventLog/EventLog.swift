@@ -375,6 +375,23 @@ public struct LogWriter: ~Copyable {
         try reader.txn.commit()
     }
 
+    /// Runs `body` in a transaction nested in this one, with a writer of its own: what it appends and
+    /// writes is kept when it decides to commit, and undone alone (this transaction going on as before)
+    /// when it rolls back or throws. Group commit runs each request so, all or nothing within one
+    /// durable transaction (docs/storage.md).
+    public mutating func nested<R>(_ body: (inout LogWriter) throws -> EventLog.WriteDecision<R>) throws -> R {
+        var child = try LogWriter(reader: LogReader(txn: try reader.txn.child(), log: reader.log, ids: reader.ids, meta: reader.meta))
+        switch try body(&child) {
+        case .commit(let result):
+            let head = child.head
+            try child.commit()
+            self.head = head
+            return result
+        case .rollback(let result):
+            return result  // the nested transaction aborts as the writer goes
+        }
+    }
+
     /// Reads, as of this transaction (what it wrote included).
     public var read: LogReader { _read { yield reader } }
 

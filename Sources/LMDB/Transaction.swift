@@ -30,11 +30,25 @@ public struct Transaction: ~Copyable {
     let mapLock: MapLock
     /// Set by `commit`: liblmdb has freed the handle, whether the commit succeeded or not.
     private var isOver = false
+    /// Whether this is a transaction nested in a write transaction (`child`), which holds the map's lock for it.
+    private let isNested: Bool
 
-    init(handle: OpaquePointer, isReadOnly: Bool, mapLock: MapLock) {
+    init(handle: OpaquePointer, isReadOnly: Bool, mapLock: MapLock, isNested: Bool = false) {
         self.handle = handle
         self.isReadOnly = isReadOnly
         self.mapLock = mapLock
+        self.isNested = isNested
+    }
+
+    /// Begins a transaction nested in this write transaction: what it writes is seen by this one once it
+    /// commits, and undone alone when it aborts. This transaction may not be used until it ends.
+    /// (liblmdb refuses them under `MDB_WRITEMAP`: the store opened for large writes has none.)
+    package func child() throws(LMDBError) -> Transaction {
+        precondition(!isReadOnly, "only a write transaction has nested ones")
+        var txn: OpaquePointer?
+        let rc = mdb_txn_begin(mdb_txn_env(handle), handle, 0, &txn)
+        guard rc == MDB_SUCCESS, let txn else { throw LMDBError(code: .init(rc), operation: "mdb_txn_begin (nested)") }
+        return Transaction(handle: txn, isReadOnly: false, mapLock: mapLock, isNested: true)
     }
 
     /// Which committed state of the store it sees: two read transactions with the same id see the same one.
@@ -45,16 +59,16 @@ public struct Transaction: ~Copyable {
         precondition(!isOver, "transaction committed twice")
         let rc = mdb_txn_commit(handle)
         isOver = true
-        TransactionDiscipline.closed()
+        if !isNested { TransactionDiscipline.closed() }
         try LMDBError.check(rc, "mdb_txn_commit")
     }
 
     deinit {
         if !isOver {
             mdb_txn_abort(handle)
-            TransactionDiscipline.closed()
+            if !isNested { TransactionDiscipline.closed() }
         }
-        mapLock.release()
+        if !isNested { mapLock.release() }
     }
 
     /// Calls `body` with the value stored under `key`, or with nil when there is none.

@@ -153,9 +153,15 @@ struct AppendBatch {
     private let projector: AppendProjector?
     private let snapshotTable: DerivedTable?
     private var projected: [(seq: UInt64, prepared: Prepared)] = []
+    /// In a group commit, what the requests before this one in the same transaction made; the tables are
+    /// then written once for the group, never by one of its requests.
+    private let group: GroupState?
+    /// The actors' records looked up in the tables (most events come from a few actors).
+    private var actors: [String: SubjectRecord?] = [:]
 
     init(index: SubjectIndex, options: AppendOptions, writer: borrowing LogWriter, now: Int64,
-         projector: AppendProjector? = nil, snapshotTable: DerivedTable? = nil, expectedEvents: Int = 0) {
+         projector: AppendProjector? = nil, snapshotTable: DerivedTable? = nil, expectedEvents: Int = 0,
+         group: GroupState? = nil) {
         pending.reserveCapacity(min(expectedEvents / 3, index.heldAtMost))
         self.index = index
         self.options = options
@@ -163,6 +169,7 @@ struct AppendBatch {
         before = writer.head
         self.projector = projector
         self.snapshotTable = snapshotTable
+        self.group = group
         projected.reserveCapacity(1_024)
     }
 
@@ -187,7 +194,22 @@ struct AppendBatch {
     /// The record of `subject` as this append sees it: its own change, else the index's.
     private func record(_ subject: String, _ reader: borrowing LogReader) throws -> SubjectRecord? {
         if let mine = pending[subject] { return mine }
+        if let earlier = group?.records[subject] { return earlier }
         return try index.record(subject, reader)
+    }
+
+    /// `record` of the event's actor (its account, if it has one), remembered for the append.
+    private mutating func actorRecord(_ actor: String, _ reader: borrowing LogReader) throws -> SubjectRecord? {
+        if let mine = pending[actor] { return mine }
+        if let known = actors[actor] { return known }
+        let found = try record(actor, reader)
+        actors[actor] = .some(found)
+        return found
+    }
+
+    private func hasLink(_ key: [UInt8], _ reader: borrowing LogReader) throws -> Bool {
+        if group?.links[key] != nil { return true }
+        return try index.hasLink(key, reader)
     }
 
     /// Takes one item of the input through the rules, writing it when accepted and nothing was refused.
@@ -242,8 +264,10 @@ struct AppendBatch {
         // The rules, over what this append made and what the store holds.
         var damage: (any Error)?
         let previous = try record(event.subject, writer.read)
+        let actor = try actorRecord(event.actor, writer.read)
         do {
             try Rules.decide(wellFormed: event, given: { subject in
+                if subject == event.actor { return actor }
                 do { return try self.record(subject, writer.read) } catch {
                     damage = error
                     return nil
@@ -261,7 +285,7 @@ struct AppendBatch {
         heldAtMost = max(heldAtMost, pending.count)
         for unit in UnitLink.units(of: event) {
             let key = UnitLink.key(unit: unit, subject: event.subject)
-            if pendingLinks[key] == nil, try !index.hasLink(key, writer.read) {
+            if pendingLinks[key] == nil, try !hasLink(key, writer.read) {
                 pendingLinks[key] = UnitLink(seq: seq, time: event.time.micros)
             }
         }
@@ -276,10 +300,11 @@ struct AppendBatch {
             if projected.count >= 1_024 { try feedProjector(projector, &writer) }
         }
         // A long append writes its records to the tables as it goes, so that memory stays bounded.
-        if pending.count >= index.heldAtMost && !options.dryRun {
+        if pending.count >= index.heldAtMost && !options.dryRun && group == nil {
             try index.flush(&writer, records: pending, links: pendingLinks, head: writer.head.seq)
             pending = [:]
             pendingLinks = [:]
+            actors = [:]
             wroteTables = true
         }
     }
@@ -295,7 +320,7 @@ struct AppendBatch {
             try feedProjector(projector, &writer)
             try put(try projector.finish(), &writer)
         }
-        if !appended.isEmpty, index.isDue(head: writer.head.seq, pending: pending.count) {
+        if !appended.isEmpty, group == nil, index.isDue(head: writer.head.seq, pending: pending.count) {
             try index.flush(&writer, records: pending, links: pendingLinks, head: writer.head.seq)
             pending = [:]
             pendingLinks = [:]
@@ -309,5 +334,17 @@ struct AppendBatch {
         h.update(data: Array(subject.utf8) + [0])
         h.update(data: body)
         return Array(h.finalize())
+    }
+}
+
+/// What the requests of one group commit made before the one being taken: their subjects' new records
+/// and links, seen by the rules as the store's (they are in the same transaction).
+struct GroupState {
+    var records: [String: SubjectRecord] = [:]
+    var links: [[UInt8]: UnitLink] = [:]
+
+    mutating func take(_ batch: AppendBatch) {
+        records.merge(batch.pending) { _, new in new }
+        links.merge(batch.pendingLinks) { old, _ in old }
     }
 }

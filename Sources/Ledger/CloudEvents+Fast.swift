@@ -110,6 +110,7 @@ struct FastEventLine {
         case .problemEscalated: escalateKeys
         case .problemReopened: reopenKeys
         case .accountabilityRecorded: accountabilityKeys
+        case .accountEnrolled, .accountChanged, .accountRevoked: []  // rare: read by the JSON reading
         }
     }
     private static let unitKeys: [StaticString] = ["name", "kind", "parent", "leader"]
@@ -214,6 +215,7 @@ struct FastEventLine {
             guard let target, let problems else { throw GiveUp() }
             return .accountabilityRecorded(Accountability(target: target, measure: try code(1), reason: try required(2), problems: problems))
         case .accountabilityRevoked: return .accountabilityRevoked(reason: try required(0))
+        case .accountEnrolled, .accountChanged, .accountRevoked: throw GiveUp()
         }
     }
 

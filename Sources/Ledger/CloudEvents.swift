@@ -165,6 +165,17 @@ public enum CloudEvents {
         case .accountabilityRevoked:
             try d.refuseOthers(["reason"])
             data = .accountabilityRevoked(reason: try d.string("reason"))
+        case .accountEnrolled:
+            try d.refuseOthers(["name", "role", "unit"])
+            data = .accountEnrolled(AccountEnrollment(name: try d.string("name"), role: try d.vocabulary("role"),
+                                                      unit: try d.optionalString("unit")))
+        case .accountChanged:
+            try d.refuseOthers(["role", "unit"])
+            let role: Role? = d["role"] == nil ? nil : try d.vocabulary("role")
+            data = .accountChanged(AccountChange(role: role, unit: try d.optionalString("unit")))
+        case .accountRevoked:
+            try d.refuseOthers(["reason"])
+            data = .accountRevoked(reason: try d.string("reason"))
         }
         return data
     }

@@ -97,6 +97,19 @@ public enum EventCodec {
             }
         case .accountabilityRevoked(let reason):
             w.message(field: 22) { $0.bytes(field: 1, reason.utf8) }
+        case .accountEnrolled(let a):
+            w.message(field: 23) { m in
+                m.bytes(field: 1, a.name.utf8)
+                m.varint(field: 2, UInt64(a.role.number))
+                if let unit = a.unit { m.present(field: 3, unit.utf8) }
+            }
+        case .accountChanged(let c):
+            w.message(field: 24) { m in
+                if let role = c.role { m.varint(field: 1, UInt64(role.number)) }
+                if let unit = c.unit { m.present(field: 2, unit.utf8) }
+            }
+        case .accountRevoked(let reason):
+            w.message(field: 25) { $0.bytes(field: 1, reason.utf8) }
         }
         return w.bytes
     }
@@ -236,7 +249,7 @@ public enum EventCodec {
     /// How a field of a message of event.proto is read.
     private enum Kind { case string, text, number, double, message, repeatedMessage, repeatedString }
 
-    /// The kind of field `field` of `message` (10 to 22: the data messages by their field in Event; 105
+    /// The kind of field `field` of `message` (10 to 25: the data messages by their field in Event; 105
     /// Location, 106 Evidence, 121 AccountabilityTarget), nil for a field it does not have.
     private static func kind(_ message: Int, _ field: Int) -> Kind? {
         switch (message, field) {
@@ -255,7 +268,7 @@ public enum EventCodec {
         case (14, 3): .text                                           //   reason
         case (15, 1): .text                                           // RectificationSubmitted: summary
         case (15, 2): .repeatedMessage                                //   evidence
-        case (16, 1), (17, 1), (20, 1), (22, 1): .text                // note, reason
+        case (16, 1), (17, 1), (20, 1), (22, 1), (25, 1): .text       // note, reason
         case (18, 1), (18, 2): .text                                  // ProblemEscalated: to, reason
         case (19, 1): .text                                           // ProblemReopened: reason
         case (19, 2), (19, 3): .number                                //   deadline
@@ -264,6 +277,11 @@ public enum EventCodec {
         case (21, 2): .number                                         //   measure
         case (21, 3): .text                                           //   reason
         case (21, 4): .repeatedString                                 //   problems
+        case (23, 1): .text                                           // AccountEnrolled: name
+        case (23, 2): .number                                         //   role
+        case (23, 3): .string                                         //   unit
+        case (24, 1): .number                                         // AccountChanged: role
+        case (24, 2): .string                                         //   unit
         case (105, 1), (105, 2), (105, 3): .text                      // Location: area, street, point
         case (105, 4), (105, 5): .double                              //   lat, lon
         case (106, 1), (106, 2), (106, 3): .text                      // Evidence: sha256, uri, caption
@@ -329,7 +347,7 @@ public enum EventCodec {
             case (4, 2): actor = try r.string()
             case (5, 0): role = try r.varint()
             case (6, 2): actorUnit = try r.string()
-            case (10...22, 2):
+            case (10...25, 2):
                 var sub = try r.message()
                 // A oneof field given again merges into the same message; another one replaces it.
                 var fields = data?.field == field ? data!.fields : Fields()
@@ -388,7 +406,11 @@ public enum EventCodec {
             return .accountabilityRecorded(Accountability(
                 target: AccountabilityTarget(kind: try code(t.enumNumber(1)), id: t.string(2), name: t.s3, unit: t.s4),
                 measure: try code(f.enumNumber(2)), reason: f.string(3), problems: f.repeatedStrings))
-        default: return .accountabilityRevoked(reason: f.string(1))
+        case 22: return .accountabilityRevoked(reason: f.string(1))
+        case 23: return .accountEnrolled(AccountEnrollment(name: f.string(1), role: try code(f.enumNumber(2)), unit: f.s3))
+        case 24:
+            return .accountChanged(AccountChange(role: f.n1 == nil ? nil : try code(f.enumNumber(1)), unit: f.s2))
+        default: return .accountRevoked(reason: f.string(1))
         }
     }
 }

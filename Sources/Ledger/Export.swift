@@ -71,8 +71,13 @@ extension CloudEvents {
             add("summary", r.summary); m.append(("evidence", evidence(r.evidence)))
         case .rectificationVerified(let note):
             add("note", note)
-        case .rectificationRejected(let reason), .problemWithdrawn(let reason), .accountabilityRevoked(let reason):
+        case .rectificationRejected(let reason), .problemWithdrawn(let reason), .accountabilityRevoked(let reason),
+             .accountRevoked(let reason):
             add("reason", reason)
+        case .accountEnrolled(let a):
+            add("name", a.name); add("role", a.role.rawValue); add("unit", a.unit)
+        case .accountChanged(let c):
+            add("role", c.role?.rawValue); add("unit", c.unit)
         case .problemEscalated(let e):
             add("to", e.to); add("reason", e.reason)
         case .problemReopened(let r):

@@ -182,6 +182,71 @@ public final class Ledger: @unchecked Sendable {
         return report
     }
 
+    /// Appends several requests in one durable transaction (group commit, docs/storage.md): each request
+    /// all or nothing within it, in a nested transaction of its own, seeing what the requests before it
+    /// made; a refused request leaves no trace and the others go on. Every result is known only once the
+    /// transaction committed, so a request is acknowledged only when it is durable.
+    /// - Returns: per request, its report or `AppendRefused`.
+    /// - Throws: what fails the store itself (`StoreFull`, `LMDBError`): then no request was stored.
+    @available(*, noasync)
+    public func append(group requests: [(events: [Incoming], recordedBy: String)]) throws -> [Result<AppendReport, AppendRefused>] {
+        let (results, before, after) = try lockedAppend(group: requests)
+        if after / snapshots.interval > before / snapshots.interval {
+            _ = try? takeSnapshots()  // derived: a failure loses no event, and the next append takes them again
+        }
+        return results
+    }
+
+    @available(*, noasync)
+    private func lockedAppend(group requests: [(events: [Incoming], recordedBy: String)])
+        throws -> (results: [Result<AppendReport, AppendRefused>], before: UInt64, after: UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        var kept = GroupState()
+        var flushed = false
+        var before: UInt64 = 0, after: UInt64 = 0
+        let results: [Result<AppendReport, AppendRefused>]
+        do {
+            results = try log.write { writer in
+                kept = GroupState()
+                flushed = false
+                before = writer.head.seq
+                try index.catchUp(writer.read)
+                let now = clock().micros
+                var results: [Result<AppendReport, AppendRefused>] = []
+                for request in requests {
+                    let options = AppendOptions(recordedBy: request.recordedBy)
+                    let items = request.events.map { PreparedItem.event(Prepared($0)) }
+                    let taken: (Result<AppendReport, AppendRefused>, AppendBatch) = try writer.nested { child in
+                        var batch = AppendBatch(index: index, options: options, writer: child, now: now, group: kept)
+                        for item in items { try batch.take(item, into: &child) }
+                        switch try batch.finish(&child) {
+                        case .commit(let outcome): return .commit((outcome, batch))
+                        case .rollback(let outcome): return .rollback((outcome, batch))
+                        }
+                    }
+                    if case .success = taken.0 { kept.take(taken.1) }
+                    results.append(taken.0)
+                }
+                after = writer.head.seq
+                if after > before, index.isDue(head: after, pending: kept.records.count) {
+                    try index.flush(&writer, records: kept.records, links: kept.links, head: after)
+                    flushed = true
+                }
+                return after > before ? .commit(results) : .rollback(results)
+            }
+        } catch let error as LMDBError where error.code == .noSpace || error.code == .ioError {
+            index.forget()
+            try? log.trimToCommitted()
+            throw StoreFull(needed: nil, free: EventLog.freeBytes(at: path), path: path)
+        } catch {
+            index.forget()
+            throw error
+        }
+        if after > before && !flushed { index.committed(records: kept.records, links: kept.links, head: after) }
+        return (results, before, after)
+    }
+
     /// `append` of events in memory.
     @available(*, noasync)
     public func append(_ events: [Incoming], dryRun: Bool = false, recordedBy: String) throws -> AppendReport {
@@ -204,11 +269,17 @@ public final class Ledger: @unchecked Sendable {
     /// The record of a subject as of the head, from the derived tables and what was appended since.
     @available(*, noasync)
     public func record(of subject: String) throws -> SubjectRecord? {
+        try withIndex { index, reader in try index.record(subject, reader) }
+    }
+
+    /// Calls `body` with the subjects' records caught up to the head, in one read of the store.
+    @available(*, noasync)
+    func withIndex<R>(_ body: (SubjectIndex, borrowing LogReader) throws -> R) throws -> R {
         lock.lock()
         defer { lock.unlock() }
         return try log.read { reader in
             try index.catchUp(reader)
-            return try index.record(subject, reader)
+            return try body(index, reader)
         }
     }
 

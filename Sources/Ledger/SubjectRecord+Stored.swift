@@ -44,6 +44,11 @@ extension SubjectRecord {
             w.varint(UInt64(a.problems.count))
             for problem in a.problems { w.string(problem) }
             w.byte(a.revoked ? 1 : 0)
+        case .account(let a):
+            w.string(a.name)
+            w.varint(UInt64(a.role.number))
+            Self.optional(&w, a.unit)
+            w.byte(a.revoked ? 1 : 0)
         }
         return w.bytes
     }
@@ -85,6 +90,13 @@ extension SubjectRecord {
             let revoked = try r.byte()
             guard revoked <= 1 else { throw WireReader.Malformed() }
             payload = .accountability(AccountabilityCase(target: target, measure: measure, problems: problems, revoked: revoked == 1))
+        case .account:
+            let name = try r.validString()
+            let role: Role = try Self.code(&r)
+            let unit = try Self.optional(&r)
+            let revoked = try r.byte()
+            guard revoked <= 1 else { throw WireReader.Malformed() }
+            payload = .account(Account(name: name, role: role, unit: unit, revoked: revoked == 1))
         }
         guard r.isAtEnd else { throw WireReader.Malformed() }
     }

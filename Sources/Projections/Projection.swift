@@ -176,7 +176,7 @@ public struct Projection: Sendable {
             problems[slot] = after
             changes?.slot(slot, was: before)
             count(event, before: before, after: after)
-        case .accountabilityRecorded, .accountabilityRevoked:
+        case .accountabilityRecorded, .accountabilityRevoked, .accountEnrolled, .accountChanged, .accountRevoked:
             break
         }
     }
@@ -226,7 +226,8 @@ public struct Projection: Sendable {
         case .problemReopened: weeks[key, default: WeekCounts()].reopened += 1
         case .problemEscalated: weeks[key, default: WeekCounts()].escalated += 1
         case .problemAssigned, .deadlineExtended, .rectificationSubmitted, .problemWithdrawn, .problemReported,
-             .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked:
+             .unitRegistered, .batchOpened, .accountabilityRecorded, .accountabilityRevoked,
+             .accountEnrolled, .accountChanged, .accountRevoked:
             return
         }
         changes?.weeks.insert(key)

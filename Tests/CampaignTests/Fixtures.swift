@@ -54,6 +54,9 @@ struct Staff: Sendable, CustomTestStringConvertible {
 let photo = Evidence(sha256: String(repeating: "ab", count: 32), uri: "file:///photos/1.jpg", caption: "整改后")
 
 extension EventData {
+    static func enroll(_ name: String, _ role: Role, unit: String?) -> EventData {
+        .accountEnrolled(AccountEnrollment(name: name, role: role, unit: unit))
+    }
     static func unit(_ name: String = "城市管理局", kind: UnitKind = .department, parent: String? = nil) -> EventData {
         .unitRegistered(UnitRegistration(name: name, kind: kind, parent: parent))
     }
@@ -226,6 +229,9 @@ extension World {
         case .problemWithdrawn: return event(subject, .withdraw, at: at)
         case .accountabilityRecorded: return event(subject, .accountability(), by: .discipline, at: at)
         case .accountabilityRevoked: return event(subject, .revoke, by: .discipline, at: at)
+        case .accountEnrolled: return event(subject, .enroll("王五", .unit, unit: "U-city"), at: at)
+        case .accountChanged: return event(subject, .accountChanged(AccountChange(unit: "U-traffic")), at: at)
+        case .accountRevoked: return event(subject, .accountRevoked(reason: "调离"), at: at)
         }
     }
 }

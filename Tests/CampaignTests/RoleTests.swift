@@ -6,7 +6,7 @@ let mayAppend: [Role: Set<EventType>] = [
     .inspector: [.problemReported, .rectificationVerified, .rectificationRejected, .problemReopened],
     .office: [.unitRegistered, .batchOpened, .problemReported, .problemAssigned, .deadlineExtended,
               .problemEscalated, .problemReopened, .problemWithdrawn,
-              .rectificationVerified, .rectificationRejected],
+              .rectificationVerified, .rectificationRejected, .accountEnrolled, .accountChanged, .accountRevoked],
     .unit: [.rectificationSubmitted],
     .discipline: [.accountabilityRecorded, .accountabilityRevoked],
     .auditor: [],
@@ -25,6 +25,7 @@ extension World {
         world.bring("P-submitted", to: .submitted)
         world.bring("P-closed", to: .closed)
         world.given("C-1", .accountability(), by: .discipline)
+        world.given("unit/enrolled", .enroll("李四", .unit, unit: "U-city"))
         return world
     }
 
@@ -40,6 +41,8 @@ extension World {
         case .problemReopened: "P-closed"
         case .accountabilityRecorded: "C-new"
         case .accountabilityRevoked: "C-1"
+        case .accountEnrolled: "unit/new"
+        case .accountChanged, .accountRevoked: "unit/enrolled"
         }
     }
 }

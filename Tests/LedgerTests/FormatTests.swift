@@ -63,7 +63,8 @@ struct FormatTests {
         let fields: [EventType: Int] = [.unitRegistered: 10, .batchOpened: 11, .problemReported: 12, .problemAssigned: 13,
                                         .deadlineExtended: 14, .rectificationSubmitted: 15, .rectificationVerified: 16,
                                         .rectificationRejected: 17, .problemEscalated: 18, .problemReopened: 19,
-                                        .problemWithdrawn: 20, .accountabilityRecorded: 21, .accountabilityRevoked: 22]
+                                        .problemWithdrawn: 20, .accountabilityRecorded: 21, .accountabilityRevoked: 22,
+                                        .accountEnrolled: 23, .accountChanged: 24, .accountRevoked: 25]
         for type in EventType.allCases { #expect(type.number == fields[type]); #expect(EventType(number: type.number) == type) }
     }
 
@@ -408,6 +409,17 @@ func referenceDecode(_ bytes: [UInt8], id: String, subject: String) -> Event? {
             target: AccountabilityTarget(kind: kind, id: t.id, name: t.hasName ? t.name : nil, unit: t.hasUnit ? t.unit : nil),
             measure: measure, reason: a.reason, problems: a.problems))
     case .accountabilityRevoked(let r)?: data = .accountabilityRevoked(reason: r.reason)
+    case .accountEnrolled(let a)?:
+        guard let role: Role = code(a.role.rawValue) else { return nil }
+        data = .accountEnrolled(AccountEnrollment(name: a.name, role: role, unit: a.hasUnit ? a.unit : nil))
+    case .accountChanged(let c)?:
+        var role: Role?
+        if c.hasRole {
+            guard let known: Role = code(c.role.rawValue) else { return nil }
+            role = known
+        }
+        data = .accountChanged(AccountChange(role: role, unit: c.hasUnit ? c.unit : nil))
+    case .accountRevoked(let r)?: data = .accountRevoked(reason: r.reason)
     case nil: return nil
     }
     guard let role: Role = code(m.actorRole.rawValue) else { return nil }
@@ -513,6 +525,19 @@ func encode(_ e: Evidence) -> Civic_V1_Evidence {
         }
     case .accountabilityRevoked(let reason):
         m.accountabilityRevoked = .with { $0.reason = reason }
+    case .accountEnrolled(let a):
+        m.accountEnrolled = .with {
+            $0.name = a.name
+            $0.role = .init(rawValue: number(a.role)) ?? .unspecified
+            if let unit = a.unit { $0.unit = unit }
+        }
+    case .accountChanged(let c):
+        m.accountChanged = .with {
+            if let role = c.role { $0.role = .init(rawValue: number(role)) ?? .unspecified }
+            if let unit = c.unit { $0.unit = unit }
+        }
+    case .accountRevoked(let reason):
+        m.accountRevoked = .with { $0.reason = reason }
     }
     // Serializing a message built from known fields cannot fail.
     return (try? m.serializedBytes()) ?? []

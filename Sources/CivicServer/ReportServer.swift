@@ -45,11 +45,15 @@ public enum ReportServer {
     public static let defaultRows = 500
 
     /// Every route over `ledger`. `clock` gives "now" for views without `at`.
+    ///
+    /// With `writable` (a ledger opened for writing), the write routes of docs/server.md ("Writing") are
+    /// added, and POST reaches them alone; without it, the server is read-only as before.
     public static func router(ledger: Ledger, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock,
-                              logRequests: Bool = true, limits: ServerLimits = ServerLimits()) -> Router<BasicRequestContext> {
+                              logRequests: Bool = true, limits: ServerLimits = ServerLimits(),
+                              writable: Bool = false) throws -> Router<CivicContext> {
         let state = ServerState(ledger: ledger, limits: limits)
-        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: ReadOnlyMethods())
+        let router = Router(context: CivicContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: ReadOnlyMethods(writes: writable ? WriteRoutes.posted : []))
         if logRequests { router.add(middleware: LogRequestsMiddleware(.info)) }
         router.add(middleware: ErrorsAsJSON())
 
@@ -65,6 +69,7 @@ public enum ReportServer {
             guard try parameters(request).isEmpty else { throw QueryError("verify", "/api/verify 不带参数") }
             return .json(JSONText.render(try await state.verified.answer()) + "\n")
         }
+        if writable { try WriteSide(ledger: ledger).addRoutes(to: router) }
         router.get("/") { request, _ -> Response in
             let page = try DashboardRequest(parameters(request), clock: clock())
             let pipe = ResponsePipe(stall: TimeInterval(limits.stalledSeconds))
@@ -86,11 +91,12 @@ public enum ReportServer {
     /// The server on `host:port`; `runService()` serves until SIGTERM or SIGINT, then finishes the
     /// requests under way and stops. `listening` is called with the port once the server listens.
     public static func application(ledger: Ledger, host: String, port: Int, logger: Logger, limits: ServerLimits = ServerLimits(),
-                                   listening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
+                                   writable: Bool = false,
+                                   listening: @escaping @Sendable (Int) -> Void = { _ in }) throws -> some ApplicationProtocol {
         let connections = ConnectionLimit(limit: limits.connections)
         let stalled = TimeAmount.seconds(limits.stalledSeconds)
         return Application(
-            router: router(ledger: ledger, limits: limits),
+            router: try router(ledger: ledger, limits: limits, writable: writable),
             server: .http1(configuration: .init(additionalChannelHandlers: [connections.handler(), StalledReaderCutoff(timeout: stalled)],
                                                 idleTimeout: .seconds(limits.idleSeconds))),
             configuration: .init(address: .hostname(host, port: port), serverName: "civic"),
@@ -345,12 +351,17 @@ extension Response {
     }
 }
 
-/// Only GET and HEAD reach the routes; anything else is 405, before any route runs.
+/// Only GET and HEAD reach the routes, and POST the write routes `writes` (none on a read-only server);
+/// anything else is 405, before any route runs.
 struct ReadOnlyMethods: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = CivicContext
+    let writes: Set<String>
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.method == .post && writes.contains(request.uri.path) { return try await next(request, context) }
         guard request.method == .get || request.method == .head else {
-            var response = Response.error(.methodNotAllowed, "只读服务：只接受 GET 和 HEAD，不接受 \(request.method.rawValue)")
+            var response = writes.isEmpty
+                ? Response.error(.methodNotAllowed, "只读服务：只接受 GET 和 HEAD，不接受 \(request.method.rawValue)")
+                : Response.error(.methodNotAllowed, "\(request.uri.path) 不接受 \(request.method.rawValue)：写入请 POST \(writes.sorted().joined(separator: " 或 "))")
             response.headers[.allow] = "GET, HEAD"
             return response
         }
@@ -358,13 +369,27 @@ struct ReadOnlyMethods: RouterMiddleware {
     }
 }
 
+/// The paths POST reaches on a writable server.
+enum WriteRoutes {
+    static let posted: Set<String> = ["/api/events", "/api/evidence"]
+}
+
 /// Errors as JSON: a parameter that cannot be read is 400 naming it; an unknown path 404; a full lane
 /// 503 with `Retry-After`; a damaged or failing store 500 with what failed.
 struct ErrorsAsJSON: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = CivicContext
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let refusal as WriteRefusal {
+            var response = Response.error(refusal.status, refusal.message)
+            if let wait = refusal.retryAfter { response.headers[.retryAfter] = String(wait) }
+            if refusal.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer realm=\"civic\"" }
+            return response
+        } catch let refused as AppendRefused {
+            return .json(JSONText.render(WriteSide.json(refused)) + "\n", status: .unprocessableContent)
+        } catch let full as StoreFull {
+            return .error(.init(code: 507, reasonPhrase: "Insufficient Storage"), full.description)
         } catch let error as QueryError {
             return .error(.badRequest, error.message, parameter: error.parameter)
         } catch let error as PageOutOfRange {

@@ -1,5 +1,19 @@
 import Campaign
 import EventLog
+import Foundation
+
+/// Who acts for the office when an account is enrolled, changed or revoked from the command line.
+public struct OfficeActor: Sendable {
+    public var actor: String
+    public var unit: String
+    public init(actor: String, unit: String) { self.actor = actor; self.unit = unit }
+}
+
+/// Why an account command cannot be done, in a clerk's words.
+public struct AccountProblem: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
 
 extension Ledger {
     /// Every account enrolled, as of the head: its actor id and what its latest event made it.
@@ -23,4 +37,57 @@ extension Ledger {
     /// The account of `actor` as of the head, or nil when it has none.
     @available(*, noasync)
     public func account(_ actor: String) throws -> Account? { try record(of: actor)?.account }
+
+    /// The tokens of this store's accounts (`credentials/` in its folder).
+    public func credentials() throws -> Credentials { try Credentials(store: path) }
+
+    /// Who acts for the office: `given`, else the first enrolled office account, else (the first account
+    /// of a store) the office account being enrolled, which then enrolls itself.
+    @available(*, noasync)
+    public func officeActor(_ given: OfficeActor?, enrolling id: String? = nil, as role: Role? = nil, unit: String? = nil) throws -> OfficeActor {
+        if let given { return given }
+        if let office = try accounts().first(where: { $0.account.role == .office && !$0.account.revoked }), let unit = office.account.unit {
+            return OfficeActor(actor: office.id, unit: unit)
+        }
+        if let id, role == .office, let unit { return OfficeActor(actor: id, unit: unit) }
+        throw AccountProblem("尚无创文办账号：请先开通一个创文办(office)账号，或用 --actor 与 --actor-unit 写明经办人")
+    }
+
+    /// Enrolls an account (`account.enrolled`, recorded by `recordedBy`) and gives it a token.
+    /// - Returns: the token, to be shown once; only its hash is kept, outside the log.
+    /// - Throws: `AppendRefused` when the rules refuse it (enrolled already, a unit not registered...).
+    @available(*, noasync)
+    public func enroll(_ id: String, name: String, role: Role, unit: String?, by office: OfficeActor, recordedBy: String) throws -> String {
+        try appendAccountEvent(id, .accountEnrolled(AccountEnrollment(name: name, role: role, unit: unit)), by: office, recordedBy: recordedBy)
+        return try credentials().issue(for: id, now: Ledger.systemClock().micros)
+    }
+
+    /// A new token for an enrolled, unrevoked account; the one it had stops working at once.
+    @available(*, noasync)
+    public func issueToken(for id: String) throws -> String {
+        guard let account = try account(id) else { throw AccountProblem("账号 \(id) 未开通：请先用 civic account add 开通") }
+        if account.revoked { throw AccountProblem("账号 \(id)（\(account.name)）已停用，不能再发令牌") }
+        return try credentials().issue(for: id, now: Ledger.systemClock().micros)
+    }
+
+    /// Changes an account's role or unit (`account.changed`).
+    @available(*, noasync)
+    public func changeAccount(_ id: String, role: Role?, unit: String?, by office: OfficeActor, recordedBy: String) throws {
+        try appendAccountEvent(id, .accountChanged(AccountChange(role: role, unit: unit)), by: office, recordedBy: recordedBy)
+    }
+
+    /// Revokes an account (`account.revoked`) and takes its token away.
+    @available(*, noasync)
+    public func revokeAccount(_ id: String, reason: String, by office: OfficeActor, recordedBy: String) throws {
+        try appendAccountEvent(id, .accountRevoked(reason: reason), by: office, recordedBy: recordedBy)
+        try credentials().withdraw(from: id)
+    }
+
+    @available(*, noasync)
+    private func appendAccountEvent(_ id: String, _ data: EventData, by office: OfficeActor, recordedBy: String) throws {
+        let now = Ledger.systemClock()
+        let event = Event(id: "acct-\(now.micros)-\(UInt32.random(in: 0...UInt32.max))", source: "civic/account", subject: id,
+                          time: now.inOffset(Timestamp.chinaOffset), actor: office.actor, role: .office, actorUnit: office.unit, data: data)
+        _ = try append([Incoming(line: 1, event: event)], recordedBy: recordedBy)
+    }
 }

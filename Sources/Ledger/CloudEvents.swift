@@ -7,7 +7,7 @@ public enum CloudEvents {
     public static let maximumLineBytes = 1 << 20
 
     /// Envelope attributes an export adds; accepted and ignored on the way in.
-    static let outgoingAttributes: Set<String> = ["seq", "version", "recordedat", "recordedby", "prevhash", "hash"]
+    static let outgoingAttributes: Set<String> = ["seq", "version", "recordedat", "recordedby", "proxy", "prevhash", "hash"]
 
     /// Reads every non-blank line of an NDJSON text (a UTF-8 BOM at its start is skipped).
     /// - Returns: the events read, and a refusal for each line that is not a well-formed event.

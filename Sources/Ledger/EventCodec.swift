@@ -277,7 +277,7 @@ public enum EventCodec {
         case (21, 2): .number                                         //   measure
         case (21, 3): .text                                           //   reason
         case (21, 4): .repeatedString                                 //   problems
-        case (23, 1): .text                                           // AccountEnrolled: name
+        case (23, 1): .string                                         // AccountEnrolled: name (kept by folds: the rules hold it)
         case (23, 2): .number                                         //   role
         case (23, 3): .string                                         //   unit
         case (24, 1): .number                                         // AccountChanged: role

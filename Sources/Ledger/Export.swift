@@ -1,10 +1,12 @@
 import Campaign
+import Projections
 import JSON
 import Wire
 
 extension CloudEvents {
     /// A stored event as CloudEvents JSON (docs/formats.md) with the envelope the store adds: `seq`,
-    /// `version`, `recordedat`, `recordedby`, `prevhash`, `hash`.
+    /// `version`, `recordedat`, `recordedby` (and `proxy`: true when an account recorded it for another actor),
+    /// `prevhash`, `hash`.
     public static func json(_ recorded: RecordedEvent, recordedBy: String, prevHash: [UInt8], hash: [UInt8]) -> JSONValue {
         var members = json(recorded.event).objectMembers
         members += [
@@ -13,6 +15,7 @@ extension CloudEvents {
             ("recordedat", .time(recorded.recordedAt)),
         ]
         if !recordedBy.isEmpty { members.append(("recordedby", .string(recordedBy))) }
+        if AuditFlag.isProxy(actor: recorded.event.actor, recordedBy: recordedBy) { members.append(("proxy", .bool(true))) }
         members += [
             ("prevhash", .string(prevHash.hex)),
             ("hash", .string(hash.hex)),

@@ -24,7 +24,7 @@ public struct AuditRow: Sendable, Equatable {
     public var hash: String
     /// Who wrote it into the log ("" when not recorded: an entry migrated from the first format).
     public var recordedBy: String
-    /// `backdated`; on a rectification.submitted, `late` or `recorded-after-deadline`.
+    /// `backdated`; on a rectification.submitted, `late` or `recorded-after-deadline`; `proxy`.
     public var flags: [AuditFlag]
 }
 
@@ -36,13 +36,23 @@ public enum AuditFlag: String, Sendable, Equatable, CaseIterable {
     case late
     /// A rectification dated before the deadline but recorded after it: the classic paper-only fix (纸面销号).
     case recordedAfterDeadline = "recorded-after-deadline"
+    /// Recorded over HTTP by an account other than its actor (代录: the office recording for someone).
+    /// An event of the command line (`local:` and the machine's user) is not compared: the machine's
+    /// user is not an account.
+    case proxy
 
     public var label: String {
         switch self {
         case .backdated: "补录"
         case .late: "逾期整改"
         case .recordedAfterDeadline: "期后补报"
+        case .proxy: "代录"
         }
+    }
+
+    /// Whether an event of `actor` recorded by `recordedBy` was recorded for someone else.
+    public static func isProxy(actor: String, recordedBy: String) -> Bool {
+        !recordedBy.isEmpty && !recordedBy.hasPrefix("local:") && recordedBy != actor
     }
 }
 
@@ -81,6 +91,7 @@ public struct AuditTrail: Sendable {
             if event.time > deadline { flags.append(.late) }
             else if event.time < deadline, recorded.recordedAt > deadline { flags.append(.recordedAfterDeadline) }
         }
+        if AuditFlag.isProxy(actor: event.actor, recordedBy: recordedBy) { flags.append(.proxy) }
         return AuditRow(seq: recorded.seq, version: recorded.version, recordedAt: recorded.recordedAt,
                         occurredAt: event.time, type: event.type, subject: event.subject, actor: event.actor,
                         role: event.role, id: event.id, hash: hash, recordedBy: recordedBy, flags: flags)

@@ -17,7 +17,7 @@ struct Civic: AsyncParsableCommand {
         4 the store itself failed (disk full, permissions).
         """,
         subcommands: [Init.self, Append.self, Import.self, Board.self, Progress.self, Ranking.self, Audit.self, Export.self,
-                      Verify.self, Head.self, Stats.self, Rebuild.self, Migrate.self, Serve.self, DemoCommand.self]
+                      Verify.self, Head.self, Stats.self, Rebuild.self, Migrate.self, AccountCommand.self, Serve.self, DemoCommand.self]
     )
 
     static func main() async {
@@ -52,6 +52,7 @@ enum Failure {
         case let failure as ServeFailure: return (failure.message, 4)
         case let notEmpty as DemoCampaign.NotEmpty: return (notEmpty.description, 2)
         case let refused as MigrationRefused: return (refused.description, 2)
+        case let problem as AccountProblem: return (problem.description, 1)
         case is FileSink.Closed: return ("", 0)  // the reader of the output went away
         case let error as LMDBError where error.code.meansDamage: return ("校验失败：存储文件已损坏（\(error)）", 3)
         case let error as LMDBError: return ("存储出错：\(error)", 4)

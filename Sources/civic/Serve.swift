@@ -15,15 +15,16 @@ struct ListenOptions: ParsableArguments {
         guard (0...65_535).contains(port) else { throw ValidationError("--port \(port)：须在 0 至 65535 之间") }
     }
 
-    /// Serves the read-only reports of `ledger` until SIGTERM or SIGINT.
-    func serve(_ ledger: Ledger) throws {
+    /// Serves the reports of `ledger` (and, `writable`, the write routes) until SIGTERM or SIGINT.
+    func serve(_ ledger: Ledger, writable: Bool = false) throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "civic.serve")
         logger.logLevel = .info
         let host = host
-        let app = ReportServer.application(ledger: ledger, host: host, port: port, logger: logger) { port in
+        let app = try ReportServer.application(ledger: ledger, host: host, port: port, logger: logger, writable: writable) { port in
             let shown = host == "0.0.0.0" || host == "::" ? "localhost" : host
-            print("仪表盘：http://\(shown):\(port)/    接口：http://\(shown):\(port)/api/board （只读；Ctrl-C 或 SIGTERM 停止）")
+            let mode = writable ? "可写：POST /api/events、/api/evidence，须账号令牌" : "只读"
+            print("仪表盘：http://\(shown):\(port)/    接口：http://\(shown):\(port)/api/board （\(mode)；Ctrl-C 或 SIGTERM 停止）")
             flushOutput()
         }
         let outcome = Outcome()
@@ -55,13 +56,19 @@ private final class Outcome: @unchecked Sendable {
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the views and the dashboard, read-only (the store is opened with MDB_RDONLY).",
+        abstract: "Serve the views and the dashboard: read-only (the store opened with MDB_RDONLY), or with --writable the write routes for accounts.",
         discussion: "GET /  the dashboard · /api/board /api/progress /api/ranking /api/audit (the JSON of the commands, options as query parameters: at, asOf, batch, unit, status, overdue, week, subject, actor, backdateHours) · /api/events?after=SEQ&limit=N · /api/verify")
     @OptionGroup var store: StoreOptions
     @OptionGroup var listen: ListenOptions
-    @Flag(name: .customLong("read-only"), help: "Accepted for clarity: the server is always read-only.") var readOnly = false
+    @Flag(name: .customLong("read-only"), help: "Accepted for clarity: without --writable the server is read-only.") var readOnly = false
+    @Flag(help: "Also take events and evidence files over HTTP from accounts (POST /api/events, /api/evidence; docs/server.md).")
+    var writable = false
+
+    func validate() throws {
+        if readOnly && writable { throw ValidationError("--read-only 与 --writable 不能同时使用") }
+    }
 
     func run() throws {
-        try listen.serve(try store.open(.readOnly))
+        try listen.serve(try store.open(writable ? .readWrite : .readOnly), writable: writable)
     }
 }

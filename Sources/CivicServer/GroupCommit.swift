@@ -1,0 +1,73 @@
+import Foundation
+import Ledger
+
+/// Commits the writes of concurrent requests together (docs/server.md, "Writing"): requests wait in a
+/// queue; one thread of its own takes all that are waiting (up to `most` events), appends them in one
+/// durable transaction, each request in a nested transaction of its own, and answers each once the
+/// transaction has committed. While it commits, the next requests gather: the busier the server, the
+/// more requests share one disk sync.
+final class GroupCommit: @unchecked Sendable {
+    typealias Outcome = Result<AppendReport, any Error>
+
+    private struct Waiting {
+        var events: [Incoming]
+        var recordedBy: String
+        var answer: @Sendable (Outcome) -> Void
+    }
+
+    private let ledger: Ledger
+    private let most: Int
+    private let condition = NSCondition()
+    private var queue: [Waiting] = []
+    /// How many requests each commit took, for the tests and the log.
+    private(set) var groups: [Int] = []
+
+    init(ledger: Ledger, most: Int = 10_000) {
+        self.ledger = ledger
+        self.most = most
+        let thread = Thread { [self] in run() }
+        thread.name = "civic-group-commit"
+        thread.start()
+    }
+
+    /// Appends `events` recorded by `recordedBy`, once durable. - Throws: `AppendRefused`, `StoreFull`, `LMDBError`.
+    func append(_ events: [Incoming], recordedBy: String) async throws -> AppendReport {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AppendReport, any Error>) in
+            condition.lock()
+            queue.append(Waiting(events: events, recordedBy: recordedBy, answer: { continuation.resume(with: $0) }))
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty { condition.wait() }
+            var taken: [Waiting] = []
+            var events = 0
+            while let next = queue.first, taken.isEmpty || events + next.events.count <= most {
+                events += next.events.count
+                taken.append(queue.removeFirst())
+            }
+            condition.unlock()
+            commit(taken)
+        }
+    }
+
+    private func commit(_ requests: [Waiting]) {
+        do {
+            let results = try ledger.append(group: requests.map { ($0.events, $0.recordedBy) })
+            condition.lock()
+            groups.append(requests.count)
+            if groups.count > 10_000 { groups.removeFirst(5_000) }
+            condition.unlock()
+            for (request, result) in zip(requests, results) { request.answer(result.mapError { $0 }) }
+        } catch {
+            for request in requests { request.answer(.failure(error)) }
+        }
+    }
+
+    /// How many requests the commits so far took, each.
+    var groupSizes: [Int] { condition.lock(); defer { condition.unlock() }; return groups }
+}

@@ -59,7 +59,7 @@ extension Ledger {
     @available(*, noasync)
     public func enroll(_ id: String, name: String, role: Role, unit: String?, by office: OfficeActor, recordedBy: String) throws -> String {
         try appendAccountEvent(id, .accountEnrolled(AccountEnrollment(name: name, role: role, unit: unit)), by: office, recordedBy: recordedBy)
-        return try credentials().issue(for: id, now: Ledger.systemClock().micros)
+        return try credentials().issue(for: id, now: clock().micros)
     }
 
     /// A new token for an enrolled, unrevoked account; the one it had stops working at once.
@@ -67,7 +67,7 @@ extension Ledger {
     public func issueToken(for id: String) throws -> String {
         guard let account = try account(id) else { throw AccountProblem("账号 \(id) 未开通：请先用 civic account add 开通") }
         if account.revoked { throw AccountProblem("账号 \(id)（\(account.name)）已停用，不能再发令牌") }
-        return try credentials().issue(for: id, now: Ledger.systemClock().micros)
+        return try credentials().issue(for: id, now: clock().micros)
     }
 
     /// Changes an account's role or unit (`account.changed`).
@@ -85,7 +85,7 @@ extension Ledger {
 
     @available(*, noasync)
     private func appendAccountEvent(_ id: String, _ data: EventData, by office: OfficeActor, recordedBy: String) throws {
-        let now = Ledger.systemClock()
+        let now = clock()
         let event = Event(id: "acct-\(now.micros)-\(UInt32.random(in: 0...UInt32.max))", source: "civic/account", subject: id,
                           time: now.inOffset(Timestamp.chinaOffset), actor: office.actor, role: .office, actorUnit: office.unit, data: data)
         _ = try append([Incoming(line: 1, event: event)], recordedBy: recordedBy)

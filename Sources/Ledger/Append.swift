@@ -20,7 +20,11 @@ final class Prepared: Sendable {
         event = incoming.event
         expectedVersion = incoming.expectedVersion
         body = EventCodec.encode(incoming.event)
-        do { try Rules.checkWellFormed(incoming.event); malformed = nil } catch { malformed = error }
+        do {
+            try Rules.checkWellFormed(incoming.event)
+            try Identifiers.check(incoming.event)
+            malformed = nil
+        } catch { malformed = error }
     }
 }
 

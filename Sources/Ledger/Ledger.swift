@@ -46,7 +46,7 @@ public struct StoreFull: Error, Sendable, CustomStringConvertible {
 /// it (docs/storage.md).
 public final class Ledger: @unchecked Sendable {
     let log: EventLog
-    private let clock: @Sendable () -> Timestamp
+    let clock: @Sendable () -> Timestamp
     private let lock = NSLock()
     let index: SubjectIndex
     let snapshots: Snapshots

@@ -46,6 +46,7 @@ enum Failure {
         case let mismatch as HeadMismatch: return ("校验失败：\(mismatch)", 3)
         case let damage as DerivedDamage: return (damage.description, 3)
         case let derived as DerivedFindings: return (derived.description, 3)
+        case let evidence as EvidenceFindings: return (evidence.description, 3)
         case let missing as NoStore: return (missing.description, 2)
         case let format as StoreFormatMismatch: return (format.description, 2)
         case let full as StoreFull: return (full.description, 4)
@@ -73,6 +74,19 @@ struct DerivedFindings: Error, CustomStringConvertible {
         for damage in verification.derived.prefix(20) { lines.append("  \(damage.table) \(damage.key)：\(damage.problem)") }
         if verification.derived.count > 20 { lines.append("  ……另有 \(verification.derived.count - 20) 处") }
         lines.append("派生数据由日志推导，不影响已写入的事件：civic rebuild 由日志重建全部派生数据。")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Evidence files missing or changed (the log itself holds: its line says so before this one).
+struct EvidenceFindings: Error, CustomStringConvertible {
+    var check: EvidenceStore.Check
+    var description: String {
+        var lines = ["校验失败：证据文件有误（日志本身完整，见上一行）："]
+        for sha in check.changed.prefix(20) { lines.append("  已被改动：\(sha)（文件内容与其哈希不符）") }
+        for sha in check.missing.prefix(20) { lines.append("  缺失：\(sha)（网上登记的事件引用了它，存储中没有）") }
+        let more = max(0, check.changed.count - 20) + max(0, check.missing.count - 20)
+        if more > 0 { lines.append("  ……另有 \(more) 处") }
         return lines.joined(separator: "\n")
     }
 }

@@ -73,7 +73,7 @@ struct PagingTests {
         let writer = try Ledger(path: path, access: .create)
         _ = try DemoFill.fill(writer)
         let reader = try Ledger(path: path, access: .readOnly)
-        let app = Application(router: ReportServer.router(ledger: reader, clock: { now }, logRequests: false))
+        let app = Application(router: try ReportServer.router(ledger: reader, clock: { now }, logRequests: false))
         try await app.test(.router) { client in
             let first = try await client.execute(uri: "/api/board?limit=5", method: .get) { $0 }
             let cursor = try #require(first.headers[HTTPField.Name("Civic-Next-Cursor")!])
@@ -132,7 +132,7 @@ struct PagingTests {
     func busyLane() async throws {
         var limits = ServerLimits()
         limits.heavyQueue = 0
-        let app = Application(router: ReportServer.router(ledger: try demo.get().ledger, clock: { now }, logRequests: false, limits: limits))
+        let app = Application(router: try ReportServer.router(ledger: try demo.get().ledger, clock: { now }, logRequests: false, limits: limits))
         try await app.test(.router) { client in
             try await client.execute(uri: "/api/board?asOf=seq:60&limit=5000", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)

@@ -35,7 +35,7 @@ let now = Timestamp(rfc3339: "2022-10-01T12:00:00+08:00")!
 /// Runs `body` with a client of the router over the demo store.
 func withClient(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
     let store = try demo.get()
-    let app = Application(router: ReportServer.router(ledger: store.ledger, clock: { now }, logRequests: false))
+    let app = Application(router: try ReportServer.router(ledger: store.ledger, clock: { now }, logRequests: false))
     try await app.test(.router) { client in try await body(client) }
 }
 

@@ -19,8 +19,13 @@ final class GroupCommit: @unchecked Sendable {
     private let most: Int
     private let condition = NSCondition()
     private var queue: [Waiting] = []
+    private var committing = false
     /// How many requests each commit took, for the tests and the log.
     private(set) var groups: [Int] = []
+
+    /// Wakes the thread that takes the snapshots commits made due.
+    private let snapshotsDue = NSCondition()
+    private var snapshotsPoked = false
 
     init(ledger: Ledger, most: Int = 10_000) {
         self.ledger = ledger
@@ -28,16 +33,35 @@ final class GroupCommit: @unchecked Sendable {
         let thread = Thread { [self] in run() }
         thread.name = "civic-group-commit"
         thread.start()
+        let snapshotter = Thread { [self] in takeSnapshots() }
+        snapshotter.name = "civic-snapshots"
+        snapshotter.start()
+    }
+
+    /// Takes the snapshots that commits left due, on a thread of its own: the commits go on meanwhile.
+    private func takeSnapshots() {
+        while true {
+            snapshotsDue.lock()
+            while !snapshotsPoked { snapshotsDue.wait() }
+            snapshotsPoked = false
+            snapshotsDue.unlock()
+            _ = try? ledger.takeOwedSnapshots()  // derived data: a failure loses nothing; the next one due takes this one too
+        }
     }
 
     /// Appends `events` recorded by `recordedBy`, once durable. - Throws: `AppendRefused`, `StoreFull`, `LMDBError`.
     func append(_ events: [Incoming], recordedBy: String) async throws -> AppendReport {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AppendReport, any Error>) in
-            condition.lock()
-            queue.append(Waiting(events: events, recordedBy: recordedBy, answer: { continuation.resume(with: $0) }))
-            condition.signal()
-            condition.unlock()
+            enqueue(events, recordedBy: recordedBy) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Queues `events` for the next commit; `answer` is called on the commit's thread once it is durable.
+    func enqueue(_ events: [Incoming], recordedBy: String, answer: @escaping @Sendable (Outcome) -> Void) {
+        condition.lock()
+        queue.append(Waiting(events: events, recordedBy: recordedBy, answer: answer))
+        condition.signal()
+        condition.unlock()
     }
 
     private func run() {
@@ -50,23 +74,29 @@ final class GroupCommit: @unchecked Sendable {
                 events += next.events.count
                 taken.append(queue.removeFirst())
             }
+            committing = true
             condition.unlock()
             commit(taken)
+            condition.withLock { committing = false }
         }
     }
 
     private func commit(_ requests: [Waiting]) {
         do {
-            let results = try ledger.append(group: requests.map { ($0.events, $0.recordedBy) })
+            let results = try ledger.append(group: requests.map { ($0.events, $0.recordedBy) }, deferringSnapshots: true)
             condition.lock()
             groups.append(requests.count)
             if groups.count > 10_000 { groups.removeFirst(5_000) }
             condition.unlock()
             for (request, result) in zip(requests, results) { request.answer(result.mapError { $0 }) }
+            snapshotsDue.withLock { snapshotsPoked = true; snapshotsDue.signal() }
         } catch {
             for request in requests { request.answer(.failure(error)) }
         }
     }
+
+    /// Whether no request waits and none is being committed.
+    var isIdle: Bool { condition.lock(); defer { condition.unlock() }; return queue.isEmpty && !committing }
 
     /// How many requests the commits so far took, each.
     var groupSizes: [Int] { condition.lock(); defer { condition.unlock() }; return groups }

@@ -44,9 +44,9 @@ final class WriteSide: Sendable {
 
     // MARK: signing in
 
-    /// The account the request's bearer token signs in as.
-    /// - Throws: `WriteRefusal` 401 (no token, a wrong one, a revoked account) or 429 (too many failures from its address).
-    func signIn(_ request: Request, _ context: CivicContext) async throws -> (id: String, account: Account) {
+    /// The bearer token of the request, if its address may still try one.
+    /// - Throws: `WriteRefusal` 401 (no token) or 429 (too many failures from its address).
+    func token(_ request: Request, _ context: CivicContext) throws -> (token: String, address: String) {
         let address = context.remoteAddress?.ipAddress ?? "unknown"
         if let wait = signIns.blocked(address) {
             throw WriteRefusal(.tooManyRequests, "登录失败次数过多：请 \(wait) 秒后再试", retryAfter: wait)
@@ -54,39 +54,63 @@ final class WriteSide: Sendable {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
             throw WriteRefusal(.unauthorized, "须登录：请求头 Authorization: Bearer 后写账号的令牌（civic account add 或 token 给出）")
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        let credentials = credentials, accounts = accounts
-        let found = try await lane.run { () -> (String, Account?)? in
-            guard let id = try credentials.account(signingInWith: token) else { return nil }
-            return (id, try accounts.account(id))
-        }
-        guard let (id, account) = found else {
+        return (String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), address)
+    }
+
+    /// The account `token` signs in as (on a lane's thread: it reads the store).
+    /// - Throws: `WriteRefusal` 401 for a wrong token or a revoked account.
+    @available(*, noasync)
+    func signIn(_ token: String, from address: String) throws -> (id: String, account: Account) {
+        guard let id = try credentials.account(signingInWith: token) else {
             signIns.failed(address)
             throw WriteRefusal(.unauthorized, "令牌无效：请核对令牌，或请创文办用 civic account token 换发")
         }
-        guard let account, !account.revoked else {
+        guard let account = try accounts.account(id), !account.revoked else {
             throw WriteRefusal(.unauthorized, "账号 \(id) 已停用：不能再登记事件")
         }
         accounts.used(id)
         return (id, account)
     }
 
+    /// Signs in on the lane (for routes that only need to know the account).
+    func signIn(_ request: Request, _ context: CivicContext) async throws -> (id: String, account: Account) {
+        let (token, address) = try token(request, context)
+        return try await lane.run { try self.signIn(token, from: address) }
+    }
+
     // MARK: POST /api/events
 
     func postEvents(_ request: Request, _ context: CivicContext) async throws -> Response {
-        let (id, account) = try await signIn(request, context)
+        let (token, address) = try token(request, context)
         let type = request.headers[.contentType]?.lowercased() ?? ""
         guard type.hasPrefix("application/x-ndjson") || type.hasPrefix("application/json") else {
             throw WriteRefusal(.unsupportedMediaType, "事件须以 NDJSON 提交：Content-Type: application/x-ndjson（每行一个 CloudEvents JSON）")
         }
         let body = try await Self.collect(request, upTo: Self.maximumEventBytes)
-        let accounts = accounts, evidence = evidence
-        let events = try await lane.run { try Self.events(body, of: id, account, accounts: accounts, evidence: evidence) }
-        let report: AppendReport
-        do {
-            report = try await commits.append(events, recordedBy: id)
-        } catch let refused as AppendRefused {
-            return .json(JSONText.render(Self.json(refused)) + "\n", status: .unprocessableContent)
+        // Signing in, reading the events and handing them to the commit (whose thread answers once they
+        // are durable): on the lane, or, when the server is idle, for a small request of an account known
+        // a moment ago, here on the event loop, which then waits for nothing (a lone request's latency is
+        // mostly hops between threads; under load the event loops are kept for the connections).
+        let (report, events) = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<(AppendReport, [Incoming]), any Error>) in
+            let take = { @Sendable (id: String, account: Account) throws in
+                let events = try Self.events(body, of: id, account, accounts: self.accounts, evidence: self.evidence)
+                self.commits.enqueue(events, recordedBy: id) { outcome in continuation.resume(with: outcome.map { ($0, events) }) }
+            }
+            do {
+                if commits.isIdle, body.count <= 16 << 10, let id = try credentials.account(signingInWith: token),
+                   let account = accounts.recent(id), !account.revoked, Self.namesNoOtherActor(body) {
+                    accounts.used(id)
+                    try take(id, account)
+                    return
+                }
+                try lane.start {
+                    do {
+                        let (id, account) = try self.signIn(token, from: address)
+                        try take(id, account)
+                    } catch { continuation.resume(throwing: error) }
+                }
+            } catch { continuation.resume(throwing: error) }
         }
         if events.contains(where: { StreamKind(of: $0.event.type) == .account }) {
             accounts.forget()
@@ -97,6 +121,15 @@ final class WriteSide: Sendable {
             }
         }
         return .json(JSONText.render(Self.json(report)) + "\n")
+    }
+
+    /// Whether the body names no actor (so that reading it needs no other account, which may mean a
+    /// read of the store): the usual request, whose actor is the account's own.
+    static func namesNoOtherActor(_ body: [UInt8]) -> Bool {
+        let key = Array(#""actor""#.utf8)
+        guard body.count >= key.count else { return true }
+        for i in 0...(body.count - key.count) where body[i] == 0x22 && body[i..<(i + key.count)].elementsEqual(key) { return false }
+        return true
     }
 
     /// The events of an NDJSON body, each actor taken from the account that signed in (or, for an office
@@ -301,6 +334,11 @@ final class AccountCache: @unchecked Sendable {
         let account = try ledger.account(id)
         lock.withLock { known[id] = (account, Date()) }
         return account
+    }
+
+    /// The account of `id` if it was read a moment ago (no read of the store).
+    func recent(_ id: String) -> Account? {
+        lock.withLock { known[id].flatMap { -$0.at.timeIntervalSinceNow < 5 ? $0.account : nil } }
     }
 
     func forget() { lock.withLock { known = [:] } }

@@ -48,6 +48,10 @@ public final class Ledger: @unchecked Sendable {
     let log: EventLog
     let clock: @Sendable () -> Timestamp
     private let lock = NSLock()
+    /// Held while snapshots are taken: apart from `lock`, so that appends go on while a snapshot is folded.
+    private let snapshotLock = NSLock()
+    /// Whether a group append made snapshots due and left them to `takeOwedSnapshots`.
+    private let owed = OwedFlag()
     let index: SubjectIndex
     let snapshots: Snapshots
     /// Snapshots found damaged by views of this process: passed over, and taken again by the next writer.
@@ -189,12 +193,26 @@ public final class Ledger: @unchecked Sendable {
     /// - Returns: per request, its report or `AppendRefused`.
     /// - Throws: what fails the store itself (`StoreFull`, `LMDBError`): then no request was stored.
     @available(*, noasync)
-    public func append(group requests: [(events: [Incoming], recordedBy: String)]) throws -> [Result<AppendReport, AppendRefused>] {
+    ///   With `deferringSnapshots`, snapshots it makes due are left for `takeOwedSnapshots` (the server
+    ///   takes them on another thread, so that no request waits for a fold).
+    public func append(group requests: [(events: [Incoming], recordedBy: String)], deferringSnapshots: Bool = false)
+        throws -> [Result<AppendReport, AppendRefused>] {
         let (results, before, after) = try lockedAppend(group: requests)
         if after / snapshots.interval > before / snapshots.interval {
-            _ = try? takeSnapshots()  // derived: a failure loses no event, and the next append takes them again
+            if deferringSnapshots { owed.set() } else {
+                _ = try? takeSnapshots()  // derived: a failure loses no event, and the next append takes them again
+            }
         }
         return results
+    }
+
+    /// Takes the snapshots group appends left due, if any. - Returns: whether there were any.
+    @available(*, noasync)
+    @discardableResult
+    public func takeOwedSnapshots() throws -> Bool {
+        guard owed.take() else { return false }
+        try takeSnapshots()
+        return true
     }
 
     @available(*, noasync)
@@ -420,8 +438,8 @@ public final class Ledger: @unchecked Sendable {
     @discardableResult
     public func takeSnapshots(progress: (@Sendable (WorkProgress) -> Void)? = nil) throws -> [UInt64] {
         guard let table = snapshots.table else { return [] }
-        lock.lock()
-        defer { lock.unlock() }
+        snapshotLock.lock()
+        defer { snapshotLock.unlock() }
         let head = try log.head().seq
         let due: SnapshotMaker? = try log.read { reader in
             var bad = damaged.drain()
@@ -460,6 +478,14 @@ public final class Ledger: @unchecked Sendable {
         }
         return taken
     }
+}
+
+/// A flag set by one thread and taken by another.
+final class OwedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    func take() -> Bool { lock.withLock { defer { value = false }; return value } }
 }
 
 /// Seqs of snapshots found damaged, noted from any thread.

@@ -1,0 +1,37 @@
+-- wrk script of Tools/bench/write-load: each request one problem.reported with an id and subject of its
+-- own (thread, count, run), posted by the account whose token is in $CIVIC_TOKEN.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+function init(args)
+  n = 0
+  run = os.getenv("CIVIC_RUN") or "0"
+  wrk.method = "POST"
+  wrk.path = "/api/events"
+  wrk.headers["Content-Type"] = "application/x-ndjson"
+  wrk.headers["Authorization"] = "Bearer " .. os.getenv("CIVIC_TOKEN")
+  failures = 0
+end
+
+function request()
+  n = n + 1
+  local id = "load-" .. run .. "-" .. tid .. "-" .. n
+  local body = '{"specversion":"1.0","id":"' .. id .. '","source":"/load","type":"problem.reported","subject":"P-' .. id ..
+    '","time":"2026-01-01T09:00:00+08:00","data":{"source":"inspection","category":"sanitation","description":"负载测试",' ..
+    '"location":{"area":"恒口"}}}'
+  return wrk.format(nil, nil, nil, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 then failures = failures + 1 end
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("requests %d errors %d non200 %d seconds %.2f rps %.0f p50_ms %.2f p99_ms %.2f\n",
+    summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end

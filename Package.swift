@@ -46,7 +46,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: acrossModules),
         // A realistic sample campaign, for `civic demo` and the tour.
-        .target(name: "Demo", dependencies: ["Campaign", "Ledger"],
+        .target(name: "Demo", dependencies: ["Campaign", "Ledger", "EventLog", .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("Resources/hengkou-setup.ndjson"), .copy("Resources/hengkou-problems.csv")]),
         // Rendering: Chinese tables, CSV, JSON, the dashboard's HTML.
         .target(name: "Reports", dependencies: [
@@ -54,10 +54,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: acrossModules),
         // The views asked by name and options, as the command line and the server both ask.
-        .target(name: "Queries", dependencies: ["Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog", "Wire"], swiftSettings: acrossModules),
+        .target(name: "Queries", dependencies: ["Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog"], swiftSettings: acrossModules),
         // The server of docs/server.md and its dashboard.
         .target(name: "CivicServer", dependencies: [
-            "Queries", "Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog", "Wire",
+            "Queries", "Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -68,6 +68,7 @@ let package = Package(
         .executableTarget(name: "civic", dependencies: [
             "Ledger", "Reports", "Campaign", "Demo", "Queries", "CivicServer", "EventLog", "LMDB", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: acrossModules),
         // swift-protobuf's code of Schemas/civic/v1 (Tools/generate-protos): the tests' independent
@@ -79,21 +80,23 @@ let package = Package(
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "Wire", "CivicProtos",
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "CivicProtos",
                                                           .product(name: "Crypto", package: "swift-crypto"),
                                                           .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "CampaignTests", dependencies: ["Campaign"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Projections", "Campaign", "JSON",
                                                          .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign", "Reports", "JSON"]),
+        .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections", "JSON", "Demo", "Wire",
                                                         .product(name: "Crypto", package: "swift-crypto"),
                                                         "CivicProtos", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "CivicServerTests", dependencies: [
             "CivicServer", "Queries", "Ledger", "Demo", "JSON", "Campaign",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON", "LMDB", "Demo"]),
     ],

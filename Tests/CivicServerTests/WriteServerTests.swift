@@ -39,6 +39,7 @@ final class WritableStore: Sendable {
 }
 
 /// Calls the store's synchronous API from a test's async body (it holds no transaction across an await).
+@discardableResult
 func blocking<T>(_ body: () throws -> T) rethrows -> T { try body() }
 
 /// A PNG of one pixel, whose colour makes it differ from another's.

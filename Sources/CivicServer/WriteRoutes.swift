@@ -151,7 +151,10 @@ final class WriteSide: Sendable {
             if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             do {
                 let filled = try actorFilled(text, line: line, of: id, account, accounts: accounts)
-                let incoming = try CloudEvents.read(line: line, Array(JSONText.render(filled).utf8))
+                guard text.count <= CloudEvents.maximumLineBytes else {
+                    throw LineRefusal(line: line, id: nil, subject: nil, refusal: Refusal(.malformed, "这一行超过 \(CloudEvents.maximumLineBytes) 字节"))
+                }
+                let incoming = try CloudEvents.read(line: line, value: filled)
                 for sha256 in incoming.event.evidence.map({ $0.sha256.lowercased() }) where !evidence.has(sha256) {
                     throw LineRefusal(line: line, id: incoming.event.id, subject: incoming.event.subject, refusal: Refusal(
                         .reference, "佐证材料 \(sha256) 未上传：请先 POST /api/evidence 上传照片或文件，再用它给出的 sha256"))

@@ -48,6 +48,11 @@ public enum CloudEvents {
         do { value = try JSONParser.parse(text) } catch {
             throw LineRefusal(line: line, id: nil, subject: nil, refusal: Refusal(.malformed, error.description))
         }
+        return try read(line: line, value: value)
+    }
+
+    /// Reads one event from a JSON value already parsed (the server fills in the actor first).
+    public static func read(line: Int, value: JSONValue) throws(LineRefusal) -> Incoming {
         let id = value["id"].flatMap { if case .string(let s) = $0 { s } else { nil } }
         let subject = value["subject"].flatMap { if case .string(let s) = $0 { s } else { nil } }
         do {

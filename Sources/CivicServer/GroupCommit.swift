@@ -19,7 +19,8 @@ final class GroupCommit: @unchecked Sendable {
     private let most: Int
     private let condition = NSCondition()
     private var queue: [Waiting] = []
-    private var committing = false
+    /// Commits under way: the thread's, and a lone request's committed where it came (`alone`).
+    private var committing = 0
     /// How many requests each commit took, for the tests and the log.
     private(set) var groups: [Int] = []
 
@@ -74,10 +75,10 @@ final class GroupCommit: @unchecked Sendable {
                 events += next.events.count
                 taken.append(queue.removeFirst())
             }
-            committing = true
+            committing += 1
             condition.unlock()
             commit(taken)
-            condition.withLock { committing = false }
+            condition.withLock { committing -= 1 }
         }
     }
 
@@ -95,8 +96,30 @@ final class GroupCommit: @unchecked Sendable {
         }
     }
 
+    /// Commits `events` at once on the calling thread, when nothing else waits or commits (a lone request
+    /// then waits for no other thread); nil when something does, and the request must queue.
+    @available(*, noasync)
+    func alone(_ events: [Incoming], recordedBy: String) -> Outcome? {
+        condition.lock()
+        guard queue.isEmpty && committing == 0 else { condition.unlock(); return nil }
+        committing += 1
+        condition.unlock()
+        defer {
+            condition.lock()
+            committing -= 1
+            if !queue.isEmpty { condition.signal() }
+            condition.unlock()
+            snapshotsDue.withLock { snapshotsPoked = true; snapshotsDue.signal() }
+        }
+        do {
+            return try ledger.append(group: [(events, recordedBy)], deferringSnapshots: true)[0].mapError { $0 }
+        } catch {
+            return .failure(error)
+        }
+    }
+
     /// Whether no request waits and none is being committed.
-    var isIdle: Bool { condition.lock(); defer { condition.unlock() }; return queue.isEmpty && !committing }
+    var isIdle: Bool { condition.lock(); defer { condition.unlock() }; return queue.isEmpty && committing == 0 }
 
     /// How many requests the commits so far took, each.
     var groupSizes: [Int] { condition.lock(); defer { condition.unlock() }; return groups }

@@ -88,9 +88,14 @@ final class WriteSide: Sendable {
         }
         let body = try await Self.collect(request, upTo: Self.maximumEventBytes)
         // Signing in, reading the events and handing them to the commit (whose thread answers once they
-        // are durable): on the lane, or, when the server is idle, for a small request of an account known
-        // a moment ago, here on the event loop, which then waits for nothing (a lone request's latency is
-        // mostly hops between threads; under load the event loops are kept for the connections).
+        // are durable) happen on the lane. A small request of an account known a moment ago, coming to
+        // an idle server, is read and committed here, on the event loop: a lone request's latency is
+        // otherwise mostly hops between threads. Under load the event loops are kept for the connections.
+        if commits.isIdle, body.count <= 16 << 10, Self.namesNoOtherActor(body),
+           let done = try alone(token: token, body) {
+            let (outcome, events) = done
+            return try await answered(try outcome.get(), events)
+        }
         let (report, events) = try await withCheckedThrowingContinuation {
             (continuation: CheckedContinuation<(AppendReport, [Incoming]), any Error>) in
             let take = { @Sendable (id: String, account: Account) throws in
@@ -98,12 +103,6 @@ final class WriteSide: Sendable {
                 self.commits.enqueue(events, recordedBy: id) { outcome in continuation.resume(with: outcome.map { ($0, events) }) }
             }
             do {
-                if commits.isIdle, body.count <= 16 << 10, let id = try credentials.account(signingInWith: token),
-                   let account = accounts.recent(id), !account.revoked, Self.namesNoOtherActor(body) {
-                    accounts.used(id)
-                    try take(id, account)
-                    return
-                }
                 try lane.start {
                     do {
                         let (id, account) = try self.signIn(token, from: address)
@@ -112,6 +111,24 @@ final class WriteSide: Sendable {
                 }
             } catch { continuation.resume(throwing: error) }
         }
+        return try await answered(report, events)
+    }
+
+    /// Commits a lone request where it came, when its account was read a moment ago and nothing else
+    /// waits or commits; nil otherwise (then it goes the usual way).
+    private func alone(token: String, _ body: [UInt8]) throws -> (GroupCommit.Outcome, [Incoming])? {
+        try blockingHere {
+            guard let id = try credentials.account(signingInWith: token), let account = accounts.recent(id), !account.revoked
+            else { return nil }
+            accounts.used(id)
+            let events = try Self.events(body, of: id, account, accounts: accounts, evidence: evidence)
+            return commits.alone(events, recordedBy: id).map { ($0, events) }
+        }
+    }
+
+    /// The answer to a request whose events were stored: after an account event, the cache forgotten and
+    /// a revoked account's token taken away.
+    private func answered(_ report: AppendReport, _ events: [Incoming]) async throws -> Response {
         if events.contains(where: { StreamKind(of: $0.event.type) == .account }) {
             accounts.forget()
             let revoked = events.filter { $0.event.type == .accountRevoked }.map(\.event.subject)
@@ -276,6 +293,9 @@ final class WriteSide: Sendable {
         return bytes
     }
 }
+
+/// Runs store work (synchronous: no transaction is held across an await) from an async route.
+private func blockingHere<T>(_ body: () throws -> T) rethrows -> T { try body() }
 
 /// A write refused before any rule was asked: its status and why.
 struct WriteRefusal: Error {

@@ -229,22 +229,35 @@ public final class Ledger: @unchecked Sendable {
                 kept = GroupState()
                 flushed = false
                 before = writer.head.seq
+                after = before
                 try index.catchUp(writer.read)
                 let now = clock().micros
                 var results: [Result<AppendReport, AppendRefused>] = []
-                for request in requests {
-                    let options = AppendOptions(recordedBy: request.recordedBy)
-                    let items = request.events.map { PreparedItem.event(Prepared($0)) }
-                    let taken: (Result<AppendReport, AppendRefused>, AppendBatch) = try writer.nested { child in
-                        var batch = AppendBatch(index: index, options: options, writer: child, now: now, group: kept)
-                        for item in items { try batch.take(item, into: &child) }
-                        switch try batch.finish(&child) {
-                        case .commit(let outcome): return .commit((outcome, batch))
-                        case .rollback(let outcome): return .rollback((outcome, batch))
-                        }
+                func take(_ request: (events: [Incoming], recordedBy: String), _ writer: inout LogWriter) throws
+                    -> EventLog.WriteDecision<(Result<AppendReport, AppendRefused>, AppendBatch)> {
+                    var batch = AppendBatch(index: index, options: AppendOptions(recordedBy: request.recordedBy), writer: writer,
+                                            now: now, group: kept)
+                    for incoming in request.events { try batch.take(.event(Prepared(incoming)), into: &writer) }
+                    switch try batch.finish(&writer) {
+                    case .commit(let outcome): return .commit((outcome, batch))
+                    case .rollback(let outcome): return .rollback((outcome, batch))
                     }
-                    if case .success = taken.0 { kept.take(taken.1) }
-                    results.append(taken.0)
+                }
+                if requests.count == 1 {
+                    // Alone, the request is the transaction: all or nothing without a nested one.
+                    switch try take(requests[0], &writer) {
+                    case .commit(let taken):
+                        kept.take(taken.1)
+                        results.append(taken.0)
+                    case .rollback(let taken):
+                        return .rollback([taken.0])
+                    }
+                } else {
+                    for request in requests {
+                        let taken = try writer.nested { child in try take(request, &child) }
+                        if case .success = taken.0 { kept.take(taken.1) }
+                        results.append(taken.0)
+                    }
                 }
                 after = writer.head.seq
                 if after > before, index.isDue(head: after, pending: kept.records.count) {

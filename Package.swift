@@ -33,6 +33,9 @@ let package = Package(
             "LMDB", "Wire",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: acrossModules),
+        // The verifiable log's forms (docs/transparency.md): the RFC 9162 Merkle tree and its proofs, C2SP
+        // signed notes, checkpoints, cosignatures and tlog-proofs. No store: the offline verifier uses it.
+        .target(name: "Transparency", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: acrossModules),
         // Strict JSON reading and compact writing, for the interchange and the reports.
         .target(name: "JSON", swiftSettings: acrossModules),
         // The domain: events, vocabulary, rules (decide) and records (evolve). No I/O.
@@ -79,6 +82,7 @@ let package = Package(
         .executableTarget(name: "civic-generate", dependencies: ["Campaign", "Ledger", "JSON", "Demo"], path: "Tools/Generate"),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "TransparencyTests", dependencies: ["Transparency"]),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "LMDB", "CivicProtos",
                                                           .product(name: "Crypto", package: "swift-crypto"),

@@ -1,3 +1,4 @@
+import Campaign
 import Crypto
 import Foundation
 import Wire

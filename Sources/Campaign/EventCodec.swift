@@ -1,5 +1,3 @@
-import Campaign
-import EventLog
 import Wire
 
 /// The stored encoding of a campaign event: civic.v1.Event (Schemas/civic/v1/event.proto), the bytes
@@ -162,21 +160,10 @@ public enum EventCodec {
         var found: EventType?
         while !r.isAtEnd {
             guard let (field, wire) = try? r.tag() else { return nil }
-            if wire == 2, (10...22).contains(field) { found = EventType(number: field) }
+            if wire == 2, let type = EventType(number: field) { found = type }
             guard (try? r.skip(wire, field: field)) != nil else { return nil }
         }
         return found
-    }
-
-    /// The recorded event of an entry read in place.
-    /// - Throws: `LogDamage` naming its seq when its event does not decode.
-    public static func recorded(_ entry: EntryView, reading: Reading = .whole) throws -> RecordedEvent {
-        do {
-            return RecordedEvent(seq: entry.seq, version: entry.version, recordedAt: Timestamp(micros: entry.recordedAtMicros),
-                                 event: try decode(entry.body, id: entry.idString, subject: entry.subjectString, reading: reading))
-        } catch {
-            throw LogDamage(seq: entry.seq, problem: "event does not decode (not a civic.v1.Event civic can read)")
-        }
     }
 
     // MARK: reading

@@ -70,6 +70,10 @@ public enum ReportServer {
             return .json(JSONText.render(try await state.verified.answer()) + "\n")
         }
         if writable { try WriteSide(ledger: ledger).addRoutes(to: router) }
+        let evidence = ledger.evidence
+        router.get("/api/evidence/:sha256") { _, context -> Response in
+            try await state.quick.run { try EvidenceRoute.answer(evidence, context.parameters.get("sha256") ?? "") }
+        }
         router.get("/") { request, _ -> Response in
             let page = try DashboardRequest(parameters(request), clock: clock())
             let pipe = ResponsePipe(stall: TimeInterval(limits.stalledSeconds))
@@ -366,6 +370,26 @@ struct ReadOnlyMethods: RouterMiddleware {
             return response
         }
         return try await next(request, context)
+    }
+}
+
+/// `GET /api/evidence/SHA256`: an evidence file, byte for byte, once its bytes are checked against its
+/// name (a file changed on disk is refused, never served as evidence).
+enum EvidenceRoute {
+    static func answer(_ evidence: EvidenceStore, _ sha256: String) throws -> Response {
+        switch evidence.read(sha256.lowercased()) {
+        case nil:
+            throw WriteRefusal(.notFound, "没有这份佐证材料：\(sha256)")
+        case .changed?:
+            throw WriteRefusal(.internalServerError, "佐证材料 \(sha256) 的文件已被改动（内容与其哈希不符），不能作为佐证；请运行 civic verify，并由原件重新上传")
+        case .found(let bytes, let kind)?:
+            var headers = HTTPFields()
+            headers[.contentType] = kind.rawValue
+            headers[.cacheControl] = "private, max-age=31536000, immutable"
+            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            headers[.contentDisposition] = kind == .pdf ? "attachment" : "inline"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
     }
 }
 

@@ -37,9 +37,6 @@ final class WriteSide: Sendable {
         router.post("/api/evidence") { request, context -> Response in
             try await self.postEvidence(request, context)
         }
-        router.get("/api/evidence/:sha256") { request, context -> Response in
-            try await self.getEvidence(context.parameters.get("sha256") ?? "")
-        }
     }
 
     // MARK: signing in
@@ -63,7 +60,7 @@ final class WriteSide: Sendable {
     func signIn(_ token: String, from address: String) throws -> (id: String, account: Account) {
         guard let id = try credentials.account(signingInWith: token) else {
             signIns.failed(address)
-            throw WriteRefusal(.unauthorized, "令牌无效：请核对令牌，或请创文办用 civic account token 换发")
+            throw WriteRefusal(.unauthorized, "令牌无效（或其账号已停用、令牌已换发）：请核对令牌，或请创文办用 civic account token 换发")
         }
         guard let account = try accounts.account(id), !account.revoked else {
             throw WriteRefusal(.unauthorized, "账号 \(id) 已停用：不能再登记事件")
@@ -265,19 +262,6 @@ final class WriteSide: Sendable {
                                                ("type", .string(stored.kind.rawValue))])) + "\n")
     }
 
-    func getEvidence(_ sha256: String) async throws -> Response {
-        let evidence = evidence
-        guard let found = try await lane.run({ evidence.read(sha256.lowercased()) }) else {
-            throw WriteRefusal(.notFound, "没有这份佐证材料：\(sha256)")
-        }
-        var headers = HTTPFields()
-        headers[.contentType] = found.kind.rawValue
-        headers[.cacheControl] = "private, max-age=31536000, immutable"
-        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-        headers[.contentDisposition] = found.kind == .pdf ? "attachment" : "inline"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: found.bytes)))
-    }
-
     /// The body, refused (413) past `limit` bytes without reading the rest.
     static func collect(_ request: Request, upTo limit: Int) async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
@@ -346,8 +330,9 @@ final class AccountCache: @unchecked Sendable {
     private let ledger: Ledger
     private let lock = NSLock()
     private var known: [String: (account: Account?, at: Date)] = [:]
-    private var usedSince: Set<String> = []
-    private var lastNoted = Date()
+    /// When each account signed in last, since the times were last written.
+    private var usedAt: [String: Int64] = [:]
+    private var writing = false
 
     init(ledger: Ledger) { self.ledger = ledger }
 
@@ -366,17 +351,28 @@ final class AccountCache: @unchecked Sendable {
 
     func forget() { lock.withLock { known = [:] } }
 
+    /// Notes that `id` signed in now; the times are written to the credentials every few seconds, by a
+    /// thread of their own (one write for many sign-ins).
     func used(_ id: String) {
-        let due: Set<String>? = lock.withLock {
-            usedSince.insert(id)
-            guard -lastNoted.timeIntervalSinceNow > 30 else { return nil }
-            lastNoted = Date()
-            defer { usedSince = [] }
-            return usedSince
+        let now = Ledger.systemClock().micros
+        let start = lock.withLock { () -> Bool in
+            usedAt[id] = now
+            defer { writing = true }
+            return !writing
         }
-        if let due, let credentials = try? ledger.credentials() {
-            let now = Ledger.systemClock().micros
-            Thread.detachNewThread { try? credentials.noteUse(due, now: now) }
+        if start {
+            let thread = Thread { [self] in writeUses() }
+            thread.name = "civic-account-uses"
+            thread.start()
+        }
+    }
+
+    private func writeUses() {
+        guard let credentials = try? ledger.credentials() else { return }
+        while true {
+            Thread.sleep(forTimeInterval: 5)
+            let due = lock.withLock { () -> [String: Int64] in defer { usedAt = [:] }; return usedAt }
+            if !due.isEmpty { try? credentials.noteUse(due) }
         }
     }
 }

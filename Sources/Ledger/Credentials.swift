@@ -49,11 +49,13 @@ public final class Credentials: @unchecked Sendable {
         let token = Self.newToken()
         let hash = Self.hash(token)
         try environment.write { txn in
+            var lastUsed: Int64 = 0
             if let old = try txn.get(byAccount, key: Array(account.utf8)), let stored = Stored(old) {
-                try txn.delete(byHash, key: stored.hash)
+                if stored.hash != Stored.noToken { try txn.delete(byHash, key: stored.hash) }
+                lastUsed = stored.lastUsed  // the account's, kept across tokens
             }
             try txn.put(byHash, key: hash, value: Array(account.utf8))
-            try txn.put(byAccount, key: Array(account.utf8), value: Stored(hash: hash, issued: now, lastUsed: 0).bytes)
+            try txn.put(byAccount, key: Array(account.utf8), value: Stored(hash: hash, issued: now, lastUsed: lastUsed).bytes)
         }
         return token
     }
@@ -62,9 +64,10 @@ public final class Credentials: @unchecked Sendable {
     @available(*, noasync)
     public func withdraw(from account: String) throws {
         try environment.write { txn in
-            if let old = try txn.get(byAccount, key: Array(account.utf8)), let stored = Stored(old) {
+            if let old = try txn.get(byAccount, key: Array(account.utf8)), var stored = Stored(old) {
                 try txn.delete(byHash, key: stored.hash)
-                try txn.delete(byAccount, key: Array(account.utf8))
+                stored.hash = Stored.noToken  // when it was last used is kept
+                try txn.put(byAccount, key: Array(account.utf8), value: stored.bytes)
             }
         }
     }
@@ -83,26 +86,27 @@ public final class Credentials: @unchecked Sendable {
         }
     }
 
-    /// Notes that these accounts were used at `now` (one write for many sign-ins).
+    /// Notes when these accounts signed in last (µs; one write for many sign-ins).
     @available(*, noasync)
-    public func noteUse(_ accounts: some Sequence<String>, now: Int64) throws {
+    public func noteUse(_ uses: [String: Int64]) throws {
         try environment.write { txn in
-            for account in accounts {
+            for (account, at) in uses {
                 guard var stored = try txn.get(byAccount, key: Array(account.utf8)).flatMap(Stored.init) else { continue }
-                stored.lastUsed = now
+                stored.lastUsed = max(stored.lastUsed, at)
                 try txn.put(byAccount, key: Array(account.utf8), value: stored.bytes)
             }
         }
     }
 
-    /// What is kept of each account's token: when it was issued and last used (0: never), by actor id.
+    /// What is kept of each account: whether it has a token, when that was issued and when the account
+    /// last signed in (0: never), by actor id.
     @available(*, noasync)
-    public func issued() throws -> [String: (issued: Int64, lastUsed: Int64)] {
+    public func issued() throws -> [String: (hasToken: Bool, issued: Int64, lastUsed: Int64)] {
         try environment.read { txn in
-            var found: [String: (issued: Int64, lastUsed: Int64)] = [:]
+            var found: [String: (hasToken: Bool, issued: Int64, lastUsed: Int64)] = [:]
             try txn.forEach(byAccount) { key, value in
                 if let stored = Stored(Array(value)) {
-                    found[String(decoding: key, as: UTF8.self)] = (stored.issued, stored.lastUsed)
+                    found[String(decoding: key, as: UTF8.self)] = (stored.hash != Stored.noToken, stored.issued, stored.lastUsed)
                 }
                 return true
             }
@@ -119,6 +123,8 @@ public final class Credentials: @unchecked Sendable {
 
     /// One account's entry: the token's hash (32 bytes), then when it was issued and last used (µs, big-endian).
     private struct Stored {
+        /// The hash kept when an account has no token (no token hashes to it).
+        static let noToken = [UInt8](repeating: 0, count: 32)
         var hash: [UInt8]
         var issued: Int64
         var lastUsed: Int64

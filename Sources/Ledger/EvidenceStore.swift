@@ -58,7 +58,7 @@ public struct EvidenceStore: Sendable {
         public var description: String {
             switch reason {
             case .tooLarge: "文件超过 \(EvidenceStore.maximumBytes >> 20) MB，未保存"
-            case .notAcceptedKind: "只接受 JPEG、PNG、HEIC 照片或 PDF 文件（按文件内容判断），该文件都不是，未保存"
+            case .notAcceptedKind: "只接受 JPEG、PNG、HEIC 照片或 PDF 文件（按文件内容判断），该文件不属于其中任何一种，未保存"
             case .empty: "文件为空，未保存"
             }
         }
@@ -79,11 +79,18 @@ public struct EvidenceStore: Sendable {
         Self.isHash(sha256) && FileManager.default.fileExists(atPath: path(of: sha256))
     }
 
-    /// The bytes and kind of the file of `sha256`, or nil.
-    public func read(_ sha256: String) -> (bytes: Data, kind: Kind)? {
-        guard Self.isHash(sha256), let data = FileManager.default.contents(atPath: path(of: sha256)),
-              let kind = Kind(sniffing: data) else { return nil }
-        return (data, kind)
+    /// What reading a file finds.
+    public enum Read: Sendable {
+        case found(Data, Kind)
+        /// There, but its bytes no longer give its name's hash (or are of no kind taken).
+        case changed
+    }
+
+    /// The file of `sha256`, checked against its name; nil when there is none.
+    public func read(_ sha256: String) -> Read? {
+        guard Self.isHash(sha256), let data = FileManager.default.contents(atPath: path(of: sha256)) else { return nil }
+        guard Array(SHA256.hash(data: data)).hex == sha256, let kind = Kind(sniffing: data) else { return .changed }
+        return .found(data, kind)
     }
 
     /// Stores `bytes` durably under their hash (a file stored already is left as it is).
@@ -95,7 +102,9 @@ public struct EvidenceStore: Sendable {
         let sha256 = Array(SHA256.hash(data: bytes)).hex
         let stored = Stored(sha256: sha256, size: bytes.count, kind: kind)
         let final = path(of: sha256)
-        if FileManager.default.fileExists(atPath: final) { return stored }
+        // Stored already: kept as it is, unless its bytes were changed on disk; then these, which give
+        // its name, put it right.
+        if case .found? = read(sha256) { return stored }
         let directory = "\(folder)/\(sha256.prefix(2))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let temporary = "\(directory)/.\(sha256).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"

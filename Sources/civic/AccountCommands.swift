@@ -103,14 +103,14 @@ struct AccountCommand: ParsableCommand {
             let accounts = try ledger.accounts()
             let tokens = (try? Credentials(store: store.path, create: false).issued()) ?? [:]
             func time(_ micros: Int64?) -> String? {
-                micros.flatMap { $0 > 0 ? Timestamp(micros: $0).inOffset(Timestamp.chinaOffset).rfc3339 : nil }
+                micros.flatMap { $0 > 0 ? Timestamp(micros: $0 / 1_000_000 * 1_000_000).inOffset(Timestamp.chinaOffset).rfc3339 : nil }
             }
             if format == .json {
                 print(JSONText.render(.array(accounts.map { id, a in
                     var members: [(key: String, value: JSONValue)] = [("id", .string(id)), ("name", .string(a.name)), ("role", .string(a.role.rawValue))]
                     if let unit = a.unit { members.append(("unit", .string(unit))) }
                     members.append(("revoked", .bool(a.revoked)))
-                    members.append(("token", .bool(tokens[id] != nil)))
+                    members.append(("token", .bool(tokens[id]?.hasToken == true)))
                     if let used = time(tokens[id]?.lastUsed) { members.append(("lastUsed", .string(used))) }
                     return .object(members)
                 })))
@@ -118,10 +118,16 @@ struct AccountCommand: ParsableCommand {
             }
             guard !accounts.isEmpty else { print("尚无账号：用 civic account add 开通"); return }
             print("共 \(accounts.count) 个账号")
+            var rows: [[String]] = [["账号", "姓名", "角色", "单位", "状态", "最近使用"]]
             for (id, a) in accounts {
-                let status = a.revoked ? "已停用" : tokens[id] == nil ? "无令牌" : "有效"
-                let used = time(tokens[id]?.lastUsed).map { "最近使用 \($0)" } ?? "从未使用"
-                print("\(id)  \(a.name)  \(a.role.label)  \(a.unit ?? "—")  \(status)  \(used)")
+                let status = a.revoked ? "已停用" : tokens[id]?.hasToken == true ? "有效" : "无令牌"
+                let used = time(tokens[id]?.lastUsed) ?? "从未使用"
+                rows.append([id, a.name, a.role.label, a.unit ?? "—", status, used])
+            }
+            let widths = rows[0].indices.map { k in rows.map { Render.width($0[k]) }.max()! }
+            for row in rows {
+                print(row.indices.map { k in row[k] + String(repeating: " ", count: widths[k] - Render.width(row[k])) }
+                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
             }
         }
     }

@@ -266,13 +266,35 @@ struct WriteServerTests {
         _ = try blocking { try store.ledger.verify() }
     }
 
-    @Test("the read-only server has no write routes: POST is 405")
+    @Test("an evidence file changed on disk is never served as evidence, is named by verify, and uploading the original puts it right")
+    func changedEvidence() async throws {
+        let store = try WritableStore()
+        let photo = png(9)
+        try await store.withClient { client in
+            let sha = try await client.upload(photo, token: store.unitToken)
+            let path = store.ledger.evidence.path(of: sha)
+            var changed = photo
+            changed[changed.count - 1] ^= 1
+            try Data(changed).write(to: URL(fileURLWithPath: path))
+            let served = try await client.execute(uri: "/api/evidence/\(sha)", method: .get)
+            #expect(served.status == .internalServerError)
+            #expect(served.text.contains("已被改动"))
+            #expect(try blocking { try store.ledger.evidence.check(required: []) }.changed == [sha])
+            #expect(try await client.upload(photo, token: store.unitToken) == sha)
+            let again = try await client.execute(uri: "/api/evidence/\(sha)", method: .get)
+            #expect(again.status == .ok && Array(again.body.readableBytesView) == photo)
+        }
+    }
+
+    @Test("the read-only server serves evidence files too, and has no write routes: POST is 405")
     func readOnlyStays() async throws {
         try await withClient { client in
             let response = try await client.execute(uri: "/api/events", method: .post, body: ByteBuffer(string: "{}"))
             #expect(response.status == .methodNotAllowed)
             let upload = try await client.execute(uri: "/api/evidence", method: .post, body: ByteBuffer(bytes: png()))
             #expect(upload.status == .methodNotAllowed)
+            let missing = try await client.execute(uri: "/api/evidence/\(String(repeating: "ab", count: 32))", method: .get)
+            #expect(missing.status == .notFound)
         }
     }
 }

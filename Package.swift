@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Wire", swiftSettings: acrossModules),
         // Domain-agnostic: the hash-chained, append-only log of opaque events, and tables beside it.
         .target(name: "EventLog", dependencies: [
-            "LMDB", "Wire",
+            "LMDB", "Wire", "Transparency",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: acrossModules),
         // The verifiable log's forms (docs/transparency.md): the RFC 9162 Merkle tree and its proofs, C2SP
@@ -46,7 +46,7 @@ let package = Package(
         // The campaign's ledger: the rules over the EventLog, what is derived from it, the stored and
         // exchanged formats.
         .target(name: "Ledger", dependencies: [
-            "Campaign", "EventLog", "Projections", "JSON", "LMDB", "Wire",
+            "Campaign", "EventLog", "Projections", "JSON", "LMDB", "Wire", "Transparency",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: acrossModules),
         // A realistic sample campaign, for `civic demo` and the tour.
@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "Queries", dependencies: ["Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog"], swiftSettings: acrossModules),
         // The server of docs/server.md and its dashboard.
         .target(name: "CivicServer", dependencies: [
-            "Queries", "Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog",
+            "Queries", "Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog", "Transparency",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -70,7 +70,7 @@ let package = Package(
         ], swiftSettings: acrossModules),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(name: "civic", dependencies: [
-            "Ledger", "Reports", "Campaign", "Demo", "Queries", "CivicServer", "EventLog", "LMDB", "JSON",
+            "Ledger", "Reports", "Campaign", "Demo", "Queries", "CivicServer", "EventLog", "LMDB", "JSON", "Transparency",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -70,6 +70,7 @@ public enum ReportServer {
             return .json(JSONText.render(try await state.verified.answer()) + "\n")
         }
         if writable { try WriteSide(ledger: ledger).addRoutes(to: router) }
+        TransparencyRoutes.add(to: router, ledger: ledger, lane: state.quick)
         let evidence = ledger.evidence
         router.get("/api/evidence/:sha256") { _, context -> Response in
             try await state.quick.run { try EvidenceRoute.answer(evidence, context.parameters.get("sha256") ?? "") }

@@ -1,4 +1,5 @@
 import Crypto
+import Transparency
 import Wire
 
 /// One stored event, copied out of the log: where it stands (`seq`, `version`, the entry before it in its
@@ -50,6 +51,8 @@ public struct ChainedEntry: Sendable {
 
     /// The Entry's bytes: what the chain hashes and the Merkle tree takes as a leaf.
     public var entryBytes: ArraySlice<UInt8> { value[32...] }
+    /// Its leaf hash in the Merkle tree: SHA-256(0x00 ‖ the Entry's bytes), computed where it is made.
+    public let leafHash: [UInt8]
 
     public init(seq: UInt64, version: UInt64, previous: UInt64, recordedAtMicros: Int64, recordedBy: String,
                 id: String, subject: String, body: some Collection<UInt8>, after prevHash: [UInt8]) {
@@ -74,6 +77,7 @@ public struct ChainedEntry: Sendable {
         hash.withUnsafeBytes { digest in value.withUnsafeMutableBytes { $0.copyMemory(from: digest) } }
         (self.seq, self.id, self.recordedAtMicros) = (seq, id, recordedAtMicros)
         (self.prevHash, self.hash, self.value) = (prevHash, hash, value)
+        leafHash = Merkle.leafHash(value[32...])
     }
 }
 

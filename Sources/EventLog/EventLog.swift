@@ -61,6 +61,11 @@ public final class EventLog: @unchecked Sendable {
     let log: Database
     let ids: Database
     let meta: Database
+    /// The Merkle tree's nodes above the leaves (docs/transparency.md); nil in a store opened read-only
+    /// that was made before it had one.
+    let tree: Database?
+    /// The store's signed checkpoints, by tree size (docs/transparency.md); nil as `tree`.
+    let checkpoints: Database?
     private let derived: [String: DerivedTable]
 
     /// Opens the log in folder `path`, with the derived tables `tables` (made when the store is writable).
@@ -95,6 +100,8 @@ public final class EventLog: @unchecked Sendable {
         ids = try open("ids", create: writable)!
         guard let meta = try open("meta", create: writable) else { throw StoreFormatMismatch(found: 1, path: path) }
         self.meta = meta
+        tree = try open("tree", create: writable)
+        checkpoints = try open("signed-checkpoints", create: writable)
         if existing == nil {
             try environment.write { txn in try txn.put(meta, key: Array("format".utf8), value: Array(String(Self.format).utf8)) }
         }
@@ -117,7 +124,7 @@ public final class EventLog: @unchecked Sendable {
     /// Runs `body` on a consistent snapshot of the log; appends made meanwhile are not seen.
     @available(*, noasync)
     public func read<R>(_ body: (borrowing LogReader) throws -> R) throws -> R {
-        let reader = LogReader(txn: try environment.beginRead(), log: log, ids: ids, meta: meta)
+        let reader = LogReader(txn: try environment.beginRead(), log: log, ids: ids, meta: meta, tree: tree, checkpoints: checkpoints)
         return try body(reader)
     }
 
@@ -146,7 +153,7 @@ public final class EventLog: @unchecked Sendable {
 
     private func meet(_ meeting: SnapshotMeeting, _ k: Int, _ body: (Int, borrowing LogReader) throws -> Void) throws {
         while true {
-            let reader = LogReader(txn: try environment.beginRead(), log: log, ids: ids, meta: meta)
+            let reader = LogReader(txn: try environment.beginRead(), log: log, ids: ids, meta: meta, tree: tree, checkpoints: checkpoints)
             switch meeting.arrive(k, reader.snapshotID) {
             case .same: return try body(k, reader)
             case .again: continue
@@ -168,7 +175,8 @@ public final class EventLog: @unchecked Sendable {
     @available(*, noasync)
     public func write<R>(_ body: (inout LogWriter) throws -> WriteDecision<R>) throws -> R {
         try environment.writing {
-            var writer = try LogWriter(reader: LogReader(txn: try environment.beginWrite(), log: log, ids: ids, meta: meta))
+            var writer = try LogWriter(reader: LogReader(txn: try environment.beginWrite(), log: log, ids: ids, meta: meta,
+                                                         tree: tree, checkpoints: checkpoints))
             switch try body(&writer) {
             case .commit(let result):
                 try writer.commit()
@@ -234,6 +242,8 @@ public struct LogReader: ~Copyable {
     let log: Database
     let ids: Database
     let meta: Database
+    let tree: Database?
+    let checkpoints: Database?
 
     /// Which committed state of the store it reads (equal for two readers of the same one).
     public var snapshotID: Int { txn.snapshotID }
@@ -365,6 +375,8 @@ public struct LogWriter: ~Copyable {
     var reader: LogReader
     /// The head including what this transaction appended.
     public private(set) var head: LogHead
+    /// The Merkle tree's right edge, read at the first append of the transaction (LogTree.swift).
+    var tree: TreeEdge?
 
     init(reader: consuming LogReader) throws {
         head = try reader.head()
@@ -372,6 +384,7 @@ public struct LogWriter: ~Copyable {
     }
 
     mutating func commit() throws {
+        if let tree, tree.grew { try reader.txn.put(reader.meta, key: Array(TreeEdge.sizeFact.utf8), value: tree.size.bigEndianBytes) }
         try reader.txn.commit()
     }
 
@@ -380,12 +393,16 @@ public struct LogWriter: ~Copyable {
     /// when it rolls back or throws. Group commit runs each request so, all or nothing within one
     /// durable transaction (docs/storage.md).
     public mutating func nested<R>(_ body: (inout LogWriter) throws -> EventLog.WriteDecision<R>) throws -> R {
-        var child = try LogWriter(reader: LogReader(txn: try reader.txn.child(), log: reader.log, ids: reader.ids, meta: reader.meta))
+        var child = try LogWriter(reader: LogReader(txn: try reader.txn.child(), log: reader.log, ids: reader.ids, meta: reader.meta,
+                                                    tree: reader.tree, checkpoints: reader.checkpoints))
+        child.tree = tree
         switch try body(&child) {
         case .commit(let result):
             let head = child.head
+            let tree = child.tree
             try child.commit()
             self.head = head
+            self.tree = tree
             return result
         case .rollback(let result):
             return result  // the nested transaction aborts as the writer goes
@@ -436,6 +453,7 @@ public struct LogWriter: ~Copyable {
                 try reader.txn.put(reader.log, key: seqKey, value: entry.value, options: .append)
             }
         }
+        try grow(leaf: entry.leafHash)
         head = LogHead(seq: entry.seq, hash: entry.hash, recordedAtMicros: entry.recordedAtMicros)
         return entry.seq
     }

@@ -45,7 +45,12 @@ extension Ledger {
         if outcome.startsForged {
             outcome.snapshotFindings = try log.read { try work.snapshotsFromStart($0) }
         }
-        return Verification(head: outcome.head, derived: outcome.records + outcome.snapshotFindings,
+        // The Merkle tree: every stored node recomputed from the entries' bytes (docs/transparency.md).
+        var derived = outcome.records + outcome.snapshotFindings
+        if let damage = try log.read({ try $0.checkTree() }) {
+            derived.append(DerivedDamage(table: "tree", key: "—", problem: damage.problem))
+        }
+        return Verification(head: outcome.head, derived: derived,
                             snapshots: outcome.snapshotsChecked, records: outcome.recordsChecked, links: outcome.linksChecked)
     }
 }

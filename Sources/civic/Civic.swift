@@ -5,6 +5,7 @@ import EventLog
 import Foundation
 import LMDB
 import Ledger
+import Transparency
 
 @main
 struct Civic: AsyncParsableCommand {
@@ -17,7 +18,7 @@ struct Civic: AsyncParsableCommand {
         4 the store itself failed (disk full, permissions).
         """,
         subcommands: [Init.self, Append.self, Import.self, Board.self, Progress.self, Ranking.self, Audit.self, Export.self,
-                      Verify.self, Head.self, Stats.self, Rebuild.self, Migrate.self, AccountCommand.self, Serve.self, DemoCommand.self]
+                      Verify.self, Head.self, Stats.self, Rebuild.self, Migrate.self, AccountCommand.self, Keys.self, CheckpointCommand.self, Proof.self, WitnessCommand.self, Serve.self, DemoCommand.self]
     )
 
     static func main() async {
@@ -47,6 +48,7 @@ enum Failure {
         case let damage as DerivedDamage: return (damage.description, 3)
         case let derived as DerivedFindings: return (derived.description, 3)
         case let evidence as EvidenceFindings: return (evidence.description, 3)
+        case let mismatch as CheckpointMismatch: return (mismatch.description, 3)
         case let missing as NoStore: return (missing.description, 2)
         case let format as StoreFormatMismatch: return (format.description, 2)
         case let full as StoreFull: return (full.description, 4)
@@ -54,6 +56,8 @@ enum Failure {
         case let notEmpty as DemoCampaign.NotEmpty: return (notEmpty.description, 2)
         case let refused as MigrationRefused: return (refused.description, 2)
         case let problem as AccountProblem: return (problem.description, 1)
+        case let problem as CheckpointProblem: return (problem.description, 1)
+        case let problem as NoteProblem: return ("无法读取：\(problem)", 2)
         case is FileSink.Closed: return ("", 0)  // the reader of the output went away
         case let error as LMDBError where error.code.meansDamage: return ("校验失败：存储文件已损坏（\(error)）", 3)
         case let error as LMDBError: return ("存储出错：\(error)", 4)

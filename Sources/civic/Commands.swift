@@ -7,6 +7,7 @@ import JSON
 import Ledger
 import Queries
 import Reports
+import Transparency
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create an empty store (folder readable by its owner only).")
@@ -212,6 +213,10 @@ struct Verify: ParsableCommand {
     var expectHead: String?
     @Flag(name: .customLong("log-only"), help: "Check the log and its id index only, not the data derived from it.")
     var logOnly = false
+    @Option(help: "A signed checkpoint (C2SP note) recorded earlier: fail unless the log extends it.")
+    var checkpoint: String?
+    @Option(help: "The log's verifier key to check the checkpoint's signature with (default: the one the store keeps).")
+    var vkey: String?
 
     func validate() throws {
         if let expectHead, LogHead.parse(expectHead) == nil {
@@ -220,6 +225,7 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
+        if let checkpoint { return try verifyCheckpoint(checkpoint) }
         let result = try store.open(.readOnly).verify(logOnly: logOnly, expecting: expectHead.flatMap(LogHead.parse),
                                                       progress: Terminal.progress("校验"))
         Terminal.done()
@@ -231,6 +237,34 @@ struct Verify: ParsableCommand {
         guard evidence.isSound else { throw EvidenceFindings(check: evidence) }
         print("证据文件：\(evidence.files) 个，均与其哈希一致；网上登记的事件所附材料均在")
     }
+}
+
+extension Verify {
+    /// `--checkpoint`: the log must extend the signed checkpoint, recomputed from the entries' bytes.
+    func verifyCheckpoint(_ path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("无法读取文件 \(path)") }
+        let note = try SignedNote(parsing: String(decoding: data, as: UTF8.self))
+        let ledger = try store.open(.readOnly)
+        let key = try vkey.map { try VerifierKey(parsing: $0) } ?? ledger.storedVerifierKey()
+        let check = try ledger.verify(checkpoint: note, key: key)
+        let c = check.checkpoint
+        if check.signed == false { throw CheckpointMismatch(message: "检查点的签名不是 \(key!.name) 的：不是本日志签发的，或已被改动") }
+        guard check.holds else {
+            var message = check.logSize < c.size
+                ? "日志只有 \(check.logSize) 个条目，比检查点的 \(c.size) 个少：日志末尾的事件已被截去"
+                : "日志前 \(c.size) 个条目重算出的树根与检查点不符：日志在检查点之后被改写过"
+            if let good = check.lastMatching { message += "；存储中大小为 \(good) 的检查点仍与日志一致，改动在 seq \(good) 之后" }
+            throw CheckpointMismatch(message: message)
+        }
+        let signature = check.signed == nil ? "（未核对签名：没有验证密钥）" : "，签名有效（\(key!.name)）"
+        print("校验通过：日志（\(check.logSize) 个条目）延续了检查点 \(c.origin) 的 \(c.size) 个条目\(signature)；树根由条目字节重算，一致")
+    }
+}
+
+/// The log does not extend a signed checkpoint.
+struct CheckpointMismatch: Error, CustomStringConvertible {
+    var message: String
+    var description: String { "校验失败：\(message)" }
 }
 
 struct Head: ParsableCommand {

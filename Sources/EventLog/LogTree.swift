@@ -1,0 +1,194 @@
+import Foundation
+import LMDB
+import Transparency
+import Wire
+
+/// The right edge of the log's Merkle tree (docs/transparency.md): its size and the hashes of the complete
+/// subtrees it is made of, largest first. Appending a leaf pushes its hash and merges equal levels, each
+/// merge a node the store keeps. Leaves (level 0) are not stored: their hash is the entry's.
+struct TreeEdge {
+    static let sizeFact = "tree.size"
+
+    var size: UInt64
+    var frontier: [(level: Int, hash: [UInt8])]
+    /// Whether this transaction added leaves.
+    var grew = false
+
+    /// The key of the node at `level` (≥ 1) and `index`: the level, then the index, big-endian.
+    static func key(level: Int, index: UInt64) -> [UInt8] { [UInt8(level)] + index.bigEndianBytes }
+}
+
+/// What is wrong with the stored tree.
+public struct TreeDamage: Error, Sendable, CustomStringConvertible {
+    public var problem: String
+    public var description: String { "Merkle 树：\(problem)" }
+}
+
+extension LogWriter {
+    /// Adds the leaf of the entry just appended, writing the nodes it completes. The first time in a
+    /// transaction the edge is read from the stored nodes, and leaves the tree lacks (a store made before
+    /// it had one) are added first.
+    mutating func grow(leaf: [UInt8]) throws {
+        guard let db = reader.tree else { return }
+        if tree == nil {
+            var edge = try reader.treeEdge()
+            if edge.size < head.seq {
+                try reader.forEach(after: edge.size) { entry in
+                    guard entry.seq <= head.seq else { return false }
+                    try Self.add(Merkle.leafHash(entry.entryBytes), to: &edge, db, reader)
+                    return true
+                }
+            }
+            tree = edge
+        }
+        try Self.add(leaf, to: &tree!, db, reader)
+    }
+
+    fileprivate static func add(_ leaf: [UInt8], to edge: inout TreeEdge, _ db: Database, _ reader: borrowing LogReader) throws {
+        let index = edge.size
+        edge.frontier.append((0, leaf))
+        while edge.frontier.count >= 2, edge.frontier[edge.frontier.count - 1].level == edge.frontier[edge.frontier.count - 2].level {
+            let right = edge.frontier.removeLast(), left = edge.frontier.removeLast()
+            let level = left.level + 1
+            let hash = Merkle.nodeHash(left.hash, right.hash)
+            let start = index + 1 - (UInt64(1) << level)
+            try reader.txn.put(db, key: TreeEdge.key(level: level, index: start >> level), value: hash)
+            edge.frontier.append((level, hash))
+        }
+        edge.size = index + 1
+        edge.grew = true
+    }
+}
+
+extension LogReader {
+    /// How many leaves the stored tree holds (the head's seq once it is kept; 0 for a store that has none).
+    public func treeSize() throws -> UInt64 {
+        guard tree != nil, let bytes = try txn.get(meta, key: Array(TreeEdge.sizeFact.utf8)), bytes.count == 8 else { return 0 }
+        return bytes.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
+    }
+
+    /// The tree's right edge at its stored size, from its nodes.
+    func treeEdge() throws -> TreeEdge {
+        let size = try treeSize()
+        var frontier: [(level: Int, hash: [UInt8])] = []
+        var start: UInt64 = 0
+        for level in (0..<64).reversed() where size & (UInt64(1) << level) != 0 {
+            frontier.append((level, try node(start..<(start + (UInt64(1) << level)))))
+            start += UInt64(1) << level
+        }
+        return TreeEdge(size: size, frontier: frontier)
+    }
+
+    /// The hash of an aligned range of leaves (a power of two long, starting at a multiple of it): a
+    /// leaf's hash from its entry, a node from the table.
+    /// - Throws: `TreeDamage` for a node missing or not 32 bytes; `LogDamage` for a leaf's entry.
+    func node(_ range: Range<UInt64>) throws -> [UInt8] {
+        let count = UInt64(range.count)
+        if count == 1 {
+            return try withEntry(range.lowerBound + 1) { entry in
+                guard let entry else { throw LogDamage(seq: range.lowerBound + 1, problem: "missing: the tree's leaf has no entry") }
+                return Merkle.leafHash(entry.entryBytes)
+            }
+        }
+        let level = count.trailingZeroBitCount
+        guard let db = tree, let hash = try txn.get(db, key: TreeEdge.key(level: level, index: range.lowerBound >> level)), hash.count == 32 else {
+            throw TreeDamage(problem: "缺少节点（层 \(level)，第 \(range.lowerBound >> level) 个）")
+        }
+        return hash
+    }
+
+    /// The root of the tree of the first `size` leaves, from the stored nodes.
+    public func treeRoot(size: UInt64) throws -> [UInt8] {
+        try Merkle.hash(0..<size) { range in try node(range) }
+    }
+
+    /// The inclusion proof of the leaf of `seq` in the tree of `size` leaves.
+    public func inclusionProof(seq: UInt64, size: UInt64) throws -> [[UInt8]] {
+        try Merkle.inclusionProof(seq - 1, size: size) { range in try node(range) }
+    }
+
+    /// The consistency proof between the trees of `first` and `second` leaves.
+    public func consistencyProof(from first: UInt64, to second: UInt64) throws -> [[UInt8]] {
+        try Merkle.consistencyProof(from: first, to: second) { range in try node(range) }
+    }
+
+    /// The root of the first `size` leaves recomputed from the entries' bytes alone (no stored node):
+    /// what an inspector trusts.
+    public func recomputedRoot(size: UInt64) throws -> [UInt8] {
+        var frontier: [(level: Int, hash: [UInt8])] = []
+        if size > 0 {
+            try forEach(after: 0) { entry in
+                guard entry.seq <= size else { return false }
+                frontier.append((0, Merkle.leafHash(entry.entryBytes)))
+                while frontier.count >= 2, frontier[frontier.count - 1].level == frontier[frontier.count - 2].level {
+                    let right = frontier.removeLast(), left = frontier.removeLast()
+                    frontier.append((left.level + 1, Merkle.nodeHash(left.hash, right.hash)))
+                }
+                return entry.seq < size
+            }
+        }
+        guard let last = frontier.popLast() else { return Merkle.emptyRoot }
+        return frontier.reversed().reduce(last.hash) { Merkle.nodeHash($1.hash, $0) }
+    }
+
+    /// Every stored node recomputed from the entries' bytes and compared: the first that differs or is
+    /// missing, or nil when the tree is sound up to its size (which must be the head's).
+    public func checkTree() throws -> TreeDamage? {
+        guard let db = tree else { return nil }
+        let size = try treeSize(), head = try self.head().seq
+        if size != head { return TreeDamage(problem: "树的大小 \(size) 与日志的 \(head) 个条目不符") }
+        var frontier: [(level: Int, hash: [UInt8])] = []
+        var found: TreeDamage?
+        try forEach(after: 0) { entry in
+            frontier.append((0, Merkle.leafHash(entry.entryBytes)))
+            let index = entry.seq - 1
+            while frontier.count >= 2, frontier[frontier.count - 1].level == frontier[frontier.count - 2].level {
+                let right = frontier.removeLast(), left = frontier.removeLast()
+                let level = left.level + 1
+                let hash = Merkle.nodeHash(left.hash, right.hash)
+                let at = (index + 1 - (UInt64(1) << level)) >> level
+                let stored = try txn.withValue(db, key: TreeEdge.key(level: level, index: at)) { $0.map(Array.init) }
+                if stored != hash {
+                    found = TreeDamage(problem: stored == nil ? "缺少节点（层 \(level)，第 \(at) 个）"
+                                                              : "节点（层 \(level)，第 \(at) 个）与由条目重算的不符")
+                    return false
+                }
+                frontier.append((level, hash))
+            }
+            return true
+        }
+        return found
+    }
+
+    /// The signed checkpoints the store keeps (C2SP notes), by tree size, smallest first.
+    public func signedCheckpoints() throws -> [(size: UInt64, note: String)] {
+        guard let db = checkpoints else { return [] }
+        var found: [(size: UInt64, note: String)] = []
+        try txn.forEach(db) { key, value in
+            found.append((UInt64(bigEndianBytes: key), String(decoding: value, as: UTF8.self)))
+            return true
+        }
+        return found
+    }
+}
+
+extension LogWriter {
+    /// Adds to the tree the leaves it lacks (a store made before it had one), without appending.
+    public mutating func completeTree() throws {
+        guard let db = reader.tree, tree == nil else { return }
+        var edge = try reader.treeEdge()
+        if edge.size < head.seq {
+            try reader.forEach(after: edge.size) { entry in
+                try Self.add(Merkle.leafHash(entry.entryBytes), to: &edge, db, reader)
+                return true
+            }
+        }
+        tree = edge
+    }
+
+    /// Keeps a signed checkpoint (its note) under its tree size.
+    public func keep(checkpoint note: String, size: UInt64) throws {
+        guard let db = reader.checkpoints else { return }
+        try reader.txn.put(db, key: size.bigEndianBytes, value: Array(note.utf8))
+    }
+}

@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import CivicServer
+import Ledger
+import Logging
+import Transparency
+
+/// `civic keys init|show` (docs/transparency.md).
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Signing keys of the log (or of a witness): Ed25519, kept outside the store.",
+        subcommands: [Init.self, Show.self])
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a key (file 0600) and print its verifier key, to give to inspectors and witnesses.")
+        @Option(help: "The log's (or witness's) name, e.g. hengkou.chuangwen/ledger.") var origin: String
+        @Option(help: "Where to write the private key; never inside the store.") var key: String
+
+        func run() throws {
+            guard !FileManager.default.fileExists(atPath: key) else { throw ValidationError("\(key) 已存在：不覆盖已有的私钥") }
+            let signer = try SignerKey.generate(name: origin)
+            guard FileManager.default.createFile(atPath: key, contents: Data((signer.text + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("无法写入 \(key)")
+            }
+            print("已生成私钥 \(key)（仅本人可读；请妥善保管，不要放在存储目录中）")
+            print("验证密钥（交给督查、纪检与见证方）：")
+            print(signer.verifier)
+            print("作为见证方时的联署验证密钥：")
+            print(signer.cosignatureVerifier)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the verifier keys of a key file.")
+        @Option(help: "The private key file.") var key: String
+        func run() throws {
+            let signer = try readSigner(key)
+            print(signer.verifier)
+            print(signer.cosignatureVerifier)
+        }
+    }
+}
+
+func readSigner(_ path: String) throws -> SignerKey {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("无法读取私钥文件 \(path)") }
+    return try SignerKey(parsing: String(decoding: data, as: UTF8.self))
+}
+
+struct CheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Sign the log's Merkle tree as it stands (C2SP tlog-checkpoint), keep it, have witnesses cosign it, and print it.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The log's private key (civic keys init).") var key: String
+    @Option(parsing: .upToNextOption, help: "Witnesses (their base URL) to cosign it: each is sent it with a consistency proof.")
+    var witness: [String] = []
+
+    func run() throws {
+        let ledger = try store.open()
+        let previous = try ledger.latestCheckpoint()
+        var note = try ledger.signCheckpoint(with: try readSigner(key))
+        let checkpoint = try Checkpoint(text: note.text)
+        for url in witness {
+            do {
+                note = try cosign(note, checkpoint, previous: previous, by: url, ledger)
+            } catch {
+                FileHandle.standardError.write("见证方 \(url) 未联署：\(error)\n")
+            }
+        }
+        if !witness.isEmpty { try ledger.keepCheckpoint(note) }
+        print(note.rendered, terminator: "")
+    }
+
+    /// Sends the checkpoint to a witness (C2SP tlog-witness add-checkpoint) and adds its cosignature.
+    private func cosign(_ note: SignedNote, _ checkpoint: Checkpoint, previous: SignedNote?, by url: String, _ ledger: Ledger) throws -> SignedNote {
+        var oldSize = previous.flatMap { try? Checkpoint(text: $0.text) }?.size ?? 0
+        for _ in 0..<2 {
+            let proof = oldSize == 0 ? [] : try ledger.consistencyProof(from: oldSize, to: checkpoint.size)
+            let body = AddCheckpoint(oldSize: oldSize, proof: proof, checkpoint: note).rendered
+            let (status, text) = try post(url.hasSuffix("/") ? url + "add-checkpoint" : url + "/add-checkpoint", body)
+            switch status {
+            case 200:
+                let lines = text.split(separator: "\n").map { String($0) + "\n" }
+                let added = try SignedNote(parsing: note.text + "\n" + lines.joined())
+                return SignedNote(text: note.text, signatures: note.signatures + added.signatures)
+            case 409:
+                // The witness saw another size last: try again from it.
+                guard let latest = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)), latest <= checkpoint.size else {
+                    throw CheckpointProblem("见证方所见的日志大小为 \(text)，与本日志不一致")
+                }
+                oldSize = latest
+            default:
+                throw CheckpointProblem("HTTP \(status)：\(text)")
+            }
+        }
+        throw CheckpointProblem("见证方两次拒绝旧大小")
+    }
+}
+
+/// POSTs `body` as text and waits for the answer.
+func post(_ url: String, _ body: String) throws -> (Int, String) {
+    guard let target = URL(string: url) else { throw ValidationError("地址无效：\(url)") }
+    var request = URLRequest(url: target, timeoutInterval: 30)
+    request.httpMethod = "POST"
+    request.httpBody = Data(body.utf8)
+    request.setValue("text/plain; charset=utf-8", forHTTPHeaderField: "Content-Type")
+    let done = DispatchSemaphore(value: 0)
+    let answer = Answer()
+    URLSession.shared.dataTask(with: request) { data, response, error in
+        answer.set((response as? HTTPURLResponse)?.statusCode, data.map { String(decoding: $0, as: UTF8.self) } ?? "", error)
+        done.signal()
+    }.resume()
+    done.wait()
+    let (status, text, error) = answer.get()
+    if let error { throw CheckpointProblem("无法连接：\(error.localizedDescription)") }
+    return (status ?? 0, text)
+}
+
+private final class Answer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (Int?, String, (any Error)?) = (nil, "", nil)
+    func set(_ status: Int?, _ text: String, _ error: (any Error)?) { lock.withLock { value = (status, text, error) } }
+    func get() -> (Int?, String, (any Error)?) { lock.withLock { value } }
+}
+
+struct Proof: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write an offline proof of events (C2SP tlog-proof each, with the entry's bytes) against the latest checkpoint.",
+        discussion: "Check it anywhere with civic-verify-proof or Tools/verify-proof, given the log's verifier key.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "Every event of this subject (a problem, case, unit or account).") var subject: String?
+    @Option(parsing: .upToNextOption, help: "These seqs.") var seq: [UInt64] = []
+    @Option(help: "Write the proof here (default: standard output).") var output: String?
+
+    func validate() throws {
+        if (subject == nil) == seq.isEmpty { throw ValidationError("请写明 --subject 或 --seq（二选一）") }
+    }
+
+    func run() throws {
+        let ledger = try store.open(.readOnly)
+        guard let checkpoint = try ledger.latestCheckpoint() else {
+            throw CheckpointProblem("存储中还没有签名的检查点：请先运行 civic checkpoint --key 私钥文件")
+        }
+        let seqs = try subject.map { try ledger.seqs(ofSubject: $0) } ?? seq
+        guard !seqs.isEmpty else { throw CheckpointProblem("\(subject ?? "") 没有任何事件") }
+        let size = try Checkpoint(text: checkpoint.text).size
+        if let late = seqs.first(where: { $0 > size }) {
+            throw CheckpointProblem("seq \(late) 记于最近一个检查点（\(size) 个条目）之后：请先运行 civic checkpoint")
+        }
+        let bundle = try ledger.proofBundle(seqs: seqs, against: checkpoint)
+        if let output {
+            try Data(bundle.utf8).write(to: URL(fileURLWithPath: output))
+            FileHandle.standardError.write("已写出 \(seqs.count) 个事件的证明到 \(output)（检查点 \(size) 个条目）\n")
+        } else {
+            print(bundle, terminator: "")
+        }
+    }
+}
+
+struct WitnessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "witness",
+        abstract: "Run a C2SP tlog-witness: cosign checkpoints of the logs given, only when consistent with the last one it saw.",
+        discussion: "POST /add-checkpoint (old size, consistency proof, checkpoint). 200 with the cosignature; 409 with the latest size seen; 422 when the proof fails; 403 for a bad signature; 404 for an unknown log.")
+    @Option(help: "The witness's own private key (civic keys init).") var key: String
+    @Option(parsing: .upToNextOption, help: "Verifier keys of the logs it witnesses.") var log: [String]
+    @Option(help: "Folder where it keeps the latest checkpoint of each log.") var state: String
+    @OptionGroup var listen: ListenOptions
+
+    func run() throws {
+        let signer = try readSigner(key)
+        let logs = try log.map { try VerifierKey(parsing: $0) }
+        let state = try WitnessState(folder: self.state)
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let host = listen.host
+        let app = WitnessServer.application(key: signer, logs: logs, state: state, host: host, port: listen.port,
+                                            logger: Logger(label: "civic.witness")) { port in
+            print("见证方 \(signer.name) 在 http://\(host):\(port)/add-checkpoint 联署 \(logs.map(\.name).joined(separator: "、")) 的检查点；联署验证密钥 \(signer.cosignatureVerifier)")
+            flushOutput()
+        }
+        let done = DispatchSemaphore(value: 0)
+        let failure = Answer()
+        Task {
+            do { try await app.runService() } catch { failure.set(nil, "\(error)", error) }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.get().2 { throw ServeFailure(message: "见证服务未能启动或异常停止：\(error)") }
+    }
+}

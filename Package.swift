@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "civic", targets: ["civic"]),
+        .executable(name: "civic-verify-proof", targets: ["civic-verify-proof"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -79,6 +80,8 @@ let package = Package(
         // oracle of the stored format. No product links it.
         .target(name: "CivicProtos", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
 
+        // The offline verifier of proof bundles: no store, no LMDB (docs/transparency.md).
+        .executableTarget(name: "civic-verify-proof", dependencies: ["Transparency", "Campaign", "Wire"], path: "Tools/VerifyProof"),
         // A deterministic campaign generator, for the benchmark (Tools/bench/run).
         .executableTarget(name: "civic-generate", dependencies: ["Campaign", "Ledger", "JSON", "Demo"], path: "Tools/Generate"),
 

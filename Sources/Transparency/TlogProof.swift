@@ -47,20 +47,19 @@ public struct TlogProof: Equatable, Sendable {
         self.init(extra: extra, index: index, hashes: hashes, checkpoint: try SignedNote(parsing: note))
     }
 
-    /// The proofs of a file holding several, one after another (each begins with the header line).
+    /// The proofs of a file holding several, one after another (each begins with the header line, which
+    /// no other line of a proof can be).
     public static func all(in text: String) throws(NoteProblem) -> [TlogProof] {
-        var proofs: [TlogProof] = []
-        var current: [Substring] = []
+        var parts: [[Substring]] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == Substring(header), !current.isEmpty {
-                proofs.append(try TlogProof(parsing: current.joined(separator: "\n")))
-                current = []
-            }
-            current.append(line)
+            if line == Substring(header) { parts.append([]) }
+            guard !parts.isEmpty else { throw NoteProblem("证明文件须以 \(header) 开头") }
+            parts[parts.count - 1].append(line)
         }
-        if !current.isEmpty, !(current.count == 1 && current[0].isEmpty) {
-            proofs.append(try TlogProof(parsing: current.joined(separator: "\n")))
+        return try parts.map { lines throws(NoteProblem) in
+            var lines = lines
+            while lines.last == "" { lines.removeLast() }
+            return try TlogProof(parsing: lines.joined(separator: "\n") + "\n")
         }
-        return proofs
     }
 }

@@ -95,11 +95,11 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Projections", "Campaign", "JSON",
                                                          .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ProjectionsTests", dependencies: ["Projections", "Campaign"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections", "JSON", "Demo", "Wire",
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Campaign", "EventLog", "Projections", "JSON", "Demo", "Wire", "LMDB", "Transparency",
                                                         .product(name: "Crypto", package: "swift-crypto"),
                                                         "CivicProtos", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "CivicServerTests", dependencies: [
-            "CivicServer", "Queries", "Ledger", "Demo", "JSON", "Campaign",
+            "CivicServer", "Queries", "Ledger", "Demo", "JSON", "Campaign", "Transparency",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),

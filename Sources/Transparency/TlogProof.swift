@@ -63,3 +63,41 @@ public struct TlogProof: Equatable, Sendable {
         }
     }
 }
+
+/// A file of tlog-proofs of a log's entries (a civic proof bundle), checked with nothing but the proofs:
+/// each checkpoint signed by the log's pinned key, cosigned by at least `need` of `witnesses`, and each
+/// entry's bytes (its `extra`) hashed into a leaf that the inclusion proof takes to the checkpoint's root.
+public enum ProofBundle {
+    public struct Proven: Sendable {
+        public let index: UInt64
+        /// The entry's stored bytes, now known to be the log's.
+        public let entry: [UInt8]
+        public let checkpoint: Checkpoint
+    }
+
+    /// - Throws: `NoteProblem` naming the proof and what failed.
+    public static func check(_ text: String, log: VerifierKey, witnesses: [VerifierKey] = [], need: Int = 0) throws(NoteProblem) -> [Proven] {
+        let proofs: [TlogProof]
+        do { proofs = try TlogProof.all(in: text) } catch { throw NoteProblem("证明文件格式不对：\(error)") }
+        guard !proofs.isEmpty else { throw NoteProblem("证明文件中没有 tlog-proof") }
+        return try proofs.enumerated().map { (n, proof) throws(NoteProblem) -> Proven in
+            let which = "第 \(n + 1) 个证明（index \(proof.index)）"
+            let checkpoint: Checkpoint
+            do { checkpoint = try Checkpoint(text: proof.checkpoint.text) } catch { throw NoteProblem("\(which)：检查点格式不对：\(error)") }
+            guard checkpoint.origin == log.name else { throw NoteProblem("\(which)：检查点来自“\(checkpoint.origin)”，不是“\(log.name)”") }
+            guard proof.checkpoint.isSigned(by: log) else { throw NoteProblem("\(which)：检查点没有 \(log.name) 的有效签名（被改动，或不是该日志签发）") }
+            let cosigned = witnesses.filter { proof.checkpoint.cosignatureTime(by: $0) != nil }
+            guard cosigned.count >= need else {
+                throw NoteProblem("\(which)：只有 \(cosigned.count) 个见证方联署有效，须至少 \(need) 个")
+            }
+            guard let bytes = proof.extra else { throw NoteProblem("\(which)：缺少 extra 行（条目的原始字节）") }
+            do {
+                try Merkle.verifyInclusion(leafHash: Merkle.leafHash(bytes), index: proof.index, size: checkpoint.size,
+                                           proof: proof.hashes, root: checkpoint.root)
+            } catch {
+                throw NoteProblem("\(which)：由条目字节与包含证明算不出检查点的树根：\(error)")
+            }
+            return Proven(index: proof.index, entry: bytes, checkpoint: checkpoint)
+        }
+    }
+}

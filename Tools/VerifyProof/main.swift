@@ -48,30 +48,13 @@ let k = need ?? witnesses.count
 guard k <= witnesses.count else { fail("--need \(k) 多于给出的见证方（\(witnesses.count) 个）", status: 2) }
 guard let data = FileManager.default.contents(atPath: file) else { fail("无法读取 \(file)", status: 2) }
 
-let proofs: [TlogProof]
-do { proofs = try TlogProof.all(in: String(decoding: data, as: UTF8.self)) } catch { fail("证明文件格式不对：\(error)") }
-guard !proofs.isEmpty else { fail("证明文件中没有 tlog-proof") }
+let proven: [ProofBundle.Proven]
+do { proven = try ProofBundle.check(String(decoding: data, as: UTF8.self), log: vkey, witnesses: witnesses, need: k) } catch { fail(error.description) }
 
 var lines: [String] = []
-for (n, proof) in proofs.enumerated() {
-    let which = "第 \(n + 1) 个证明（index \(proof.index)）"
-    let checkpoint: Checkpoint
-    do { checkpoint = try Checkpoint(text: proof.checkpoint.text) } catch { fail("\(which)：检查点格式不对：\(error)") }
-    guard checkpoint.origin == vkey.name else { fail("\(which)：检查点来自“\(checkpoint.origin)”，不是“\(vkey.name)”") }
-    guard proof.checkpoint.isSigned(by: vkey) else { fail("\(which)：检查点没有 \(vkey.name) 的有效签名（被改动，或不是该日志签发）") }
-    let cosigned = witnesses.filter { proof.checkpoint.cosignatureTime(by: $0) != nil }
-    guard cosigned.count >= k else {
-        fail("\(which)：只有 \(cosigned.count) 个见证方联署有效（\(cosigned.map(\.name).joined(separator: "、"))），须至少 \(k) 个")
-    }
-    guard let bytes = proof.extra else { fail("\(which)：缺少 extra 行（条目的原始字节）") }
-    do {
-        try Merkle.verifyInclusion(leafHash: Merkle.leafHash(bytes), index: proof.index, size: checkpoint.size,
-                                   proof: proof.hashes, root: checkpoint.root)
-    } catch {
-        fail("\(which)：由条目字节与包含证明算不出检查点的树根：\(error)")
-    }
+for (n, proof) in proven.enumerated() {
     // The leaf holds: the bytes are the log's. Read them as the log does.
-    let value = [UInt8](repeating: 0, count: 32) + bytes
+    let value = [UInt8](repeating: 0, count: 32) + proof.entry
     let line: String? = value.withUnsafeBytes { raw in
         guard let entry = try? EntryView(raw), entry.seq == proof.index + 1,
               let event = try? EventCodec.decode(entry.body, id: entry.idString, subject: entry.subjectString) else { return nil }
@@ -80,10 +63,10 @@ for (n, proof) in proofs.enumerated() {
         return "seq \(entry.seq)（\(event.subject) 第 \(entry.version) 个事件）\(event.time.inOffset(Timestamp.chinaOffset).rfc3339) "
             + "\(event.type.label)：\(event.actor)（\(event.role.label)\(event.actorUnit.map { "，\($0)" } ?? "")）；登记于 \(recorded)\(by)；事件 id \(event.id)"
     }
-    guard let line else { fail("\(which)：条目字节不是 civic 的事件，或其 seq 与 index 不符") }
+    guard let line else { fail("第 \(n + 1) 个证明（index \(proof.index)）：条目字节不是 civic 的事件，或其 seq 与 index 不符") }
     lines.append(line)
 }
-let sizes = Set(proofs.compactMap { try? Checkpoint(text: $0.checkpoint.text).size }).sorted()
-print("校验通过：\(proofs.count) 个事件均在日志 \(vkey.name) 中（检查点大小 \(sizes.map(String.init).joined(separator: "、"))，签名有效"
+let sizes = Set(proven.map(\.checkpoint.size)).sorted()
+print("校验通过：\(proven.count) 个事件均在日志 \(vkey.name) 中（检查点大小 \(sizes.map(String.init).joined(separator: "、"))，签名有效"
       + (witnesses.isEmpty ? "" : "，\(k) 个以上见证方联署") + "），事件内容由原始字节重算：")
 for line in lines { print("  " + line) }

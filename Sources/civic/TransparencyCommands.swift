@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import CivicServer
 import Ledger
 import Logging
@@ -100,30 +97,52 @@ struct CheckpointCommand: ParsableCommand {
     }
 }
 
-/// POSTs `body` as text and waits for the answer.
+/// POSTs `body` as text to an `http://host[:port]/path` address and waits for the answer (status, body).
+/// A plain HTTP/1.1 request on a socket of its own, closed after the answer: witnesses are reached on the
+/// office's network or through a proxy of its own (docs/transparency.md); `https` is not spoken here.
 func post(_ url: String, _ body: String) throws -> (Int, String) {
-    guard let target = URL(string: url) else { throw ValidationError("地址无效：\(url)") }
-    var request = URLRequest(url: target, timeoutInterval: 30)
-    request.httpMethod = "POST"
-    request.httpBody = Data(body.utf8)
-    request.setValue("text/plain; charset=utf-8", forHTTPHeaderField: "Content-Type")
-    let done = DispatchSemaphore(value: 0)
-    let answer = Answer()
-    URLSession.shared.dataTask(with: request) { data, response, error in
-        answer.set((response as? HTTPURLResponse)?.statusCode, data.map { String(decoding: $0, as: UTF8.self) } ?? "", error)
-        done.signal()
-    }.resume()
-    done.wait()
-    let (status, text, error) = answer.get()
-    if let error { throw CheckpointProblem("无法连接：\(error.localizedDescription)") }
-    return (status ?? 0, text)
-}
-
-private final class Answer: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: (Int?, String, (any Error)?) = (nil, "", nil)
-    func set(_ status: Int?, _ text: String, _ error: (any Error)?) { lock.withLock { value = (status, text, error) } }
-    func get() -> (Int?, String, (any Error)?) { lock.withLock { value } }
+    guard let target = URL(string: url), target.scheme == "http", let host = target.host else {
+        throw ValidationError("见证方地址须为 http://主机[:端口]/路径，而不是 \(url)")
+    }
+    let port = target.port ?? 80
+    var hints = addrinfo(ai_flags: 0, ai_family: AF_UNSPEC, ai_socktype: Int32(SOCK_STREAM.rawValue), ai_protocol: 0,
+                         ai_addrlen: 0, ai_addr: nil, ai_canonname: nil, ai_next: nil)
+    var found: UnsafeMutablePointer<addrinfo>?
+    guard getaddrinfo(host, String(port), &hints, &found) == 0, let address = found else { throw CheckpointProblem("找不到主机 \(host)") }
+    defer { freeaddrinfo(found) }
+    let fd = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+    guard fd >= 0 else { throw CheckpointProblem("无法建立连接") }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    guard connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 else {
+        throw CheckpointProblem("无法连接 \(host):\(port)：\(String(cString: strerror(errno)))")
+    }
+    let payload = Array(body.utf8)
+    let path = target.path.isEmpty ? "/" : target.path
+    let request = Array("POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(payload.count)\r\nConnection: close\r\n\r\n".utf8) + payload
+    var sent = 0
+    while sent < request.count {
+        let n = request.withUnsafeBytes { send(fd, $0.baseAddress! + sent, request.count - sent, Int32(MSG_NOSIGNAL)) }
+        guard n > 0 else { throw CheckpointProblem("发送失败：\(String(cString: strerror(errno)))") }
+        sent += n
+    }
+    var answer: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 16 << 10)
+    while answer.count < 1 << 20 {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { break }
+        answer += buffer[0..<n]
+    }
+    let text = String(decoding: answer, as: UTF8.self)
+    guard let split = text.range(of: "\r\n\r\n"), let statusLine = text[..<split.lowerBound].split(separator: "\r\n").first,
+          let status = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
+        throw CheckpointProblem("见证方的回应不是 HTTP")
+    }
+    let headers = text[..<split.lowerBound].lowercased()
+    guard !headers.contains("transfer-encoding: chunked") else { throw CheckpointProblem("见证方的回应分块传输，本命令不支持") }
+    return (status, String(text[split.upperBound...]))
 }
 
 struct Proof: ParsableCommand {
@@ -182,12 +201,20 @@ struct WitnessCommand: ParsableCommand {
             flushOutput()
         }
         let done = DispatchSemaphore(value: 0)
-        let failure = Answer()
+        let failure = Failed()
         Task {
-            do { try await app.runService() } catch { failure.set(nil, "\(error)", error) }
+            do { try await app.runService() } catch { failure.note("\(error)") }
             done.signal()
         }
         done.wait()
-        if let error = failure.get().2 { throw ServeFailure(message: "见证服务未能启动或异常停止：\(error)") }
+        if let error = failure.message { throw ServeFailure(message: "见证服务未能启动或异常停止：\(error)") }
     }
+}
+
+/// What a server's task ended with.
+private final class Failed: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: String?
+    func note(_ message: String) { lock.withLock { stored = message } }
+    var message: String? { lock.withLock { stored } }
 }

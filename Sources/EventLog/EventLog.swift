@@ -223,6 +223,7 @@ public final class EventLog: @unchecked Sendable {
     public func sizes() throws -> [(table: String, bytes: Int)] {
         let page = environment.pageSize
         var out = [("log", try environment.pages(of: log) * page), ("ids", try environment.pages(of: ids) * page)]
+        if let tree { out.append(("tree", try environment.pages(of: tree) * page)) }
         for name in derived.keys.sorted() { out.append((name, try environment.pages(of: derived[name]!.database) * page)) }
         return out
     }

@@ -14,8 +14,10 @@ struct TreeEdge {
     /// Whether this transaction added leaves.
     var grew = false
 
-    /// The key of the node at `level` (≥ 1) and `index`: the level, then the index, big-endian.
-    static func key(level: Int, index: UInt64) -> [UInt8] { [UInt8(level)] + index.bigEndianBytes }
+    /// The key of the node at `level` (≥ 1) and `index`: the number of leaves when it was completed
+    /// ((index + 1) · 2^level, big-endian), then its level. Nodes are made in that order, so each is put
+    /// after every key there is (`MDB_APPEND`), and the table's pages are filled whole.
+    static func key(level: Int, index: UInt64) -> [UInt8] { ((index + 1) << level).bigEndianBytes + [UInt8(level)] }
 }
 
 /// What is wrong with the stored tree.
@@ -52,7 +54,7 @@ extension LogWriter {
             let level = left.level + 1
             let hash = Merkle.nodeHash(left.hash, right.hash)
             let start = index + 1 - (UInt64(1) << level)
-            try reader.txn.put(db, key: TreeEdge.key(level: level, index: start >> level), value: hash)
+            try reader.txn.put(db, key: TreeEdge.key(level: level, index: start >> level), value: hash, options: .append)
             edge.frontier.append((level, hash))
         }
         edge.size = index + 1
@@ -132,13 +134,34 @@ extension LogReader {
     }
 
     /// Every stored node recomputed from the entries' bytes and compared: the first that differs or is
-    /// missing, or nil when the tree is sound up to its size (which must be the head's).
+    /// missing, or nil when the tree is sound up to its size (which must be the head's). The nodes are
+    /// recomputed in the order they are stored, so each batch of them is compared with one walk of the
+    /// table, not a look-up each.
     public func checkTree() throws -> TreeDamage? {
         guard let db = tree else { return nil }
         let size = try treeSize(), head = try self.head().seq
         if size != head { return TreeDamage(problem: "树的大小 \(size) 与日志的 \(head) 个条目不符") }
         var frontier: [(level: Int, hash: [UInt8])] = []
+        var made: [(key: [UInt8], hash: [UInt8])] = []
+        made.reserveCapacity(1 << 16)
         var found: TreeDamage?
+        func where_(_ key: [UInt8]) -> String {
+            let level = Int(key[8])
+            let index = (key.prefix(8).withUnsafeBytes { UInt64(bigEndianBytes: $0) } >> level) - 1
+            return "节点（层 \(level)，第 \(index) 个）"
+        }
+        func compare() throws {
+            guard let first = made.first else { return }
+            var k = 0
+            try txn.forEach(db, from: first.key) { key, value in
+                guard key.elementsEqual(made[k].key) else { found = TreeDamage(problem: "缺少\(where_(made[k].key))"); return false }
+                guard value.elementsEqual(made[k].hash) else { found = TreeDamage(problem: "\(where_(made[k].key))与由条目重算的不符"); return false }
+                k += 1
+                return k < made.count
+            }
+            if found == nil && k < made.count { found = TreeDamage(problem: "缺少\(where_(made[k].key))") }
+            made.removeAll(keepingCapacity: true)
+        }
         try forEach(after: 0) { entry in
             frontier.append((0, Merkle.leafHash(entry.entryBytes)))
             let index = entry.seq - 1
@@ -146,17 +169,13 @@ extension LogReader {
                 let right = frontier.removeLast(), left = frontier.removeLast()
                 let level = left.level + 1
                 let hash = Merkle.nodeHash(left.hash, right.hash)
-                let at = (index + 1 - (UInt64(1) << level)) >> level
-                let stored = try txn.withValue(db, key: TreeEdge.key(level: level, index: at)) { $0.map(Array.init) }
-                if stored != hash {
-                    found = TreeDamage(problem: stored == nil ? "缺少节点（层 \(level)，第 \(at) 个）"
-                                                              : "节点（层 \(level)，第 \(at) 个）与由条目重算的不符")
-                    return false
-                }
+                made.append((TreeEdge.key(level: level, index: (index + 1 - (UInt64(1) << level)) >> level), hash))
                 frontier.append((level, hash))
             }
-            return true
+            if made.count >= 1 << 16 { try compare() }
+            return found == nil
         }
+        if found == nil { try compare() }
         return found
     }
 

@@ -38,6 +38,11 @@ extension Ledger {
             return Verification(head: try log.verifyLog(parts: 2, check: Self.checkEntry), derived: [])
         }
         let work = VerificationWork(snapshots: snapshots, subjects: index.subjects, links: index.links, progress: progress)
+        // The Merkle tree, recomputed from the entries' bytes (docs/transparency.md), on a thread of its own meanwhile.
+        let tree = TreeCheck()
+        let log = self.log
+        let treeThread = Thread { tree.finish(Result { try log.read { try $0.checkTree() } }) }
+        treeThread.start()
         try log.read(threads: max(2, min(ProcessInfo.processInfo.activeProcessorCount, 4))) { thread, reader in
             try work.run(thread, reader)
         }
@@ -45,9 +50,8 @@ extension Ledger {
         if outcome.startsForged {
             outcome.snapshotFindings = try log.read { try work.snapshotsFromStart($0) }
         }
-        // The Merkle tree: every stored node recomputed from the entries' bytes (docs/transparency.md).
         var derived = outcome.records + outcome.snapshotFindings
-        if let damage = try log.read({ try $0.checkTree() }) {
+        if let damage = try tree.wait().get() {
             derived.append(DerivedDamage(table: "tree", key: "—", problem: damage.problem))
         }
         return Verification(head: outcome.head, derived: derived,
@@ -73,6 +77,19 @@ extension Ledger {
     }
 
     static let undecodable = "event does not decode (not a civic.v1.Event civic can read)"
+}
+
+/// The tree's check, done on a thread of its own beside the rest of verify.
+final class TreeCheck: @unchecked Sendable {
+    private let done = NSCondition()
+    private var result: Result<TreeDamage?, any Error>?
+    func finish(_ outcome: Result<TreeDamage?, any Error>) { done.withLock { result = outcome; done.broadcast() } }
+    func wait() -> Result<TreeDamage?, any Error> {
+        done.lock()
+        defer { done.unlock() }
+        while result == nil { done.wait() }
+        return result!
+    }
 }
 
 /// The work of one verification, shared by the threads that do it: the plan, the stretches not yet

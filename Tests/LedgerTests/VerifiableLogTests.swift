@@ -46,7 +46,7 @@ struct VerifiableLogTests {
         do {
             let environment = try Environment(path: store.path, maxDatabases: 16)
             let tree = try environment.database("tree")
-            try environment.write { txn in try txn.put(tree, key: [3] + UInt64(2).bigEndianBytes, value: [UInt8](repeating: 7, count: 32)) }
+            try environment.write { txn in try txn.put(tree, key: UInt64(3 << 3).bigEndianBytes + [3], value: [UInt8](repeating: 7, count: 32)) }
         }
         let ledger = try store.open()
         let found = try ledger.verify()

@@ -1,4 +1,5 @@
 import Campaign
+import Transparency
 import Projections
 import Queries
 import Reports
@@ -53,6 +54,10 @@ struct DashboardRequest: Sendable {
         if let audit, case .audit(let rows, let basis) = try views.answer(audit) { trail = (rows, basis) }
         return Dashboard.render(DashboardContent(
             options: options, at: at, board: rows, boardCounts: counts, boardBasis: boardBasis, progress: batches, progressBasis: progressBasis,
-            ranking: ranked, week: week, rankingBasis: rankingBasis, audit: trail?.0, auditBasis: trail?.1, unitNames: names))
+            ranking: ranked, week: week, rankingBasis: rankingBasis, audit: trail?.0, auditBasis: trail?.1, unitNames: names,
+            checkpoint: try views.ledger.latestCheckpoint().map { note in
+                let origin = (try? Checkpoint(text: note.text))?.origin
+                return (note.rendered, note.signatures.map(\.name).filter { $0 != origin })
+            }))
     }
 }

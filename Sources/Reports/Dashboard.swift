@@ -22,10 +22,13 @@ public struct DashboardContent: Sendable {
     public var audit: [AuditRow]?
     public var auditBasis: ViewBasis?
     public var unitNames: [String: String]
+    /// The latest signed checkpoint the store keeps (a C2SP note), and the names that cosigned it.
+    public var checkpoint: (note: String, cosigners: [String])?
 
     public init(options: [String: String], at: Timestamp, board: [BoardRow], boardCounts: BoardCounts, boardBasis: ViewBasis, progress: [BatchProgress],
                 progressBasis: ViewBasis, ranking: [RankingRow], week: Week, rankingBasis: ViewBasis, audit: [AuditRow]?,
-                auditBasis: ViewBasis?, unitNames: [String: String]) {
+                auditBasis: ViewBasis?, unitNames: [String: String], checkpoint: (note: String, cosigners: [String])? = nil) {
+        self.checkpoint = checkpoint
         self.options = options; self.at = at; self.board = board; self.boardCounts = boardCounts; self.boardBasis = boardBasis
         self.progress = progress
         self.progressBasis = progressBasis; self.ranking = ranking; self.week = week; self.rankingBasis = rankingBasis
@@ -39,6 +42,29 @@ public enum Dashboard {
     /// The board shows at most this many rows; the filters narrow it.
     public static let boardRows = 300
 
+    /// The latest signed checkpoint, and how anyone checks the log against it (docs/transparency.md).
+    static func checkpointSection(_ h: inout HTML, _ c: DashboardContent) {
+        h.raw("<section><h2>可验证的日志</h2>")
+        guard let checkpoint = c.checkpoint else {
+            h.raw("<p>尚未签发检查点。创文办在存储所在机器运行 <code>civic checkpoint --key 私钥文件</code> 后，这里显示最近的检查点。</p></section>")
+            return
+        }
+        let lines = checkpoint.note.split(separator: "\n", omittingEmptySubsequences: false)
+        let size = lines.count > 1 ? String(lines[1]) : "?"
+        h.raw("<p>最近的签名检查点覆盖前 ")
+        h.text(size)
+        h.raw(" 个事件")
+        if checkpoint.cosigners.isEmpty { h.raw("（尚无见证方联署）") } else {
+            h.raw("，见证方联署：")
+            h.text(checkpoint.cosigners.joined(separator: "、"))
+        }
+        h.raw("。请把它存到本机构以外，以后任何人都可核对日志没有被改写：</p><pre class=\"note\">")
+        h.text(checkpoint.note)
+        h.raw("</pre><p>核对方法：把上面的文字存为文件，运行 <code>civic verify --checkpoint 文件 --vkey 日志验证密钥</code>")
+        h.raw("（日志须延续该检查点，树根由每个事件的原始字节重算）；单个问题的离线证明用 <code>civic proof --subject 编号</code> 导出，")
+        h.raw("以 <code>civic-verify-proof</code> 或 <code>Tools/verify-proof</code> 核对，无需存储。</p></section>")
+    }
+
     public static func render(_ c: DashboardContent) -> String {
         var h = HTML()
         h.raw("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">")
@@ -51,9 +77,10 @@ public enum Dashboard {
         progressSection(&h, c)
         rankingSection(&h, c)
         boardSection(&h, c)
+        checkpointSection(&h, c)
         h.raw("</main><footer>本页只读：数据取自不可篡改的事件日志（哈希链）。每个视图的摘要可与命令行 <code>--format json</code> 的 digest 核对。")
         h.raw(" 接口：<a href=\"/api/board\">/api/board</a> · <a href=\"/api/progress\">/api/progress</a> · ")
-        h.raw("<a href=\"/api/ranking\">/api/ranking</a> · <a href=\"/api/events?limit=100\">/api/events</a> · <a href=\"/api/verify\">/api/verify</a></footer>")
+        h.raw("<a href=\"/api/ranking\">/api/ranking</a> · <a href=\"/api/events?limit=100\">/api/events</a> · <a href=\"/api/verify\">/api/verify</a> · <a href=\"/checkpoint\">/checkpoint</a></footer>")
         h.raw("</body></html>\n")
         return h.text
     }
@@ -318,6 +345,7 @@ public enum Dashboard {
     .audit{border-color:#c9d8ef;background:#fbfdff}.close{float:right;font-size:12px;font-weight:normal}
     .empty,.note{color:var(--muted)}.digest{color:var(--muted);font-size:11px;margin:8px 0 0}code{font-size:12px}
     footer{color:var(--muted);font-size:12px;padding:6px 28px 24px}
+    pre.note{white-space:pre-wrap;word-break:break-all;font-size:12px;background:#f6f7f9;padding:8px;border-radius:4px}
     @media (max-width:900px){.cards{grid-template-columns:repeat(2,1fr)}}
     @media print{.controls{display:none}section{break-inside:avoid}}
     """

@@ -106,7 +106,7 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "CivicCLITests", dependencies: ["civic", "Ledger", "Campaign", "JSON", "LMDB", "Demo"]),
+        .testTarget(name: "CivicCLITests", dependencies: ["civic", "civic-verify-proof", "Ledger", "Campaign", "JSON", "LMDB", "Demo"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -66,6 +66,9 @@ public final class EventLog: @unchecked Sendable {
     let tree: Database?
     /// The store's signed checkpoints, by tree size (docs/transparency.md); nil as `tree`.
     let checkpoints: Database?
+    /// The tree's right edge after this process's last write, with the head it goes with (used only
+    /// inside `write`, which holds the writer's lock).
+    private var edge: (head: LogHead, edge: TreeEdge)?
     private let derived: [String: DerivedTable]
 
     /// Opens the log in folder `path`, with the derived tables `tables` (made when the store is writable).
@@ -177,9 +180,14 @@ public final class EventLog: @unchecked Sendable {
         try environment.writing {
             var writer = try LogWriter(reader: LogReader(txn: try environment.beginWrite(), log: log, ids: ids, meta: meta,
                                                          tree: tree, checkpoints: checkpoints))
+            // The tree's right edge as the last write of this process left it, if no one appended since.
+            if let known = edge, known.head == writer.head { writer.tree = known.edge }
             switch try body(&writer) {
             case .commit(let result):
+                let (head, grown) = (writer.head, writer.tree)
+                edge = nil
                 try writer.commit()
+                if let grown { edge = (head, grown) }
                 return result
             case .rollback(let result):
                 return result  // the transaction aborts as the writer goes
@@ -385,7 +393,6 @@ public struct LogWriter: ~Copyable {
     }
 
     mutating func commit() throws {
-        if let tree, tree.grew { try reader.txn.put(reader.meta, key: Array(TreeEdge.sizeFact.utf8), value: tree.size.bigEndianBytes) }
         try reader.txn.commit()
     }
 

@@ -7,7 +7,9 @@ import Wire
 /// subtrees it is made of, largest first. Appending a leaf pushes its hash and merges equal levels, each
 /// merge a node the store keeps. Leaves (level 0) are not stored: their hash is the entry's.
 struct TreeEdge {
-    static let sizeFact = "tree.size"
+    /// Set once the tree holds every entry: from then on every append grows it in its own transaction,
+    /// so its size is the head's seq (no write of its size with each commit).
+    static let keptFact = "tree.kept"
 
     var size: UInt64
     var frontier: [(level: Int, hash: [UInt8])]
@@ -32,17 +34,7 @@ extension LogWriter {
     /// it had one) are added first.
     mutating func grow(leaf: [UInt8]) throws {
         guard let db = reader.tree else { return }
-        if tree == nil {
-            var edge = try reader.treeEdge()
-            if edge.size < head.seq {
-                try reader.forEach(after: edge.size) { entry in
-                    guard entry.seq <= head.seq else { return false }
-                    try Self.add(Merkle.leafHash(entry.entryBytes), to: &edge, db, reader)
-                    return true
-                }
-            }
-            tree = edge
-        }
+        if tree == nil { try completeTree() }
         try Self.add(leaf, to: &tree!, db, reader)
     }
 
@@ -63,15 +55,14 @@ extension LogWriter {
 }
 
 extension LogReader {
-    /// How many leaves the stored tree holds (the head's seq once it is kept; 0 for a store that has none).
+    /// How many leaves the stored tree holds: the head's seq once it is kept; 0 for a store that has none yet.
     public func treeSize() throws -> UInt64 {
-        guard tree != nil, let bytes = try txn.get(meta, key: Array(TreeEdge.sizeFact.utf8)), bytes.count == 8 else { return 0 }
-        return bytes.withUnsafeBytes { UInt64(bigEndianBytes: $0) }
+        guard tree != nil, try txn.get(meta, key: Array(TreeEdge.keptFact.utf8)) != nil else { return 0 }
+        return try head().seq
     }
 
-    /// The tree's right edge at its stored size, from its nodes.
-    func treeEdge() throws -> TreeEdge {
-        let size = try treeSize()
+    /// The tree's right edge over the first `size` leaves, from the stored nodes.
+    func treeEdge(size: UInt64) throws -> TreeEdge {
         var frontier: [(level: Int, hash: [UInt8])] = []
         var start: UInt64 = 0
         for level in (0..<64).reversed() where size & (UInt64(1) << level) != 0 {
@@ -139,8 +130,8 @@ extension LogReader {
     /// table, not a look-up each.
     public func checkTree() throws -> TreeDamage? {
         guard let db = tree else { return nil }
-        let size = try treeSize(), head = try self.head().seq
-        if size != head { return TreeDamage(problem: "树的大小 \(size) 与日志的 \(head) 个条目不符") }
+        let head = try self.head().seq
+        if head > 0, try treeSize() != head { return TreeDamage(problem: "存储尚无 Merkle 树（由早先的版本写成）：下一次写入时补齐") }
         var frontier: [(level: Int, hash: [UInt8])] = []
         var made: [(key: [UInt8], hash: [UInt8])] = []
         made.reserveCapacity(1 << 16)
@@ -192,16 +183,23 @@ extension LogReader {
 }
 
 extension LogWriter {
-    /// Adds to the tree the leaves it lacks (a store made before it had one), without appending.
+    /// Reads the tree's right edge (unless the log gave it from its last transaction), adding first the
+    /// leaves a store made before it had a tree lacks, without appending.
     public mutating func completeTree() throws {
         guard let db = reader.tree, tree == nil else { return }
-        var edge = try reader.treeEdge()
+        // The writer's head, not the reader's: an entry put in this transaction may not be a leaf yet.
+        let kept = try reader.txn.get(reader.meta, key: Array(TreeEdge.keptFact.utf8)) != nil
+        var edge = try reader.treeEdge(size: kept ? head.seq : 0)
         if edge.size < head.seq {
-            try reader.forEach(after: edge.size) { entry in
+            // A store without a tree yet (treeEdge read none): every entry becomes a leaf, then it is kept.
+            // (Nodes left by a tree never completed are made again.)
+            try reader.txn.clear(db)
+            try reader.forEach(after: 0) { entry in
                 try Self.add(Merkle.leafHash(entry.entryBytes), to: &edge, db, reader)
                 return true
             }
         }
+        if !kept { try reader.txn.put(reader.meta, key: Array(TreeEdge.keptFact.utf8), value: [1]) }
         tree = edge
     }
 

@@ -55,6 +55,35 @@ struct VerifiableLogTests {
         #expect(try ledger.verify(logOnly: true).derived.isEmpty)
     }
 
+    @Test("a store made before it had a tree gets its whole tree at its next write")
+    func treeCompletedLater() throws {
+        let store = TemporaryStore()
+        do {
+            let ledger = try store.open()
+            try randomCampaign(seed: 17, events: 90, into: ledger, store: store)
+        }
+        do {
+            // As a store of the version before the tree: no node, no mark that the tree is kept.
+            let environment = try Environment(path: store.path, maxDatabases: 16)
+            let tree = try environment.database("tree"), meta = try environment.database("meta")
+            try environment.write { txn in
+                try txn.clear(tree)
+                try txn.delete(meta, key: Array("tree.kept".utf8))
+            }
+        }
+        let ledger = try store.open()
+        #expect(try ledger.log.read { try $0.treeSize() } == 0)
+        #expect(try ledger.verify().derived.map(\.table) == ["tree"])
+        let before = try ledger.head().seq
+        _ = try ledger.append(try events(line("late-1", "unit.registered", "U-late", "2022-09-30T09:00:00+08:00", #"{"name":"后来的单位","kind":"department"}"#)))
+        let (size, stored, recomputed) = try ledger.log.read { reader throws -> (UInt64, [UInt8], [UInt8]) in
+            (try reader.treeSize(), try reader.treeRoot(size: before + 1), try reader.recomputedRoot(size: before + 1))
+        }
+        #expect(size == before + 1)
+        #expect(stored == recomputed)
+        #expect(try ledger.verify().derived.isEmpty)
+    }
+
     @Test("a history rewritten with its chain recomputed, or cut short, is refused against a checkpoint signed before, naming where it stops matching")
     func rewriteRefused() throws {
         let key = try SignerKey.generate(name: "test.civic/ledger")

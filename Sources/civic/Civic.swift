@@ -105,8 +105,8 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store there.
-    func open(_ access: StoreAccess = .readWrite, largeWrites: Bool = false) throws -> Ledger {
-        try Ledger(path: path, access: access, largeWrites: largeWrites)
+    func open(_ access: StoreAccess = .readWrite, largeWrites: Bool = false, flushEvery: UInt64 = 10_000) throws -> Ledger {
+        try Ledger(path: path, access: access, flushEvery: flushEvery, largeWrites: largeWrites)
     }
 }
 

@@ -11,10 +11,8 @@ struct TreeEdge {
     /// so its size is the head's seq (no write of its size with each commit).
     static let keptFact = "tree.kept"
 
-    var size: UInt64
-    var frontier: [(level: Int, hash: [UInt8])]
-    /// Whether this transaction added leaves.
-    var grew = false
+    var frontier: Merkle.Frontier
+    var size: UInt64 { frontier.size }
 
     /// The key of the node at `level` (≥ 1) and `index`: the number of leaves when it was completed
     /// ((index + 1) · 2^level, big-endian), then its level. Nodes are made in that order, so each is put
@@ -39,18 +37,9 @@ extension LogWriter {
     }
 
     fileprivate static func add(_ leaf: [UInt8], to edge: inout TreeEdge, _ db: Database, _ reader: borrowing LogReader) throws {
-        let index = edge.size
-        edge.frontier.append((0, leaf))
-        while edge.frontier.count >= 2, edge.frontier[edge.frontier.count - 1].level == edge.frontier[edge.frontier.count - 2].level {
-            let right = edge.frontier.removeLast(), left = edge.frontier.removeLast()
-            let level = left.level + 1
-            let hash = Merkle.nodeHash(left.hash, right.hash)
-            let start = index + 1 - (UInt64(1) << level)
-            try reader.txn.put(db, key: TreeEdge.key(level: level, index: start >> level), value: hash, options: .append)
-            edge.frontier.append((level, hash))
+        try edge.frontier.append(leaf) { level, index, hash in
+            try reader.txn.put(db, key: TreeEdge.key(level: level, index: index), value: hash, options: .append)
         }
-        edge.size = index + 1
-        edge.grew = true
     }
 }
 
@@ -63,13 +52,13 @@ extension LogReader {
 
     /// The tree's right edge over the first `size` leaves, from the stored nodes.
     func treeEdge(size: UInt64) throws -> TreeEdge {
-        var frontier: [(level: Int, hash: [UInt8])] = []
+        var subtrees: [(level: Int, hash: [UInt8])] = []
         var start: UInt64 = 0
         for level in (0..<64).reversed() where size & (UInt64(1) << level) != 0 {
-            frontier.append((level, try node(start..<(start + (UInt64(1) << level)))))
+            subtrees.append((level, try node(start..<(start + (UInt64(1) << level)))))
             start += UInt64(1) << level
         }
-        return TreeEdge(size: size, frontier: frontier)
+        return TreeEdge(frontier: Merkle.Frontier(size: size, subtrees: subtrees))
     }
 
     /// The hash of an aligned range of leaves (a power of two long, starting at a multiple of it): a
@@ -108,20 +97,14 @@ extension LogReader {
     /// The root of the first `size` leaves recomputed from the entries' bytes alone (no stored node):
     /// what an inspector trusts.
     public func recomputedRoot(size: UInt64) throws -> [UInt8] {
-        var frontier: [(level: Int, hash: [UInt8])] = []
+        var frontier = Merkle.Frontier()
         if size > 0 {
             try forEach(after: 0) { entry in
-                guard entry.seq <= size else { return false }
-                frontier.append((0, Merkle.leafHash(entry.entryBytes)))
-                while frontier.count >= 2, frontier[frontier.count - 1].level == frontier[frontier.count - 2].level {
-                    let right = frontier.removeLast(), left = frontier.removeLast()
-                    frontier.append((left.level + 1, Merkle.nodeHash(left.hash, right.hash)))
-                }
+                try frontier.append(Merkle.leafHash(entry.entryBytes))
                 return entry.seq < size
             }
         }
-        guard let last = frontier.popLast() else { return Merkle.emptyRoot }
-        return frontier.reversed().reduce(last.hash) { Merkle.nodeHash($1.hash, $0) }
+        return frontier.root
     }
 
     /// Every stored node recomputed from the entries' bytes and compared: the first that differs or is
@@ -132,7 +115,7 @@ extension LogReader {
         guard let db = tree else { return nil }
         let head = try self.head().seq
         if head > 0, try treeSize() != head { return TreeDamage(problem: "存储尚无 Merkle 树（由早先的版本写成）：下一次写入时补齐") }
-        var frontier: [(level: Int, hash: [UInt8])] = []
+        var frontier = Merkle.Frontier()
         var made: [(key: [UInt8], hash: [UInt8])] = []
         made.reserveCapacity(1 << 16)
         var found: TreeDamage?
@@ -154,14 +137,8 @@ extension LogReader {
             made.removeAll(keepingCapacity: true)
         }
         try forEach(after: 0) { entry in
-            frontier.append((0, Merkle.leafHash(entry.entryBytes)))
-            let index = entry.seq - 1
-            while frontier.count >= 2, frontier[frontier.count - 1].level == frontier[frontier.count - 2].level {
-                let right = frontier.removeLast(), left = frontier.removeLast()
-                let level = left.level + 1
-                let hash = Merkle.nodeHash(left.hash, right.hash)
-                made.append((TreeEdge.key(level: level, index: (index + 1 - (UInt64(1) << level)) >> level), hash))
-                frontier.append((level, hash))
+            try frontier.append(Merkle.leafHash(entry.entryBytes)) { level, index, hash in
+                made.append((TreeEdge.key(level: level, index: index), hash))
             }
             if made.count >= 1 << 16 { try compare() }
             return found == nil

@@ -139,17 +139,10 @@ extension LogReader {
         var roots: [UInt64: [UInt8]] = [:]
         if sizes.contains(0) { roots[0] = Merkle.emptyRoot }
         guard let last = sizes.max(), last > 0 else { return roots }
-        var frontier: [(level: Int, hash: [UInt8])] = []
+        var frontier = Merkle.Frontier()
         try forEach(after: 0) { entry in
-            frontier.append((0, Merkle.leafHash(entry.entryBytes)))
-            while frontier.count >= 2, frontier[frontier.count - 1].level == frontier[frontier.count - 2].level {
-                let right = frontier.removeLast(), left = frontier.removeLast()
-                frontier.append((left.level + 1, Merkle.nodeHash(left.hash, right.hash)))
-            }
-            if sizes.contains(entry.seq) {
-                let top = frontier.last!
-                roots[entry.seq] = frontier.dropLast().reversed().reduce(top.hash) { Merkle.nodeHash($1.hash, $0) }
-            }
+            try frontier.append(Merkle.leafHash(entry.entryBytes))
+            if sizes.contains(entry.seq) { roots[entry.seq] = frontier.root }
             return entry.seq < last
         }
         return roots

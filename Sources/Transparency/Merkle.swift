@@ -146,3 +146,36 @@ public enum Merkle {
         guard sr == root2 else { throw ProofFailure("由一致性证明算出的新树根与新检查点不符") }
     }
 }
+
+extension Merkle {
+    /// The right edge of a tree being built leaf by leaf: the hashes of the complete subtrees its leaves
+    /// make, largest first. Appending a leaf merges the equal levels at its end, each merge a node.
+    public struct Frontier: Sendable {
+        public private(set) var size: UInt64 = 0
+        public private(set) var subtrees: [(level: Int, hash: [UInt8])] = []
+
+        public init() {}
+
+        /// The edge of a tree of `size` leaves whose complete subtrees (largest first) are `subtrees`.
+        public init(size: UInt64, subtrees: [(level: Int, hash: [UInt8])]) { self.size = size; self.subtrees = subtrees }
+
+        /// Adds a leaf, calling `completed` with the level (≥ 1), index and hash of each node it completes.
+        public mutating func append(_ leaf: [UInt8], completed: (Int, UInt64, [UInt8]) throws -> Void = { _, _, _ in }) rethrows {
+            subtrees.append((0, leaf))
+            while subtrees.count >= 2, subtrees[subtrees.count - 1].level == subtrees[subtrees.count - 2].level {
+                let right = subtrees.removeLast(), left = subtrees.removeLast()
+                let level = left.level + 1
+                let hash = nodeHash(left.hash, right.hash)
+                try completed(level, (size + 1 - (UInt64(1) << level)) >> level, hash)
+                subtrees.append((level, hash))
+            }
+            size += 1
+        }
+
+        /// The root of the tree so far.
+        public var root: [UInt8] {
+            guard let last = subtrees.last else { return emptyRoot }
+            return subtrees.dropLast().reversed().reduce(last.hash) { nodeHash($1.hash, $0) }
+        }
+    }
+}

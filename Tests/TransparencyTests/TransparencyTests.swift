@@ -101,6 +101,23 @@ struct TransparencyTests {
         }
     }
 
+    @Test("a tree built leaf by leaf: its root at every size and every node it completes are the naive ones")
+    func frontier() {
+        let leaves = (0..<300).map { Merkle.leafHash(Array("f\($0)".utf8)) }
+        var frontier = Merkle.Frontier()
+        #expect(frontier.root == Merkle.emptyRoot)
+        var nodes = 0
+        for (k, leaf) in leaves.enumerated() {
+            frontier.append(leaf) { level, index, hash in
+                let start = Int(index) << level
+                #expect(hash == Merkle.root(leaves[start..<(start + (1 << level))]), "level \(level) index \(index)")
+                nodes += 1
+            }
+            #expect(frontier.root == Merkle.root(leaves.prefix(k + 1)), "size \(k + 1)")
+        }
+        #expect(nodes == 300 - frontier.subtrees.count)  // a tree of n leaves has n − (its complete subtrees) nodes above them
+    }
+
     @Test("tessera's 15-entry log: the roots of its checkpoints at 0, 1, 2, 7 and 15 recomputed from the entries, each signature verified")
     func tessera() throws {
         let leaves = tesseraEntries.map { Merkle.leafHash($0) }

@@ -216,12 +216,13 @@ public enum Dashboard {
         h.raw(" · 每个已登记的事件，按 seq 顺序</small> <a class=\"close\" href=\"\(HTML.escape(link(c, ["subject": nil])))\">关闭</a></h2>")
         if rows.isEmpty { h.raw("<p class=\"empty\">此刻没有这个编号的事件。</p>") }
         if !rows.isEmpty {
-            h.raw("<table class=\"trail\"><thead><tr><th>seq</th><th>事件</th><th>发生时间</th><th>登记时间</th><th>操作人</th><th>标记</th><th>哈希</th></tr></thead><tbody>")
+            h.raw("<table class=\"trail\"><thead><tr><th>seq</th><th>事件</th><th>发生时间</th><th>登记时间</th><th>操作人</th><th>登记人</th><th>标记</th><th>哈希</th></tr></thead><tbody>")
             for row in rows {
                 h.raw("<tr><td>\(row.seq)</td><td>"); h.text(row.type.label)
                 h.raw("</td><td>"); h.text(dated(row.occurredAt))
                 h.raw("</td><td>"); h.text(dated(row.recordedAt))
                 h.raw("</td><td>"); h.text("\(row.actor)（\(row.role.label)）")
+                h.raw("</td><td>"); h.text(row.recordedBy.isEmpty ? "—" : row.recordedBy)
                 h.raw("</td><td>")
                 for flag in row.flags { h.raw("<span class=\"badge flag\">"); h.text(flag.label); h.raw("</span> ") }
                 h.raw("</td><td><code title=\"\(row.hash)\">\(row.hash.prefix(12))…</code></td></tr>")

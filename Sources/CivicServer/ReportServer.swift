@@ -69,7 +69,11 @@ public enum ReportServer {
             guard try parameters(request).isEmpty else { throw QueryError("verify", "/api/verify 不带参数") }
             return .json(JSONText.render(try await state.verified.answer()) + "\n")
         }
-        if writable { try WriteSide(ledger: ledger).addRoutes(to: router) }
+        if writable {
+            let write = try WriteSide(ledger: ledger)
+            write.addRoutes(to: router)
+            WorkPages(write: write, views: state.views, clock: clock).addRoutes(to: router)
+        }
         TransparencyRoutes.add(to: router, ledger: ledger, lane: state.quick)
         let evidence = ledger.evidence
         router.get("/api/evidence/:sha256") { _, context -> Response in
@@ -396,7 +400,7 @@ enum EvidenceRoute {
 
 /// The paths POST reaches on a writable server.
 enum WriteRoutes {
-    static let posted: Set<String> = ["/api/events", "/api/evidence"]
+    static let posted: Set<String> = ["/api/events", "/api/evidence", "/signin", "/signout", "/work/fix", "/work/verify", "/work/reject"]
 }
 
 /// Errors as JSON: a parameter that cannot be read is 400 naming it; an unknown path 404; a full lane
@@ -413,6 +417,8 @@ struct ErrorsAsJSON: RouterMiddleware {
             return response
         } catch let refused as AppendRefused {
             return .json(JSONText.render(WriteSide.json(refused)) + "\n", status: .unprocessableContent)
+        } catch let refusal as PageRefusal {
+            return .error(refusal.status, refusal.message)
         } catch let full as StoreFull {
             return .error(.init(code: 507, reasonPhrase: "Insufficient Storage"), full.description)
         } catch let error as QueryError {

@@ -114,7 +114,8 @@ public final class Credentials: @unchecked Sendable {
         }
     }
 
-    static func sameInConstantTime(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    /// Whether `a` and `b` are the same bytes, in a time that depends on their length only.
+    public static func sameInConstantTime(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for i in a.indices { difference |= a[i] ^ b[i] }

@@ -159,3 +159,24 @@ extension Ledger {
         }
     }
 }
+
+extension Ledger {
+    /// The latest event of `types` in `subject`'s stream, walking back from its latest event: for the
+    /// pages that show why a fix was sent back.
+    @available(*, noasync)
+    public func latest(of types: Set<EventType>, in subject: String) throws -> RecordedEvent? {
+        guard var seq = try record(of: subject)?.lastSeq else { return nil }
+        return try log.read { reader -> RecordedEvent? in
+            while seq > 0 {
+                let (found, previous) = try reader.withEntry(seq) { entry -> (RecordedEvent?, UInt64) in
+                    guard let entry, entry.previous < seq else { throw LogDamage(seq: seq, problem: "the back-pointer does not point back") }
+                    if let type = EventCodec.type(of: entry.body), types.contains(type) { return (try EventCodec.recorded(entry), 0) }
+                    return (nil, entry.previous)
+                }
+                if let found { return found }
+                seq = previous
+            }
+            return nil
+        }
+    }
+}

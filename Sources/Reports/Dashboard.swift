@@ -236,7 +236,7 @@ public enum Dashboard {
     // MARK: - Pieces
 
     /// `2022-08-24 16:00` in UTC+8: an audit trail needs the year (recorded in another one is a finding).
-    static func dated(_ t: Timestamp) -> String {
+    public static func dated(_ t: Timestamp) -> String {
         let text = t.inOffset(Timestamp.chinaOffset).rfc3339
         return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5))
     }
@@ -353,13 +353,14 @@ public enum Dashboard {
 }
 
 /// HTML text with escaping.
-struct HTML {
-    var text = ""
-    mutating func raw(_ s: String) { text += s }
-    mutating func text(_ s: String) { text += Self.escape(s) }
+public struct HTML {
+    public var text = ""
+    public init() {}
+    public mutating func raw(_ s: String) { text += s }
+    public mutating func text(_ s: String) { text += Self.escape(s) }
     mutating func link(_ label: String, href: String) { text += "<a href=\"\(Self.escape(href))\">\(Self.escape(label))</a>" }
 
-    static func escape(_ s: String) -> String {
+    public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for c in s.unicodeScalars {

@@ -1,0 +1,288 @@
+import Campaign
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JSON
+import Ledger
+import NIOCore
+import Projections
+import Queries
+import Reports
+
+/// The pages of each role's daily work (docs/server.md, "Pages for each role"), with `--writable`: sign in
+/// with an account's token, then a unit sees its problems by deadline (overdue first, why a fix was sent
+/// back) and reports a fix with photos; the office sees the fixes waiting for 核实 and verifies or rejects
+/// them. Each action is one form, written as events over the same path as `POST /api/events` (the same
+/// rules, the same refusals, shown in words on the page). Pages work without scripts and on a phone.
+struct WorkPages {
+    let write: WriteSide
+    let views: Views
+    let sessions = Sessions()
+    let clock: @Sendable () -> Timestamp
+
+    func addRoutes(to router: Router<CivicContext>) {
+        router.get("/signin") { _, _ -> Response in page(signInForm(message: nil)) }
+        router.post("/signin") { request, context -> Response in try await signIn(request, context) }
+        router.post("/signout") { request, _ -> Response in
+            let (id, session) = try signedIn(request)
+            try await checkCSRF(request, session)
+            sessions.end(id)
+            return redirect("/signin", cookie: Sessions.setCookie(nil))
+        }
+        router.get("/work") { request, _ -> Response in
+            guard let (id, session) = sessions.session(of: request) else { return redirect("/signin") }
+            guard try await liveAccount(session) != nil else {
+                sessions.end(id)
+                return redirect("/signin", cookie: Sessions.setCookie(nil))
+            }
+            return try await workPage(session, message: nil)
+        }
+        router.post("/work/fix") { request, _ -> Response in try await act(request, roles: [.unit]) { form, account in
+            let problem = try required(form, "problem")
+            var evidence: [JSONValue] = []
+            for file in form.files where file.name == "photo" {
+                let stored = try await write.lane.run { try write.evidence.store(file.bytes) }
+                evidence.append(.object([("sha256", .string(stored.sha256))]))
+            }
+            guard !evidence.isEmpty else { throw PageRefusal("请附上至少一张整改后的照片（或 PDF 材料）") }
+            return event("rectification.submitted", problem, [("summary", .string(try required(form, "summary"))), ("evidence", .array(evidence))])
+        } }
+        router.post("/work/verify") { request, _ -> Response in try await act(request, roles: [.office, .inspector]) { form, _ in
+            event("rectification.verified", try required(form, "problem"), [])
+        } }
+        router.post("/work/reject") { request, _ -> Response in try await act(request, roles: [.office, .inspector]) { form, _ in
+            event("rectification.rejected", try required(form, "problem"), [("reason", .string(try required(form, "reason")))])
+        } }
+    }
+
+    // MARK: signing in and out
+
+    private func signIn(_ request: Request, _ context: CivicContext) async throws -> Response {
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        if let wait = write.signIns.blocked(address) {
+            return page(signInForm(message: "登录失败次数过多，请 \(wait) 秒后再试"), status: .tooManyRequests)
+        }
+        let form = try SubmittedForm(contentType: request.headers[.contentType], body: try await WriteSide.collect(request, upTo: 16 << 10))
+        let token = (form.fields["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        do {
+            let (id, _) = try await write.lane.run { try write.signIn(token, from: address) }
+            let (session, _) = sessions.start(id)
+            return redirect("/work", cookie: Sessions.setCookie(session))
+        } catch let refusal as WriteRefusal {
+            return page(signInForm(message: refusal.message), status: .unauthorized)
+        }
+    }
+
+    /// The request's live session. - Throws: `PageRefusal` (401) when it has none.
+    private func signedIn(_ request: Request) throws -> (String, Sessions.Session) {
+        guard let found = sessions.session(of: request) else { throw PageRefusal("请先登录", status: .unauthorized) }
+        return found
+    }
+
+    private func checkCSRF(_ request: Request, _ session: Sessions.Session, form: SubmittedForm? = nil) async throws {
+        let given = form?.fields["csrf"]
+        guard Sessions.csrfHolds(given, session) else { throw PageRefusal("表单已过期或不是从本站提交的：请刷新页面后重试", status: .forbidden) }
+    }
+
+    // MARK: actions
+
+    /// A form's action: signed in, CSRF token held, the account still valid and of one of `roles`; the
+    /// events it makes written as the account's; the page shown again with what happened.
+    private func act(_ request: Request, roles: Set<Role>,
+                     _ make: @escaping @Sendable (SubmittedForm, Account) async throws -> String) async throws -> Response {
+        let (id, session) = try signedIn(request)
+        let form = try SubmittedForm(contentType: request.headers[.contentType],
+                                     body: try await WriteSide.collect(request, upTo: EvidenceStore.maximumBytes * 4))
+        try await checkCSRF(request, session, form: form)
+        guard let account = try await liveAccount(session) else {
+            sessions.end(id)
+            return redirect("/signin", cookie: Sessions.setCookie(nil))
+        }
+        guard roles.contains(account.role) else {
+            throw PageRefusal("\(account.role.label)账号不能做这件事", status: .forbidden)
+        }
+        do {
+            let line = try await make(form, account)
+            let events = try await write.lane.run {
+                try WriteSide.events(Array(line.utf8), of: session.account, account, accounts: write.accounts, evidence: write.evidence)
+            }
+            _ = try await write.commits.append(events, recordedBy: session.account)
+            return try await workPage(session, message: ("已登记", false))
+        } catch let refused as AppendRefused {
+            return try await workPage(session, message: (refused.refusals.map(\.refusal.message).joined(separator: "；"), true),
+                                      status: .unprocessableContent)
+        } catch let refusal as PageRefusal {
+            return try await workPage(session, message: (refusal.message, true), status: refusal.status)
+        } catch let refused as EvidenceStore.Refused {
+            return try await workPage(session, message: (refused.description, true), status: .unsupportedMediaType)
+        }
+    }
+
+    /// The session's account as the log has it now (not cached: a revoked account is signed out at its
+    /// next request), or nil when it is revoked.
+    private func liveAccount(_ session: Sessions.Session) async throws -> Account? {
+        let ledger = write.ledger
+        return try await write.lane.run { try ledger.account(session.account) }.flatMap { $0.revoked ? nil : $0 }
+    }
+
+    private func required(_ form: SubmittedForm, _ field: String) throws -> String {
+        let value = (form.fields[field] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !value.isEmpty else { throw PageRefusal("请填写\(Self.fieldNames[field] ?? field)") }
+        return value
+    }
+
+    static let fieldNames = ["problem": "问题编号", "summary": "整改情况", "reason": "退回原因"]
+
+    /// One event line (NDJSON) without actor fields: the account fills them.
+    private func event(_ type: String, _ subject: String, _ data: [(key: String, value: JSONValue)]) -> String {
+        let now = clock().inOffset(Timestamp.chinaOffset)
+        return JSONText.render(.object([
+            ("specversion", .string("1.0")), ("id", .string("web-\(now.micros)-\(Sessions.random().prefix(8))")),
+            ("source", .string("civic/web")), ("type", .string(type)), ("subject", .string(subject)),
+            ("time", .string(now.rfc3339)), ("data", .object(data)),
+        ]))
+    }
+
+    // MARK: pages
+
+    private func workPage(_ session: Sessions.Session, message: (text: String, error: Bool)?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let views = views, write = write, clock = clock
+        let html = try await write.lane.run { () throws -> String in
+            guard let account = try write.ledger.account(session.account) else { return "" }
+            var h = HTML()
+            h.raw("<header><h1>创文问题台账</h1><p>")
+            h.text("\(account.name)（\(account.role.label)\(account.unit.map { "，\($0)" } ?? "")）")
+            h.raw("</p><form method=\"post\" action=\"/signout\"><input type=\"hidden\" name=\"csrf\" value=\"")
+            h.text(session.csrf)
+            h.raw("\"><button class=\"plain\">退出</button></form></header><main>")
+            if let message {
+                h.raw(message.error ? "<p class=\"error\" role=\"alert\">" : "<p class=\"done\">")
+                h.text(message.text)
+                h.raw("</p>")
+            }
+            let now = clock()
+            switch account.role {
+            case .unit:
+                guard let unit = account.unit,
+                      case .board(let rows, _, _, _) = try views.answer(.board(batch: nil, unit: unit, statuses: [.assigned, .submitted],
+                                                                               overdue: false, Moment(at: now)), reportsFor: 200) else { break }
+                Self.unitWork(&h, rows.sorted(by: Self.byDeadline), csrf: session.csrf, reasons: { id in
+                    guard let last = try? write.ledger.latest(of: [.rectificationRejected, .rectificationSubmitted], in: id),
+                          case .rectificationRejected(let reason) = last.event.data else { return nil }
+                    return reason
+                })
+            case .office, .inspector:
+                guard case .board(let rows, _, _, let names) = try views.answer(.board(batch: nil, unit: nil, statuses: [.submitted],
+                                                                                        overdue: false, Moment(at: now)), reportsFor: 200) else { break }
+                Self.verifyWork(&h, rows, names: names, csrf: session.csrf)
+            case .discipline, .auditor:
+                h.raw("<section><p>本账号的工作页尚未开通；请在<a href=\"/\">台账</a>查看。</p></section>")
+            }
+            h.raw("<p class=\"more\"><a href=\"/\">查看全部台账与清零进度</a></p></main>")
+            return h.text
+        }
+        return page(html, status: status)
+    }
+
+    static func byDeadline(_ a: BoardRow, _ b: BoardRow) -> Bool {
+        if a.overdue != b.overdue { return a.overdue }
+        return (a.problem.deadline ?? Projection.endOfTime) < (b.problem.deadline ?? Projection.endOfTime)
+    }
+
+    static func unitWork(_ h: inout HTML, _ rows: [BoardRow], csrf: String, reasons: (String) -> String?) {
+        h.raw("<section><h2>本单位待办 <small>\(rows.count) 个，逾期的在前</small></h2>")
+        if rows.isEmpty { h.raw("<p>没有待办的问题。</p>") }
+        for row in rows {
+            h.raw(row.overdue ? "<article class=\"problem overdue\">" : "<article class=\"problem\">")
+            h.raw("<h3>"); h.text(row.id); h.raw(" <span class=\"badge\">"); h.text(row.problem.status.label); h.raw("</span>")
+            if row.overdue { h.raw(" <span class=\"badge late\">已逾期</span>") }
+            h.raw("</h3><p>"); h.text(row.report?.description ?? ""); h.raw("</p><p class=\"meta\">")
+            h.text("地点：\(row.report.map { [$0.location.area, $0.location.street, $0.location.point].compactMap { $0 }.joined(separator: " ") } ?? "—")")
+            h.raw("<br>"); h.text("整改时限：\(row.problem.deadline.map { Dashboard.dated($0) } ?? "—")")
+            h.raw("</p>")
+            if let reason = reasons(row.id) {
+                h.raw("<p class=\"error\">上次整改被退回：")
+                h.text(reason)
+                h.raw("</p>")
+            }
+            if row.problem.status == .assigned {
+                h.raw("<form method=\"post\" action=\"/work/fix\" enctype=\"multipart/form-data\">")
+                hidden(&h, "csrf", csrf); hidden(&h, "problem", row.id)
+                h.raw("<label>整改情况<textarea name=\"summary\" required rows=\"3\"></textarea></label>")
+                h.raw("<label>整改后照片（可多张，JPEG、PNG、HEIC 或 PDF）<input type=\"file\" name=\"photo\" accept=\"image/jpeg,image/png,image/heic,application/pdf\" multiple required></label>")
+                h.raw("<button>报告整改完成</button></form>")
+            } else {
+                h.raw("<p class=\"meta\">已报告整改，等待核实。</p>")
+            }
+            h.raw("</article>")
+        }
+        h.raw("</section>")
+    }
+
+    static func verifyWork(_ h: inout HTML, _ rows: [BoardRow], names: [String: String], csrf: String) {
+        h.raw("<section><h2>待核实的整改 <small>\(rows.count) 个</small></h2>")
+        if rows.isEmpty { h.raw("<p>没有待核实的整改。</p>") }
+        for row in rows {
+            h.raw("<article class=\"problem\"><h3>"); h.text(row.id); h.raw("</h3><p>"); h.text(row.report?.description ?? "")
+            h.raw("</p><p class=\"meta\">"); h.text("责任单位：\(row.problem.unit.map { names[$0] ?? $0 } ?? "—")；提交人：\(row.problem.submittedBy ?? "—")")
+            h.raw("</p><form method=\"post\" action=\"/work/verify\">"); hidden(&h, "csrf", csrf); hidden(&h, "problem", row.id)
+            h.raw("<button>核实销号</button></form><form method=\"post\" action=\"/work/reject\">"); hidden(&h, "csrf", csrf); hidden(&h, "problem", row.id)
+            h.raw("<label>退回原因<input name=\"reason\" required></label><button class=\"plain\">整改不到位，退回</button></form></article>")
+        }
+        h.raw("</section>")
+    }
+
+    static func hidden(_ h: inout HTML, _ name: String, _ value: String) {
+        h.raw("<input type=\"hidden\" name=\"\(name)\" value=\""); h.text(value); h.raw("\">")
+    }
+
+    private func signInForm(message: String?) -> String {
+        var h = HTML()
+        h.raw("<header><h1>创文问题台账 · 登录</h1></header><main><section>")
+        if let message { h.raw("<p class=\"error\" role=\"alert\">"); h.text(message); h.raw("</p>") }
+        h.raw("<form method=\"post\" action=\"/signin\"><label>账号令牌（由创文办发给本人）<input name=\"token\" type=\"password\" autocomplete=\"off\" required></label>")
+        h.raw("<button>登录</button></form></section></main>")
+        return h.text
+    }
+
+    private func page(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
+        let html = "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            + "<title>创文问题台账</title><style>\(Self.style)</style></head><body>\(body)</body></html>\n"
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    private func redirect(_ to: String, cookie: String? = nil) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = to
+        if let cookie { headers[.setCookie] = cookie }
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    static let style = """
+    body{margin:0;font:15px/1.5 "Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;color:#1f2933;background:#f4f6f8}
+    header{background:#b3261e;color:#fff;padding:10px 16px;display:flex;flex-wrap:wrap;align-items:center;gap:8px 16px}
+    header h1{font-size:18px;margin:0;flex:1 1 auto}header p{margin:0;font-size:13px}header form{margin:0}
+    main{max-width:720px;margin:0 auto;padding:12px}section{background:#fff;border:1px solid #e3e7eb;border-radius:10px;padding:12px 14px;margin-bottom:12px}
+    h2{font-size:16px;margin:0 0 10px}h2 small{font-weight:normal;color:#66707a;font-size:12px}h3{font-size:15px;margin:0 0 4px;word-break:break-all}
+    article.problem{border-top:1px solid #e3e7eb;padding:10px 0}article.overdue h3{color:#b3261e}
+    .meta{color:#66707a;font-size:13px}.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;background:#eef1f4}.badge.late{background:#fde8e8;color:#b3261e}
+    label{display:block;font-size:13px;color:#44515e;margin:8px 0}textarea,input[name=reason],input[name=token]{display:block;width:100%;box-sizing:border-box;font:inherit;padding:6px 8px;border:1px solid #cfd6de;border-radius:6px}
+    input[type=file]{display:block;max-width:100%;margin-top:4px}
+    button{font:inherit;background:#b3261e;color:#fff;border:0;border-radius:6px;padding:8px 18px;margin:4px 8px 4px 0}button.plain{background:#fff;color:#b3261e;border:1px solid #b3261e}
+    header button.plain{background:transparent;color:#fff;border-color:#fff;padding:2px 10px}
+    .error{background:#fde8e8;color:#8a1c14;border-radius:6px;padding:6px 10px}.done{background:#e8f5e9;color:#1b5e20;border-radius:6px;padding:6px 10px}
+    .more{text-align:center;font-size:13px}a{color:#1f5fbf}
+    """
+}
+
+/// A page's action refused before the rules: its message and status.
+struct PageRefusal: Error {
+    var message: String
+    var status: HTTPResponse.Status
+    init(_ message: String, status: HTTPResponse.Status = .unprocessableContent) { self.message = message; self.status = status }
+}

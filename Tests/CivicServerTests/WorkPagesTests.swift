@@ -1,0 +1,106 @@
+import Campaign
+@testable import CivicServer
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+extension TestClientProtocol {
+    /// Signs in with `token`; the session's cookie and the page's CSRF token.
+    func signIn(_ token: String) async throws -> (cookie: String, csrf: String) {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        let answer = try await execute(uri: "/signin", method: .post, headers: headers,
+                                       body: ByteBuffer(string: "token=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")))
+        #expect(answer.status == .seeOther, "\(String(buffer: answer.body))")
+        let setCookie = try #require(answer.headers[.setCookie])
+        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+        let cookie = String(setCookie.split(separator: ";")[0])
+        let page = try await work(cookie)
+        let csrf = try #require(page.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.split(separator: "\"").first.map(String.init))
+        return (cookie, csrf)
+    }
+
+    func work(_ cookie: String) async throws -> String {
+        var headers = HTTPFields()
+        headers[.cookie] = cookie
+        return String(buffer: try await execute(uri: "/work", method: .get, headers: headers).body)
+    }
+
+    func form(_ path: String, cookie: String, _ fields: [(String, String)], files: [(String, [UInt8])] = []) async throws -> TestResponse {
+        let boundary = "civic-test-boundary"
+        var body: [UInt8] = []
+        for (name, value) in fields {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        for (name, bytes) in files {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"p.png\"\r\nContent-Type: image/png\r\n\r\n".utf8)
+            body += bytes + Array("\r\n".utf8)
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        var headers = HTTPFields()
+        headers[.cookie] = cookie
+        headers[.contentType] = "multipart/form-data; boundary=\(boundary)"
+        return try await execute(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body))
+    }
+}
+
+@Suite("Each role's pages: a unit reports its fix with a photo, the office verifies it, forms guarded")
+struct WorkPagesTests {
+    @Test("a unit signs in, sees its own problems, reports a fix with a photo; the office verifies it; the problem is closed")
+    func unitFixOfficeVerifies() async throws {
+        let store = try WritableStore()
+        try await store.withClient { client in
+            let unit = try await client.signIn(store.unitToken)
+            let page = try await client.work(unit.cookie)
+            #expect(page.contains("本单位待办") && page.contains(WritableStore.problem), "\(page)")
+            #expect(!page.contains("待核实的整改"))
+            let fixed = try await client.form("/work/fix", cookie: unit.cookie,
+                                              [("csrf", unit.csrf), ("problem", WritableStore.problem), ("summary", "已清理<script>")],
+                                              files: [("photo", png(21))])
+            #expect(fixed.status == .ok, "\(String(buffer: fixed.body))")
+            #expect(String(buffer: fixed.body).contains("已登记"))
+
+            let office = try await client.signIn(store.officeToken)
+            let waiting = try await client.work(office.cookie)
+            #expect(waiting.contains("待核实的整改") && waiting.contains(WritableStore.problem))
+            let verified = try await client.form("/work/verify", cookie: office.cookie, [("csrf", office.csrf), ("problem", WritableStore.problem)])
+            #expect(verified.status == .ok, "\(String(buffer: verified.body))")
+        }
+        #expect(try blocking { try store.ledger.record(of: WritableStore.problem)?.problem?.status } == .closed)
+        let fix = try blocking { try store.ledger.latest(of: [.rectificationSubmitted], in: WritableStore.problem) }
+        guard case .rectificationSubmitted(let r)? = fix?.event.data else { Issue.record("no fix"); return }
+        #expect(r.summary == "已清理<script>" && r.evidence.count == 1 && fix?.event.actor == "unit/hp-zhao")
+        #expect(try blocking { try store.ledger.evidence.has(r.evidence[0].sha256) })
+    }
+
+    @Test("a unit cannot use the office's forms; a form without its CSRF token is refused; a revoked account is signed out")
+    func guarded() async throws {
+        let store = try WritableStore()
+        try await store.withClient { client in
+            let unit = try await client.signIn(store.unitToken)
+            let verify = try await client.form("/work/verify", cookie: unit.cookie, [("csrf", unit.csrf), ("problem", WritableStore.problem)])
+            #expect(verify.status == .forbidden)
+            let noToken = try await client.form("/work/fix", cookie: unit.cookie, [("problem", WritableStore.problem), ("summary", "x")],
+                                                files: [("photo", png(22))])
+            #expect(noToken.status == .forbidden)
+            let wrong = try await client.form("/work/fix", cookie: unit.cookie, [("csrf", "forged"), ("problem", WritableStore.problem), ("summary", "x")],
+                                              files: [("photo", png(22))])
+            #expect(wrong.status == .forbidden)
+            let noSession = try await client.form("/work/fix", cookie: "civic_session=none", [("csrf", unit.csrf)])
+            #expect(noSession.status == .unauthorized)
+            let bad = try await client.execute(uri: "/signin", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                               body: ByteBuffer(string: "token=civic_wrong"))
+            #expect(bad.status == .unauthorized && String(buffer: bad.body).contains("令牌无效"))
+
+            try blocking { try store.ledger.revokeAccount("unit/hp-zhao", reason: "调离", by: .init(actor: "office/li", unit: "U-office"), recordedBy: "local:test") }
+            let after = try await client.form("/work/fix", cookie: unit.cookie, [("csrf", unit.csrf), ("problem", WritableStore.problem), ("summary", "x")],
+                                              files: [("photo", png(23))])
+            #expect(after.status == .seeOther && after.headers[.location] == "/signin")
+            #expect(try await client.work(unit.cookie).isEmpty)  // signed out: /work sends to /signin
+        }
+        #expect(try blocking { try store.ledger.record(of: WritableStore.problem)?.problem?.status } == .assigned)
+    }
+}

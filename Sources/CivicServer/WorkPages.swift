@@ -174,7 +174,11 @@ struct WorkPages {
             case .office, .inspector:
                 guard case .board(let rows, _, _, let names) = try views.answer(.board(batch: nil, unit: nil, statuses: [.submitted],
                                                                                         overdue: false, Moment(at: now)), reportsFor: 200) else { break }
-                Self.verifyWork(&h, rows, names: names, csrf: session.csrf)
+                Self.verifyWork(&h, rows, names: names, csrf: session.csrf, fix: { id in
+                    guard let last = try? write.ledger.latest(of: [.rectificationSubmitted], in: id),
+                          case .rectificationSubmitted(let fix) = last.event.data else { return nil }
+                    return (fix, last.event.actor)
+                })
             case .discipline, .auditor:
                 h.raw("<section><p>本账号的工作页尚未开通；请在<a href=\"/\">台账</a>查看。</p></section>")
             }
@@ -219,12 +223,21 @@ struct WorkPages {
         h.raw("</section>")
     }
 
-    static func verifyWork(_ h: inout HTML, _ rows: [BoardRow], names: [String: String], csrf: String) {
+    static func verifyWork(_ h: inout HTML, _ rows: [BoardRow], names: [String: String], csrf: String,
+                           fix: (String) -> (Rectification, String)?) {
         h.raw("<section><h2>待核实的整改 <small>\(rows.count) 个</small></h2>")
         if rows.isEmpty { h.raw("<p>没有待核实的整改。</p>") }
         for row in rows {
             h.raw("<article class=\"problem\"><h3>"); h.text(row.id); h.raw("</h3><p>"); h.text(row.report?.description ?? "")
-            h.raw("</p><p class=\"meta\">"); h.text("责任单位：\(row.problem.unit.map { names[$0] ?? $0 } ?? "—")；提交人：\(row.problem.submittedBy ?? "—")")
+            h.raw("</p><p class=\"meta\">"); h.text("责任单位：\(row.problem.unit.map { names[$0] ?? $0 } ?? "—")")
+            if let (rectification, by) = fix(row.id) {
+                h.raw("<br>"); h.text("整改情况（\(by)）：\(rectification.summary)")
+                h.raw("</p><p class=\"photos\">")
+                for item in rectification.evidence {
+                    let sha = HTML.escape(item.sha256.lowercased())
+                    h.raw("<a href=\"/api/evidence/\(sha)\"><img src=\"/api/evidence/\(sha)\" alt=\"整改照片\" loading=\"lazy\"></a>")
+                }
+            }
             h.raw("</p><form method=\"post\" action=\"/work/verify\">"); hidden(&h, "csrf", csrf); hidden(&h, "problem", row.id)
             h.raw("<button>核实销号</button></form><form method=\"post\" action=\"/work/reject\">"); hidden(&h, "csrf", csrf); hidden(&h, "problem", row.id)
             h.raw("<label>退回原因<input name=\"reason\" required></label><button class=\"plain\">整改不到位，退回</button></form></article>")
@@ -277,6 +290,7 @@ struct WorkPages {
     header button.plain{background:transparent;color:#fff;border-color:#fff;padding:2px 10px}
     .error{background:#fde8e8;color:#8a1c14;border-radius:6px;padding:6px 10px}.done{background:#e8f5e9;color:#1b5e20;border-radius:6px;padding:6px 10px}
     .more{text-align:center;font-size:13px}a{color:#1f5fbf}
+    .photos img{max-width:46%;max-height:200px;margin:0 6px 6px 0;border-radius:6px;border:1px solid #e3e7eb;object-fit:cover}
     """
 }
 

@@ -135,9 +135,10 @@ struct WorkPages {
 
     /// One event line (NDJSON) without actor fields: the account fills them.
     private func event(_ type: String, _ subject: String, _ data: [(key: String, value: JSONValue)]) -> String {
-        let now = clock().inOffset(Timestamp.chinaOffset)
+        // To the second, as views take "now": a view asked in the same second then shows what was just done.
+        let now = Timestamp(micros: clock().micros / 1_000_000 * 1_000_000, offsetMinutes: Timestamp.chinaOffset)
         return JSONText.render(.object([
-            ("specversion", .string("1.0")), ("id", .string("web-\(now.micros)-\(Sessions.random().prefix(8))")),
+            ("specversion", .string("1.0")), ("id", .string("web-\(clock().micros)-\(Sessions.random().prefix(8).filter { $0.isLetter || $0.isNumber })")),
             ("source", .string("civic/web")), ("type", .string(type)), ("subject", .string(subject)),
             ("time", .string(now.rfc3339)), ("data", .object(data)),
         ]))

@@ -47,6 +47,11 @@ struct WorkPages {
             guard !evidence.isEmpty else { throw PageRefusal("请附上至少一张整改后的照片（或 PDF 材料）") }
             return event("rectification.submitted", problem, [("summary", .string(try required(form, "summary"))), ("evidence", .array(evidence))])
         } }
+        router.post("/work/assign") { request, _ -> Response in try await act(request, roles: [.office]) { form, _ in
+            let deadline = try required(form, "deadline")
+            guard let due = Timestamp(local: deadline) else { throw PageRefusal("整改时限“\(deadline)”读不懂：请写作 2022-08-26 18:00") }
+            return event("problem.assigned", try required(form, "problem"), [("unit", .string(try required(form, "unit"))), ("deadline", .string(due.rfc3339))])
+        } }
         router.post("/work/verify") { request, _ -> Response in try await act(request, roles: [.office, .inspector]) { form, _ in
             event("rectification.verified", try required(form, "problem"), [])
         } }
@@ -131,7 +136,7 @@ struct WorkPages {
         return value
     }
 
-    static let fieldNames = ["problem": "问题编号", "summary": "整改情况", "reason": "退回原因"]
+    static let fieldNames = ["problem": "问题编号", "summary": "整改情况", "reason": "退回原因", "unit": "责任单位", "deadline": "整改时限"]
 
     /// One event line (NDJSON) without actor fields: the account fills them.
     private func event(_ type: String, _ subject: String, _ data: [(key: String, value: JSONValue)]) -> String {
@@ -173,6 +178,11 @@ struct WorkPages {
                     return reason
                 })
             case .office, .inspector:
+                if account.role == .office,
+                   case .board(let reported, _, _, let units) = try views.answer(.board(batch: nil, unit: nil, statuses: [.reported],
+                                                                                         overdue: false, Moment(at: now)), reportsFor: 200) {
+                    Self.assignWork(&h, reported, units: units, csrf: session.csrf)
+                }
                 guard case .board(let rows, _, _, let names) = try views.answer(.board(batch: nil, unit: nil, statuses: [.submitted],
                                                                                         overdue: false, Moment(at: now)), reportsFor: 200) else { break }
                 Self.verifyWork(&h, rows, names: names, csrf: session.csrf, fix: { id in
@@ -246,6 +256,22 @@ struct WorkPages {
         h.raw("</section>")
     }
 
+    /// The office's problems waiting to be assigned (交办), each with a form: the unit, the deadline.
+    static func assignWork(_ h: inout HTML, _ rows: [BoardRow], units: [String: String], csrf: String) {
+        h.raw("<section><h2>待交办的问题 <small>\(rows.count) 个</small></h2>")
+        if rows.isEmpty { h.raw("<p>没有待交办的问题。</p>") }
+        let choices = units.sorted { $0.value < $1.value }
+        for row in rows {
+            h.raw("<article class=\"problem\"><h3>"); h.text(row.id); h.raw("</h3><p>"); h.text(row.report?.description ?? "")
+            h.raw("</p><form method=\"post\" action=\"/work/assign\">"); hidden(&h, "csrf", csrf); hidden(&h, "problem", row.id)
+            h.raw("<label>责任单位<select name=\"unit\" required><option value=\"\"></option>")
+            for (id, name) in choices { h.raw("<option value=\""); h.text(id); h.raw("\">"); h.text(name); h.raw("</option>") }
+            h.raw("</select></label><label>整改时限（北京时间）<input name=\"deadline\" type=\"datetime-local\" required></label>")
+            h.raw("<button>交办</button></form></article>")
+        }
+        h.raw("</section>")
+    }
+
     static func hidden(_ h: inout HTML, _ name: String, _ value: String) {
         h.raw("<input type=\"hidden\" name=\"\(name)\" value=\""); h.text(value); h.raw("\">")
     }
@@ -285,7 +311,7 @@ struct WorkPages {
     h2{font-size:16px;margin:0 0 10px}h2 small{font-weight:normal;color:#66707a;font-size:12px}h3{font-size:15px;margin:0 0 4px;word-break:break-all}
     article.problem{border-top:1px solid #e3e7eb;padding:10px 0}article.overdue h3{color:#b3261e}
     .meta{color:#66707a;font-size:13px}.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;background:#eef1f4}.badge.late{background:#fde8e8;color:#b3261e}
-    label{display:block;font-size:13px;color:#44515e;margin:8px 0}textarea,input[name=reason],input[name=token]{display:block;width:100%;box-sizing:border-box;font:inherit;padding:6px 8px;border:1px solid #cfd6de;border-radius:6px}
+    label{display:block;font-size:13px;color:#44515e;margin:8px 0}textarea,select,input[name=reason],input[name=token],input[name=deadline]{display:block;width:100%;box-sizing:border-box;font:inherit;padding:6px 8px;border:1px solid #cfd6de;border-radius:6px}
     input[type=file]{display:block;max-width:100%;margin-top:4px}
     button{font:inherit;background:#b3261e;color:#fff;border:0;border-radius:6px;padding:8px 18px;margin:4px 8px 4px 0}button.plain{background:#fff;color:#b3261e;border:1px solid #b3261e}
     header button.plain{background:transparent;color:#fff;border-color:#fff;padding:2px 10px}

@@ -1,4 +1,5 @@
 import Campaign
+import Ledger
 @testable import CivicServer
 import Foundation
 import HTTPTypes
@@ -74,6 +75,35 @@ struct WorkPagesTests {
         guard case .rectificationSubmitted(let r)? = fix?.event.data else { Issue.record("no fix"); return }
         #expect(r.summary == "已清理<script>" && r.evidence.count == 1 && fix?.event.actor == "unit/hp-zhao")
         #expect(try blocking { try store.ledger.evidence.has(r.evidence[0].sha256) })
+    }
+
+    @Test("the office assigns a reported problem from its page: to a unit, with a deadline read as Beijing time")
+    func officeAssigns() async throws {
+        let store = try WritableStore()
+        let reported = "P-web-1"
+        try blocking {
+            _ = try store.ledger.append([Incoming(line: 1, event: Event(
+                id: "web-report-1", source: "/test", subject: reported, time: Timestamp(rfc3339: "2022-09-10T09:00:00+08:00")!,
+                actor: "office/li", role: .office, actorUnit: "U-office",
+                data: .problemReported(ProblemReport(source: .inspection, category: .sanitation, description: "垃圾堆放",
+                                                     location: Location(area: "恒口")))))], recordedBy: "local:test")
+        }
+        try await store.withClient { client in
+            let office = try await client.signIn(store.officeToken)
+            let page = try await client.work(office.cookie)
+            #expect(page.contains("待交办的问题") && page.contains(reported))
+            let wrongDate = try await client.form("/work/assign", cookie: office.cookie,
+                                                  [("csrf", office.csrf), ("problem", reported), ("unit", "U-hpsq"), ("deadline", "下周")])
+            #expect(wrongDate.status == .unprocessableContent && String(buffer: wrongDate.body).contains("读不懂"))
+            let assigned = try await client.form("/work/assign", cookie: office.cookie,
+                                                 [("csrf", office.csrf), ("problem", reported), ("unit", "U-hpsq"), ("deadline", "2030-09-17T18:00")])
+            #expect(assigned.status == .ok, "\(String(buffer: assigned.body))")
+            let unit = try await client.signIn(store.unitToken)
+            #expect(try await client.work(unit.cookie).contains(reported))
+        }
+        let problem = try blocking { try store.ledger.record(of: reported)?.problem }
+        #expect(problem?.status == .assigned && problem?.unit == "U-hpsq")
+        #expect(problem?.deadline == Timestamp(rfc3339: "2030-09-17T18:00:00+08:00"))
     }
 
     @Test("a unit cannot use the office's forms; a form without its CSRF token is refused; a revoked account is signed out")

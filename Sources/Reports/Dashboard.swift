@@ -347,6 +347,14 @@ public enum Dashboard {
     .empty,.note{color:var(--muted)}.digest{color:var(--muted);font-size:11px;margin:8px 0 0}code{font-size:12px}
     footer{color:var(--muted);font-size:12px;padding:6px 28px 24px}
     pre.note{white-space:pre-wrap;word-break:break-all;font-size:12px;background:#f6f7f9;padding:8px;border-radius:4px}
+    section{overflow-x:auto}
+    @media (max-width:720px){
+      header{flex-direction:column;align-items:flex-start;gap:4px;padding:12px 14px}.sub{display:block;margin-left:0}
+      .controls,.moment{padding:10px 14px}main{padding:10px 10px 4px}section{padding:10px 12px}
+      .cards{grid-template-columns:repeat(2,1fr);gap:8px}.card{padding:8px 10px}.card b{font-size:20px}
+      .batches{grid-template-columns:1fr}input,select{min-width:0;width:100%}label{flex:1 1 140px}fieldset{width:100%}
+      td.desc{max-width:none}footer{padding:6px 14px 18px}label.check{flex:0 0 auto}label.check input{width:auto}
+    }
     @media (max-width:900px){.cards{grid-template-columns:repeat(2,1fr)}}
     @media print{.controls{display:none}section{break-inside:avoid}}
     """

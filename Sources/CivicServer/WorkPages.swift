@@ -48,9 +48,45 @@ struct WorkPages {
             return event("rectification.submitted", problem, [("summary", .string(try required(form, "summary"))), ("evidence", .array(evidence))])
         } }
         router.post("/work/assign") { request, _ -> Response in try await act(request, roles: [.office]) { form, _ in
-            let deadline = try required(form, "deadline")
-            guard let due = Timestamp(local: deadline) else { throw PageRefusal("整改时限“\(deadline)”读不懂：请写作 2022-08-26 18:00") }
-            return event("problem.assigned", try required(form, "problem"), [("unit", .string(try required(form, "unit"))), ("deadline", .string(due.rfc3339))])
+            event("problem.assigned", try required(form, "problem"),
+                  [("unit", .string(try required(form, "unit"))), ("deadline", .string(try moment(form, "deadline").rfc3339))])
+        } }
+        router.post("/work/report") { request, _ -> Response in try await act(request, roles: [.inspector, .office]) { form, _ in
+            var evidence: [JSONValue] = []
+            for file in form.files where file.name == "photo" {
+                let stored = try await write.lane.run { try write.evidence.store(file.bytes) }
+                evidence.append(.object([("sha256", .string(stored.sha256))]))
+            }
+            var location: [(key: String, value: JSONValue)] = [("area", .string(try required(form, "area")))]
+            for key in ["street", "point"] { if let v = optional(form, key) { location.append((key, .string(v))) } }
+            var data: [(key: String, value: JSONValue)] = []
+            if let batch = optional(form, "batch") { data.append(("batch", .string(batch))) }
+            data += [("source", .string(try required(form, "source"))), ("category", .string(try required(form, "category"))),
+                     ("description", .string(try required(form, "description"))), ("location", .object(location))]
+            if !evidence.isEmpty { data.append(("evidence", .array(evidence))) }
+            return event("problem.reported", "P-web-\(clock().micros / 1_000_000)-\(UInt16.random(in: 0...UInt16.max))", data)
+        } }
+        router.post("/work/extend") { request, _ -> Response in try await act(request, roles: [.office]) { form, _ in
+            event("problem.deadlineExtended", try required(form, "problem"),
+                  [("deadline", .string(try moment(form, "deadline").rfc3339)), ("reason", .string(try required(form, "reason")))])
+        } }
+        router.post("/work/escalate") { request, _ -> Response in try await act(request, roles: [.office]) { form, _ in
+            event("problem.escalated", try required(form, "problem"), [("to", .string(try required(form, "to"))), ("reason", .string(try required(form, "reason")))])
+        } }
+        router.post("/work/withdraw") { request, _ -> Response in try await act(request, roles: [.office]) { form, _ in
+            event("problem.withdrawn", try required(form, "problem"), [("reason", .string(try required(form, "reason")))])
+        } }
+        router.post("/work/accountability") { request, _ -> Response in try await act(request, roles: [.discipline]) { form, _ in
+            var target: [(key: String, value: JSONValue)] = [("kind", .string(try required(form, "kind"))), ("id", .string(try required(form, "target")))]
+            if let name = optional(form, "name") { target.append(("name", .string(name))) }
+            if let unit = optional(form, "targetUnit") { target.append(("unit", .string(unit))) }
+            let problems = (optional(form, "problems") ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " }).map { JSONValue.string(String($0)) }
+            return event("accountability.recorded", "A-web-\(clock().micros / 1_000_000)-\(UInt16.random(in: 0...UInt16.max))",
+                         [("target", .object(target)), ("measure", .string(try required(form, "measure"))),
+                          ("reason", .string(try required(form, "reason"))), ("problems", .array(problems))])
+        } }
+        router.post("/work/revoke") { request, _ -> Response in try await act(request, roles: [.discipline]) { form, _ in
+            event("accountability.revoked", try required(form, "case"), [("reason", .string(try required(form, "reason")))])
         } }
         router.post("/work/verify") { request, _ -> Response in try await act(request, roles: [.office, .inspector]) { form, _ in
             event("rectification.verified", try required(form, "problem"), [])
@@ -136,7 +172,21 @@ struct WorkPages {
         return value
     }
 
-    static let fieldNames = ["problem": "问题编号", "summary": "整改情况", "reason": "退回原因", "unit": "责任单位", "deadline": "整改时限"]
+    private func optional(_ form: SubmittedForm, _ field: String) -> String? {
+        let value = (form.fields[field] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        return value.isEmpty ? nil : value
+    }
+
+    /// A moment written in the form (Beijing time when it gives no offset).
+    private func moment(_ form: SubmittedForm, _ field: String) throws -> Timestamp {
+        let text = try required(form, field)
+        guard let t = Timestamp(local: text) else { throw PageRefusal("\(Self.fieldNames[field] ?? field)“\(text)”读不懂：请写作 2022-08-26 18:00") }
+        return t
+    }
+
+    static let fieldNames = ["problem": "问题编号", "summary": "整改情况", "reason": "原因", "unit": "责任单位", "deadline": "整改时限",
+                             "area": "片区", "source": "来源", "category": "类别", "description": "问题描述", "to": "点球对象",
+                             "kind": "问责对象类别", "target": "问责对象", "measure": "问责方式", "case": "问责案件编号"]
 
     /// One event line (NDJSON) without actor fields: the account fills them.
     private func event(_ type: String, _ subject: String, _ data: [(key: String, value: JSONValue)]) -> String {
@@ -178,6 +228,8 @@ struct WorkPages {
                     return reason
                 })
             case .office, .inspector:
+                Self.reportForm(&h, registry: try write.ledger.registry(), csrf: session.csrf)
+                if account.role == .office { Self.officeForms(&h, csrf: session.csrf) }
                 if account.role == .office,
                    case .board(let reported, _, _, let units) = try views.answer(.board(batch: nil, unit: nil, statuses: [.reported],
                                                                                          overdue: false, Moment(at: now)), reportsFor: 200) {
@@ -190,8 +242,10 @@ struct WorkPages {
                           case .rectificationSubmitted(let fix) = last.event.data else { return nil }
                     return (fix, last.event.actor)
                 })
-            case .discipline, .auditor:
-                h.raw("<section><p>本账号的工作页尚未开通；请在<a href=\"/\">台账</a>查看。</p></section>")
+            case .discipline:
+                Self.accountabilityForms(&h, csrf: session.csrf)
+            case .auditor:
+                h.raw("<section><p>审计查阅账号只读：请在<a href=\"/\">台账</a>查看问题与审计轨迹。</p></section>")
             }
             h.raw("<p class=\"more\"><a href=\"/\">查看全部台账与清零进度</a></p></main>")
             return h.text
@@ -272,6 +326,57 @@ struct WorkPages {
         h.raw("</section>")
     }
 
+    static func select<V: Vocabulary>(_ h: inout HTML, _ name: String, _ label: String, _ values: [V]) {
+        h.raw("<label>\(label)<select name=\"\(name)\" required><option value=\"\"></option>")
+        for v in values { h.raw("<option value=\"\(v.rawValue)\">"); h.text(v.label); h.raw("</option>") }
+        h.raw("</select></label>")
+    }
+
+    static func field(_ h: inout HTML, _ name: String, _ label: String, required: Bool = true, type: String = "text") {
+        h.raw("<label>\(label)<input name=\"\(name)\" type=\"\(type)\"\(required ? " required" : "")></label>")
+    }
+
+    /// An inspector's (or the office's) report of a problem found, with its place and photos.
+    static func reportForm(_ h: inout HTML, registry: Registry, csrf: String) {
+        h.raw("<section><h2>上报问题</h2><form method=\"post\" action=\"/work/report\" enctype=\"multipart/form-data\">")
+        hidden(&h, "csrf", csrf)
+        h.raw("<label>问题清单（可不选）<select name=\"batch\"><option value=\"\"></option>")
+        for (id, name) in registry.batches.sorted(by: { $0.key > $1.key }) { h.raw("<option value=\""); h.text(id); h.raw("\">"); h.text(name); h.raw("</option>") }
+        h.raw("</select></label>")
+        select(&h, "source", "来源", ProblemSource.allCases)
+        select(&h, "category", "类别", Category.allCases)
+        h.raw("<label>问题描述<textarea name=\"description\" required rows=\"3\"></textarea></label>")
+        field(&h, "area", "片区"); field(&h, "street", "路段", required: false); field(&h, "point", "点位", required: false)
+        h.raw("<label>现场照片（可多张）<input type=\"file\" name=\"photo\" accept=\"image/jpeg,image/png,image/heic,application/pdf\" multiple></label>")
+        h.raw("<button>上报</button></form></section>")
+    }
+
+    /// The office's other actions on a problem, by its number.
+    static func officeForms(_ h: inout HTML, csrf: String) {
+        h.raw("<section><h2>问题办理</h2><details><summary>延长整改时限</summary><form method=\"post\" action=\"/work/extend\">")
+        hidden(&h, "csrf", csrf); field(&h, "problem", "问题编号"); field(&h, "deadline", "新的整改时限（北京时间）", type: "datetime-local"); field(&h, "reason", "原因")
+        h.raw("<button>延长</button></form></details><details><summary>点球（报领导督办）</summary><form method=\"post\" action=\"/work/escalate\">")
+        hidden(&h, "csrf", csrf); field(&h, "problem", "问题编号"); field(&h, "to", "点球对象（领导或单位负责人）"); field(&h, "reason", "原因")
+        h.raw("<button>点球</button></form></details><details><summary>核销（问题不属实）</summary><form method=\"post\" action=\"/work/withdraw\">")
+        hidden(&h, "csrf", csrf); field(&h, "problem", "问题编号"); field(&h, "reason", "原因")
+        h.raw("<button>核销</button></form></details></section>")
+    }
+
+    /// 纪工委's forms: record an accountability case, or revoke one.
+    static func accountabilityForms(_ h: inout HTML, csrf: String) {
+        h.raw("<section><h2>追责问责</h2><form method=\"post\" action=\"/work/accountability\">")
+        hidden(&h, "csrf", csrf)
+        select(&h, "kind", "问责对象类别", TargetKind.allCases)
+        field(&h, "target", "问责对象（单位编号或人员）"); field(&h, "name", "姓名（人员时）", required: false)
+        field(&h, "targetUnit", "所在单位编号（人员时）", required: false)
+        select(&h, "measure", "问责方式", Measure.allCases)
+        h.raw("<label>事由<textarea name=\"reason\" required rows=\"3\"></textarea></label>")
+        field(&h, "problems", "所涉问题编号（以逗号分隔，可空）", required: false)
+        h.raw("<button>登记问责</button></form></section><section><h2>撤销问责</h2><form method=\"post\" action=\"/work/revoke\">")
+        hidden(&h, "csrf", csrf); field(&h, "case", "问责案件编号"); field(&h, "reason", "撤销理由")
+        h.raw("<button class=\"plain\">撤销</button></form></section>")
+    }
+
     static func hidden(_ h: inout HTML, _ name: String, _ value: String) {
         h.raw("<input type=\"hidden\" name=\"\(name)\" value=\""); h.text(value); h.raw("\">")
     }
@@ -311,7 +416,8 @@ struct WorkPages {
     h2{font-size:16px;margin:0 0 10px}h2 small{font-weight:normal;color:#66707a;font-size:12px}h3{font-size:15px;margin:0 0 4px;word-break:break-all}
     article.problem{border-top:1px solid #e3e7eb;padding:10px 0}article.overdue h3{color:#b3261e}
     .meta{color:#66707a;font-size:13px}.badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;background:#eef1f4}.badge.late{background:#fde8e8;color:#b3261e}
-    label{display:block;font-size:13px;color:#44515e;margin:8px 0}textarea,select,input[name=reason],input[name=token],input[name=deadline]{display:block;width:100%;box-sizing:border-box;font:inherit;padding:6px 8px;border:1px solid #cfd6de;border-radius:6px}
+    details{margin:6px 0}summary{cursor:pointer;color:#1f5fbf}
+    label{display:block;font-size:13px;color:#44515e;margin:8px 0}textarea,select,input[type=text],input[type=password],input[type=datetime-local],input[name=reason],input[name=token]{display:block;width:100%;box-sizing:border-box;font:inherit;padding:6px 8px;border:1px solid #cfd6de;border-radius:6px}
     input[type=file]{display:block;max-width:100%;margin-top:4px}
     button{font:inherit;background:#b3261e;color:#fff;border:0;border-radius:6px;padding:8px 18px;margin:4px 8px 4px 0}button.plain{background:#fff;color:#b3261e;border:1px solid #b3261e}
     header button.plain{background:transparent;color:#fff;border-color:#fff;padding:2px 10px}

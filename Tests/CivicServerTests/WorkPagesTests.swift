@@ -106,6 +106,57 @@ struct WorkPagesTests {
         #expect(problem?.deadline == Timestamp(rfc3339: "2030-09-17T18:00:00+08:00"))
     }
 
+    @Test("the inspector reports a problem with a photo; the office extends and escalates; 纪工委 records accountability, refused for a unit not registered")
+    func otherRoles() async throws {
+        let store = try WritableStore()
+        let office = OfficeActor(actor: "office/li", unit: "U-office")
+        let discipline = try blocking { try store.ledger.enroll("discipline/zhou", name: "周纪", role: .discipline, unit: nil, by: office, recordedBy: "local:test") }
+        let escalationsBefore = try blocking { try store.ledger.record(of: WritableStore.problem)?.problem?.escalations ?? 0 }
+        try await store.withClient { client in
+            let inspector = try await client.signIn(store.inspectorToken)
+            let page = try await client.work(inspector.cookie)
+            #expect(page.contains("上报问题") && !page.contains("问题办理"))
+            let reported = try await client.form("/work/report", cookie: inspector.cookie, [
+                ("csrf", inspector.csrf), ("source", "inspection"), ("category", "sanitation"), ("description", "路边垃圾堆放"),
+                ("area", "中心城区"), ("street", "和平路")], files: [("photo", png(31))])
+            #expect(reported.status == .ok, "\(String(buffer: reported.body))")
+
+            let officeSession = try await client.signIn(store.officeToken)
+            let extended = try await client.form("/work/extend", cookie: officeSession.cookie, [
+                ("csrf", officeSession.csrf), ("problem", WritableStore.problem), ("deadline", "2030-01-01T18:00"), ("reason", "汛期施工")])
+            #expect(extended.status == .ok, "\(String(buffer: extended.body))")
+            let escalated = try await client.form("/work/escalate", cookie: officeSession.cookie, [
+                ("csrf", officeSession.csrf), ("problem", WritableStore.problem), ("to", "王局长"), ("reason", "逾期未改")])
+            #expect(escalated.status == .ok)
+            let unitsForm = try await client.form("/work/accountability", cookie: officeSession.cookie, [("csrf", officeSession.csrf)])
+            #expect(unitsForm.status == .forbidden)  // the office does not record accountability
+
+            let jgw = try await client.signIn(discipline)
+            #expect(try await client.work(jgw.cookie).contains("追责问责"))
+            let recorded = try await client.form("/work/accountability", cookie: jgw.cookie, [
+                ("csrf", jgw.csrf), ("kind", "unit"), ("target", "U-hpsq"), ("measure", "interview"), ("reason", "整改不力"),
+                ("problems", WritableStore.problem)])
+            #expect(recorded.status == .ok, "\(String(buffer: recorded.body))")
+            let missing = try await client.form("/work/accountability", cookie: jgw.cookie, [
+                ("csrf", jgw.csrf), ("kind", "unit"), ("target", "U-nowhere"), ("measure", "interview"), ("reason", "x")])
+            #expect(missing.status == .unprocessableContent && String(buffer: missing.body).contains("未登记"))
+        }
+        let problem = try blocking { try store.ledger.record(of: WritableStore.problem)?.problem }
+        #expect(problem?.deadline == Timestamp(rfc3339: "2030-01-01T18:00:00+08:00") && problem?.escalations == escalationsBefore + 1)
+        let cases = try blocking { () throws -> Int in
+            var n = 0
+            try store.ledger.events(asOf: .all, after: 0) { entry in
+                if entry.recorded.event.type == .accountabilityRecorded && entry.recordedBy == "discipline/zhou" { n += 1 }
+                if entry.recorded.event.type == .problemReported && entry.recordedBy == "inspector/wu" {
+                    if case .problemReported(let r) = entry.recorded.event.data { #expect(r.evidence.count == 1 && r.location.street == "和平路") }
+                }
+                return true
+            }
+            return n
+        }
+        #expect(cases == 1)
+    }
+
     @Test("a unit cannot use the office's forms; a form without its CSRF token is refused; a revoked account is signed out")
     func guarded() async throws {
         let store = try WritableStore()

@@ -228,8 +228,9 @@ struct WorkPages {
                     return reason
                 })
             case .office, .inspector:
-                Self.reportForm(&h, registry: try write.ledger.registry(), csrf: session.csrf)
-                if account.role == .office { Self.officeForms(&h, csrf: session.csrf) }
+                // The office's daily work first (to assign, to verify), then its other actions and a report;
+                // an inspector reports first.
+                if account.role == .inspector { Self.reportForm(&h, registry: try write.ledger.registry(), csrf: session.csrf) }
                 if account.role == .office,
                    case .board(let reported, _, _, let units) = try views.answer(.board(batch: nil, unit: nil, statuses: [.reported],
                                                                                          overdue: false, Moment(at: now)), reportsFor: 200) {
@@ -242,6 +243,10 @@ struct WorkPages {
                           case .rectificationSubmitted(let fix) = last.event.data else { return nil }
                     return (fix, last.event.actor)
                 })
+                if account.role == .office {
+                    Self.officeForms(&h, csrf: session.csrf)
+                    Self.reportForm(&h, registry: try write.ledger.registry(), csrf: session.csrf)
+                }
             case .discipline:
                 Self.accountabilityForms(&h, csrf: session.csrf)
             case .auditor:

@@ -401,7 +401,8 @@ enum EvidenceRoute {
 /// The paths POST reaches on a writable server.
 enum WriteRoutes {
     static let posted: Set<String> = ["/api/events", "/api/evidence", "/signin", "/signout", "/work/fix", "/work/assign", "/work/verify", "/work/reject",
-                                        "/work/report", "/work/extend", "/work/escalate", "/work/withdraw", "/work/accountability", "/work/revoke"]
+                                        "/work/report", "/work/extend", "/work/escalate", "/work/withdraw", "/work/accountability", "/work/revoke",
+                                        "/work/reopen", "/work/unit", "/work/list"]
 }
 
 /// Errors as JSON: a parameter that cannot be read is 400 naming it; an unknown path 404; a full lane

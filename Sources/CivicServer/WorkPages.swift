@@ -70,6 +70,22 @@ struct WorkPages {
             event("problem.deadlineExtended", try required(form, "problem"),
                   [("deadline", .string(try moment(form, "deadline").rfc3339)), ("reason", .string(try required(form, "reason")))])
         } }
+        router.post("/work/reopen") { request, _ -> Response in try await act(request, roles: [.office, .inspector]) { form, _ in
+            var data: [(key: String, value: JSONValue)] = [("reason", .string(try required(form, "reason"))),
+                                                          ("deadline", .string(try moment(form, "deadline").rfc3339))]
+            if let unit = optional(form, "unit") { data.append(("unit", .string(unit))) }
+            return event("problem.reopened", try required(form, "problem"), data)
+        } }
+        router.post("/work/unit") { request, _ -> Response in try await act(request, roles: [.office]) { form, _ in
+            var data: [(key: String, value: JSONValue)] = [("name", .string(try required(form, "name"))), ("kind", .string(try required(form, "kind")))]
+            if let leader = optional(form, "leader") { data.append(("leader", .string(leader))) }
+            return event("unit.registered", try required(form, "unitId"), data)
+        } }
+        router.post("/work/list") { request, _ -> Response in try await act(request, roles: [.office]) { form, _ in
+            event("batch.opened", try required(form, "listId"), [("name", .string(try required(form, "name"))),
+                                                                ("source", .string(try required(form, "source"))),
+                                                                ("dueAt", .string(try moment(form, "dueAt").rfc3339))])
+        } }
         router.post("/work/escalate") { request, _ -> Response in try await act(request, roles: [.office]) { form, _ in
             event("problem.escalated", try required(form, "problem"), [("to", .string(try required(form, "to"))), ("reason", .string(try required(form, "reason")))])
         } }
@@ -186,7 +202,8 @@ struct WorkPages {
 
     static let fieldNames = ["problem": "问题编号", "summary": "整改情况", "reason": "原因", "unit": "责任单位", "deadline": "整改时限",
                              "area": "片区", "source": "来源", "category": "类别", "description": "问题描述", "to": "点球对象",
-                             "kind": "问责对象类别", "target": "问责对象", "measure": "问责方式", "case": "问责案件编号"]
+                             "kind": "类别", "target": "问责对象", "measure": "问责方式", "case": "问责案件编号",
+                             "unitId": "单位编号", "name": "名称", "listId": "清单编号", "dueAt": "清零时限"]
 
     /// One event line (NDJSON) without actor fields: the account fills them.
     private func event(_ type: String, _ subject: String, _ data: [(key: String, value: JSONValue)]) -> String {
@@ -364,7 +381,19 @@ struct WorkPages {
         hidden(&h, "csrf", csrf); field(&h, "problem", "问题编号"); field(&h, "to", "点球对象（领导或单位负责人）"); field(&h, "reason", "原因")
         h.raw("<button>点球</button></form></details><details><summary>核销（问题不属实）</summary><form method=\"post\" action=\"/work/withdraw\">")
         hidden(&h, "csrf", csrf); field(&h, "problem", "问题编号"); field(&h, "reason", "原因")
-        h.raw("<button>核销</button></form></details></section>")
+        h.raw("<button>核销</button></form></details><details><summary>改派（交办给另一单位）</summary><form method=\"post\" action=\"/work/assign\">")
+        hidden(&h, "csrf", csrf); field(&h, "problem", "问题编号"); field(&h, "unit", "新的责任单位编号")
+        field(&h, "deadline", "整改时限（北京时间）", type: "datetime-local")
+        h.raw("<button>改派</button></form></details><details><summary>回头看重新交办</summary><form method=\"post\" action=\"/work/reopen\">")
+        hidden(&h, "csrf", csrf); field(&h, "problem", "问题编号"); field(&h, "reason", "原因")
+        field(&h, "deadline", "整改时限（北京时间）", type: "datetime-local"); field(&h, "unit", "责任单位编号（不填则原单位）", required: false)
+        h.raw("<button>重新交办</button></form></details><details><summary>登记责任单位</summary><form method=\"post\" action=\"/work/unit\">")
+        hidden(&h, "csrf", csrf); field(&h, "unitId", "单位编号（如 U-cgzf）"); field(&h, "name", "单位名称")
+        select(&h, "kind", "单位类别", UnitKind.allCases); field(&h, "leader", "包抓领导", required: false)
+        h.raw("<button>登记</button></form></details><details><summary>建立问题清单</summary><form method=\"post\" action=\"/work/list\">")
+        hidden(&h, "csrf", csrf); field(&h, "listId", "清单编号（如 B-20220819）"); field(&h, "name", "清单名称")
+        select(&h, "source", "来源", ProblemSource.allCases); field(&h, "dueAt", "清零时限（北京时间）", type: "datetime-local")
+        h.raw("<button>建立</button></form></details></section>")
     }
 
     /// 纪工委's forms: record an accountability case, or revoke one.

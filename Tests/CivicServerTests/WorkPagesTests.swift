@@ -128,6 +128,15 @@ struct WorkPagesTests {
             let escalated = try await client.form("/work/escalate", cookie: officeSession.cookie, [
                 ("csrf", officeSession.csrf), ("problem", WritableStore.problem), ("to", "王局长"), ("reason", "逾期未改")])
             #expect(escalated.status == .ok)
+            let unit = try await client.form("/work/unit", cookie: officeSession.cookie, [
+                ("csrf", officeSession.csrf), ("unitId", "U-web"), ("name", "新设的单位"), ("kind", "street")])
+            #expect(unit.status == .ok, "\(String(buffer: unit.body))")
+            let list = try await client.form("/work/list", cookie: officeSession.cookie, [
+                ("csrf", officeSession.csrf), ("listId", "B-web"), ("name", "网上建立的清单"), ("source", "inspection"), ("dueAt", "2030-02-01 18:00")])
+            #expect(list.status == .ok, "\(String(buffer: list.body))")
+            let twice = try await client.form("/work/unit", cookie: officeSession.cookie, [
+                ("csrf", officeSession.csrf), ("unitId", "U-web"), ("name", "再登记一次"), ("kind", "street")])
+            #expect(twice.status == .unprocessableContent && String(buffer: twice.body).contains("已登记"))
             let unitsForm = try await client.form("/work/accountability", cookie: officeSession.cookie, [("csrf", officeSession.csrf)])
             #expect(unitsForm.status == .forbidden)  // the office does not record accountability
 
@@ -155,6 +164,8 @@ struct WorkPagesTests {
             return n
         }
         #expect(cases == 1)
+        #expect(try blocking { try store.ledger.record(of: "U-web")?.unit?.name } == "新设的单位")
+        #expect(try blocking { try store.ledger.record(of: "B-web")?.batch?.dueAt } == Timestamp(rfc3339: "2030-02-01T18:00:00+08:00"))
     }
 
     @Test("a unit cannot use the office's forms; a form without its CSRF token is refused; a revoked account is signed out")

@@ -55,6 +55,7 @@ struct DashboardRequest: Sendable {
         return Dashboard.render(DashboardContent(
             options: options, at: at, board: rows, boardCounts: counts, boardBasis: boardBasis, progress: batches, progressBasis: progressBasis,
             ranking: ranked, week: week, rankingBasis: rankingBasis, audit: trail?.0, auditBasis: trail?.1, unitNames: names,
+            evidenceAtHand: Set((trail?.0 ?? []).flatMap(\.evidence).map { $0.lowercased() }.filter { views.ledger.evidence.has($0) }),
             checkpoint: try views.ledger.latestCheckpoint().map { note in
                 let origin = (try? Checkpoint(text: note.text))?.origin
                 return (note.rendered, note.signatures.map(\.name).filter { $0 != origin })

@@ -26,6 +26,42 @@ public struct AuditRow: Sendable, Equatable {
     public var recordedBy: String
     /// `backdated`; on a rectification.submitted, `late` or `recorded-after-deadline`; `proxy`.
     public var flags: [AuditFlag]
+    /// What the event did, in a clerk's words: the reason, the deadline, the unit, the fix (the dashboard's trail).
+    public var summary: String = ""
+    /// The SHA-256 of each evidence file it names.
+    public var evidence: [String] = []
+}
+
+extension AuditRow {
+    /// What `event` did, in a clerk's words, and the evidence it names.
+    static func describe(_ event: Event) -> (String, [String]) {
+        func when(_ t: Timestamp) -> String {
+            let text = t.inOffset(Timestamp.chinaOffset).rfc3339
+            return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5))
+        }
+        switch event.data {
+        case .unitRegistered(let u): return ("\(u.name)（\(u.kind.label)）" + (u.leader.map { "，包抓领导 \($0)" } ?? ""), [])
+        case .batchOpened(let b): return ("\(b.name)，\(b.source.label)，清零时限 \(when(b.dueAt))", [])
+        case .problemReported(let p):
+            let place = [p.location.area, p.location.street, p.location.point].compactMap { $0 }.joined(separator: " ")
+            return ("\(p.category.label)：\(p.description)（\(place)）", p.evidence.map(\.sha256))
+        case .problemAssigned(let a): return ("交办 \(a.unit)，时限 \(when(a.deadline))" + (a.leader.map { "，包抓领导 \($0)" } ?? ""), [])
+        case .deadlineExtended(let d): return ("延至 \(when(d.deadline))：\(d.reason)", [])
+        case .rectificationSubmitted(let r): return (r.summary, r.evidence.map(\.sha256))
+        case .rectificationVerified(let note): return (note ?? "", [])
+        case .rectificationRejected(let reason): return ("退回原因：\(reason)", [])
+        case .problemEscalated(let e): return ("点球 \(e.to)：\(e.reason)", [])
+        case .problemReopened(let r): return ("\(r.reason)；时限 \(when(r.deadline))" + (r.unit.map { "，改由 \($0)" } ?? ""), [])
+        case .problemWithdrawn(let reason): return ("核销原因：\(reason)", [])
+        case .accountabilityRecorded(let a):
+            let who = a.target.name.map { "\($0)（\(a.target.id)）" } ?? a.target.id
+            return ("\(a.target.kind.label) \(who)：\(a.measure.label)，\(a.reason)" + (a.problems.isEmpty ? "" : "；所涉问题 \(a.problems.joined(separator: "、"))"), [])
+        case .accountabilityRevoked(let reason), .accountRevoked(let reason): return ("理由：\(reason)", [])
+        case .accountEnrolled(let a): return ("\(a.name)，\(a.role.label)" + (a.unit.map { "，\($0)" } ?? ""), [])
+        case .accountChanged(let c):
+            return ([c.role.map { "角色改为\($0.label)" }, c.unit.map { "单位改为 \($0)" }].compactMap { $0 }.joined(separator: "，"), [])
+        }
+    }
 }
 
 /// What an audit row is flagged with.
@@ -92,8 +128,10 @@ public struct AuditTrail: Sendable {
             else if event.time < deadline, recorded.recordedAt > deadline { flags.append(.recordedAfterDeadline) }
         }
         if AuditFlag.isProxy(actor: event.actor, recordedBy: recordedBy) { flags.append(.proxy) }
+        let (summary, evidence) = AuditRow.describe(event)
         return AuditRow(seq: recorded.seq, version: recorded.version, recordedAt: recorded.recordedAt,
                         occurredAt: event.time, type: event.type, subject: event.subject, actor: event.actor,
-                        role: event.role, id: event.id, hash: hash, recordedBy: recordedBy, flags: flags)
+                        role: event.role, id: event.id, hash: hash, recordedBy: recordedBy, flags: flags,
+                        summary: summary, evidence: evidence)
     }
 }

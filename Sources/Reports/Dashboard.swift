@@ -24,11 +24,15 @@ public struct DashboardContent: Sendable {
     public var unitNames: [String: String]
     /// The latest signed checkpoint the store keeps (a C2SP note), and the names that cosigned it.
     public var checkpoint: (note: String, cosigners: [String])?
+    /// The evidence files of the trail the store holds (shown as photos; the others named by their hash).
+    public var evidenceAtHand: Set<String> = []
 
     public init(options: [String: String], at: Timestamp, board: [BoardRow], boardCounts: BoardCounts, boardBasis: ViewBasis, progress: [BatchProgress],
                 progressBasis: ViewBasis, ranking: [RankingRow], week: Week, rankingBasis: ViewBasis, audit: [AuditRow]?,
-                auditBasis: ViewBasis?, unitNames: [String: String], checkpoint: (note: String, cosigners: [String])? = nil) {
+                auditBasis: ViewBasis?, unitNames: [String: String], evidenceAtHand: Set<String> = [],
+                checkpoint: (note: String, cosigners: [String])? = nil) {
         self.checkpoint = checkpoint
+        self.evidenceAtHand = evidenceAtHand
         self.options = options; self.at = at; self.board = board; self.boardCounts = boardCounts; self.boardBasis = boardBasis
         self.progress = progress
         self.progressBasis = progressBasis; self.ranking = ranking; self.week = week; self.rankingBasis = rankingBasis
@@ -216,13 +220,22 @@ public enum Dashboard {
         h.raw(" · 每个已登记的事件，按 seq 顺序</small> <a class=\"close\" href=\"\(HTML.escape(link(c, ["subject": nil])))\">关闭</a></h2>")
         if rows.isEmpty { h.raw("<p class=\"empty\">此刻没有这个编号的事件。</p>") }
         if !rows.isEmpty {
-            h.raw("<table class=\"trail\"><thead><tr><th>seq</th><th>事件</th><th>发生时间</th><th>登记时间</th><th>操作人</th><th>登记人</th><th>标记</th><th>哈希</th></tr></thead><tbody>")
+            h.raw("<table class=\"trail\"><thead><tr><th>seq</th><th>事件</th><th>发生时间</th><th>登记时间</th><th>操作人</th><th>登记人</th><th>内容</th><th>标记</th><th>哈希</th></tr></thead><tbody>")
             for row in rows {
                 h.raw("<tr><td>\(row.seq)</td><td>"); h.text(row.type.label)
                 h.raw("</td><td>"); h.text(dated(row.occurredAt))
                 h.raw("</td><td>"); h.text(dated(row.recordedAt))
                 h.raw("</td><td>"); h.text("\(row.actor)（\(row.role.label)）")
                 h.raw("</td><td>"); h.text(row.recordedBy.isEmpty ? "—" : row.recordedBy)
+                h.raw("</td><td class=\"what\">"); h.text(row.summary)
+                for sha in row.evidence.map({ $0.lowercased() }) {
+                    let safe = HTML.escape(sha)
+                    if c.evidenceAtHand.contains(sha) {
+                        h.raw("<a href=\"/api/evidence/\(safe)\"><img class=\"evidence\" src=\"/api/evidence/\(safe)\" alt=\"佐证照片\" loading=\"lazy\"></a>")
+                    } else {
+                        h.raw("<br><small title=\"\(safe)\">佐证材料 \(safe.prefix(12))…（未存于本系统）</small>")
+                    }
+                }
                 h.raw("</td><td>")
                 for flag in row.flags { h.raw("<span class=\"badge flag\">"); h.text(flag.label); h.raw("</span> ") }
                 h.raw("</td><td><code title=\"\(row.hash)\">\(row.hash.prefix(12))…</code></td></tr>")
@@ -346,6 +359,7 @@ public enum Dashboard {
     .audit{border-color:#c9d8ef;background:#fbfdff}.close{float:right;font-size:12px;font-weight:normal}
     .empty,.note{color:var(--muted)}.digest{color:var(--muted);font-size:11px;margin:8px 0 0}code{font-size:12px}
     footer{color:var(--muted);font-size:12px;padding:6px 28px 24px}
+    td.what{min-width:220px}img.evidence{display:block;max-width:160px;max-height:120px;margin-top:4px;border-radius:4px;border:1px solid var(--line)}
     pre.note{white-space:pre-wrap;word-break:break-all;font-size:12px;background:#f6f7f9;padding:8px;border-radius:4px}
     section{overflow-x:auto}
     @media (max-width:720px){

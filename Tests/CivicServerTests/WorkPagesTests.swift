@@ -69,6 +69,12 @@ struct WorkPagesTests {
             #expect(waiting.contains("待核实的整改") && waiting.contains(WritableStore.problem))
             let verified = try await client.form("/work/verify", cookie: office.cookie, [("csrf", office.csrf), ("problem", WritableStore.problem)])
             #expect(verified.status == .ok, "\(String(buffer: verified.body))")
+
+            // On the dashboard, the problem's trail says what was done, by whom, recorded by whom, with the photo.
+            let trail = String(buffer: try await client.execute(uri: "/?subject=\(WritableStore.problem)", method: .get).body)
+            #expect(trail.contains("已清理&lt;script&gt;") && !trail.contains("已清理<script>"))
+            #expect(trail.contains("<img class=\"evidence\" src=\"/api/evidence/"), "\(trail.suffix(3000))")
+            #expect(trail.contains("unit/hp-zhao") && trail.contains("office/li"))
         }
         #expect(try blocking { try store.ledger.record(of: WritableStore.problem)?.problem?.status } == .closed)
         let fix = try blocking { try store.ledger.latest(of: [.rectificationSubmitted], in: WritableStore.problem) }

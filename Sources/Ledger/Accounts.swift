@@ -38,8 +38,11 @@ extension Ledger {
     @available(*, noasync)
     public func account(_ actor: String) throws -> Account? { try record(of: actor)?.account }
 
-    /// The tokens of this store's accounts (`credentials/` in its folder).
-    public func credentials() throws -> Credentials { try Credentials(store: path) }
+    /// The tokens of this store's accounts (`credentials/` in its folder): one environment for the
+    /// process, opened at the first call (LMDB forbids opening the same one twice in a process).
+    public func credentials() throws -> Credentials {
+        try credentialsOnce.value { try Credentials(store: path) }
+    }
 
     /// Who acts for the office: `given`, else the first enrolled office account, else (the first account
     /// of a store) the office account being enrolled, which then enrolls itself.
@@ -89,5 +92,19 @@ extension Ledger {
         let event = Event(id: "acct-\(now.micros)-\(UInt32.random(in: 0...UInt32.max))", source: "civic/account", subject: id,
                           time: now.inOffset(Timestamp.chinaOffset), actor: office.actor, role: .office, actorUnit: office.unit, data: data)
         _ = try append([Incoming(line: 1, event: event)], recordedBy: recordedBy)
+    }
+}
+
+/// A value made once, at the first call that needs it, then shared.
+final class Once<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var made: Value?
+    func value(_ make: () throws -> Value) throws -> Value {
+        try lock.withLock {
+            if let made { return made }
+            let value = try make()
+            made = value
+            return value
+        }
     }
 }

@@ -52,6 +52,8 @@ public final class Ledger: @unchecked Sendable {
     private let snapshotLock = NSLock()
     /// Whether a group append made snapshots due and left them to `takeOwedSnapshots`.
     private let owed = OwedFlag()
+    /// The accounts' tokens, opened once (`credentials()`).
+    let credentialsOnce = Once<Credentials>()
     let index: SubjectIndex
     let snapshots: Snapshots
     /// Snapshots found damaged by views of this process: passed over, and taken again by the next writer.

@@ -251,7 +251,10 @@ struct WriteServerTests {
                         let report = line("report-\(k)", "problem.reported", "P-load-\(k)",
                                           #"{"source":"inspection","category":"sanitation","description":"垃圾未清","location":{"area":"恒口"}}"#)
                         let response = try await client.postEvents(report, token: store.inspectorToken)
-                        guard response.status == .ok, case .number(let n)? = response.json?["appended"]?.array.first?["seq"] else { return nil }
+                        guard response.status == .ok, case .number(let n)? = response.json?["appended"]?.array.first?["seq"] else {
+                            Issue.record("request \(k): \(response.status) \(response.text)")
+                            return nil
+                        }
                         return UInt64(n)
                     }
                 }

@@ -145,40 +145,30 @@ public final class Ledger: @unchecked Sendable {
         }
         var attempt = 0
         var kept: AppendBatch?
-        let outcome: Result<AppendReport, AppendRefused>
-        do {
-            outcome = try log.write { writer in
-                attempt += 1
-                if attempt > 1 {
-                    // The map filled and the transaction is run again: nothing of the last try remains.
-                    index.forget()
-                    try source.rewind()
-                }
-                try index.catchUp(writer.read)
-                let preparation = Preparation(source)
-                defer { preparation.cancel() }
-                // A large append takes its snapshots as it goes, on a third thread.
-                let projector = !options.dryRun && (source.byteCount ?? 0) >= Self.projectingFrom
-                    ? AppendProjector(log: log, snapshots: snapshots, head: writer.head.seq) : nil
-                defer { projector?.cancel() }
-                var batch = AppendBatch(index: index, options: options, writer: writer, now: clock().micros,
-                                        projector: projector, snapshotTable: snapshots.table,
-                                        expectedEvents: (source.byteCount ?? 0) / 300)
-                while let chunk = try preparation.next() {
-                    for item in chunk { try batch.take(item, into: &writer) }
-                }
-                let decision = try batch.finish(&writer)
-                lastAppendHeldAtMost = batch.heldAtMost
-                if case .commit = decision { kept = batch } else if batch.wroteTables { index.forget() }
-                return decision
+        let outcome: Result<AppendReport, AppendRefused> = try writeIndexed { writer in
+            attempt += 1
+            if attempt > 1 {
+                // The map filled and the transaction is run again: nothing of the last try remains.
+                index.forget()
+                try source.rewind()
             }
-        } catch let error as LMDBError where error.code == .noSpace || error.code == .ioError {
-            index.forget()
-            try? log.trimToCommitted()
-            throw StoreFull(needed: nil, free: EventLog.freeBytes(at: path), path: path)
-        } catch {
-            index.forget()
-            throw error
+            try index.catchUp(writer.read)
+            let preparation = Preparation(source)
+            defer { preparation.cancel() }
+            // A large append takes its snapshots as it goes, on a third thread.
+            let projector = !options.dryRun && (source.byteCount ?? 0) >= Self.projectingFrom
+                ? AppendProjector(log: log, snapshots: snapshots, head: writer.head.seq) : nil
+            defer { projector?.cancel() }
+            var batch = AppendBatch(index: index, options: options, writer: writer, now: clock().micros,
+                                    projector: projector, snapshotTable: snapshots.table,
+                                    expectedEvents: (source.byteCount ?? 0) / 300)
+            while let chunk = try preparation.next() {
+                for item in chunk { try batch.take(item, into: &writer) }
+            }
+            let decision = try batch.finish(&writer)
+            lastAppendHeldAtMost = batch.heldAtMost
+            if case .commit = decision { kept = batch } else if batch.wroteTables { index.forget() }
+            return decision
         }
         lastAppendAttempts = attempt
         let report = try outcome.get()
@@ -225,49 +215,58 @@ public final class Ledger: @unchecked Sendable {
         var kept = GroupState()
         var flushed = false
         var before: UInt64 = 0, after: UInt64 = 0
-        let results: [Result<AppendReport, AppendRefused>]
-        do {
-            results = try log.write { writer in
-                kept = GroupState()
-                flushed = false
-                before = writer.head.seq
-                after = before
-                try index.catchUp(writer.read)
-                let now = clock().micros
-                var results: [Result<AppendReport, AppendRefused>] = []
-                func take(_ request: (events: [Incoming], recordedBy: String), _ writer: inout LogWriter) throws
-                    -> EventLog.WriteDecision<(Result<AppendReport, AppendRefused>, AppendBatch)> {
-                    var batch = AppendBatch(index: index, options: AppendOptions(recordedBy: request.recordedBy), writer: writer,
-                                            now: now, group: kept)
-                    for incoming in request.events { try batch.take(.event(Prepared(incoming)), into: &writer) }
-                    switch try batch.finish(&writer) {
-                    case .commit(let outcome): return .commit((outcome, batch))
-                    case .rollback(let outcome): return .rollback((outcome, batch))
-                    }
+        let results: [Result<AppendReport, AppendRefused>] = try writeIndexed { writer in
+            kept = GroupState()
+            flushed = false
+            before = writer.head.seq
+            after = before
+            try index.catchUp(writer.read)
+            let now = clock().micros
+            var results: [Result<AppendReport, AppendRefused>] = []
+            func take(_ request: (events: [Incoming], recordedBy: String), _ writer: inout LogWriter) throws
+                -> EventLog.WriteDecision<(Result<AppendReport, AppendRefused>, AppendBatch)> {
+                var batch = AppendBatch(index: index, options: AppendOptions(recordedBy: request.recordedBy), writer: writer,
+                                        now: now, group: kept)
+                for incoming in request.events { try batch.take(.event(Prepared(incoming)), into: &writer) }
+                switch try batch.finish(&writer) {
+                case .commit(let outcome): return .commit((outcome, batch))
+                case .rollback(let outcome): return .rollback((outcome, batch))
                 }
-                if requests.count == 1 {
-                    // Alone, the request is the transaction: all or nothing without a nested one.
-                    switch try take(requests[0], &writer) {
-                    case .commit(let taken):
-                        kept.take(taken.1)
-                        results.append(taken.0)
-                    case .rollback(let taken):
-                        return .rollback([taken.0])
-                    }
-                } else {
-                    for request in requests {
-                        let taken = try writer.nested { child in try take(request, &child) }
-                        if case .success = taken.0 { kept.take(taken.1) }
-                        results.append(taken.0)
-                    }
-                }
-                after = writer.head.seq
-                if after > before, index.isDue(head: after, pending: kept.records.count) {
-                    try index.flush(&writer, records: kept.records, links: kept.links, head: after)
-                    flushed = true
-                }
-                return after > before ? .commit(results) : .rollback(results)
             }
+            if requests.count == 1 {
+                // Alone, the request is the transaction: all or nothing without a nested one.
+                switch try take(requests[0], &writer) {
+                case .commit(let taken):
+                    kept.take(taken.1)
+                    results.append(taken.0)
+                case .rollback(let taken):
+                    return .rollback([taken.0])
+                }
+            } else {
+                for request in requests {
+                    let taken = try writer.nested { child in try take(request, &child) }
+                    if case .success = taken.0 { kept.take(taken.1) }
+                    results.append(taken.0)
+                }
+            }
+            after = writer.head.seq
+            if after > before, index.isDue(head: after, pending: kept.records.count) {
+                try index.flush(&writer, records: kept.records, links: kept.links, head: after)
+                flushed = true
+            }
+            return after > before ? .commit(results) : .rollback(results)
+        }
+        if after > before && !flushed { index.committed(records: kept.records, links: kept.links, head: after) }
+        return (results, before, after)
+    }
+
+    /// `log.write(body)` for an append: when it fails, the index's tail is forgotten (the tables may have
+    /// been written in the transaction undone), and a full disk is `StoreFull`, the file cut back to what
+    /// was committed.
+    @available(*, noasync)
+    private func writeIndexed<R>(_ body: (inout LogWriter) throws -> EventLog.WriteDecision<R>) throws -> R {
+        do {
+            return try log.write(body)
         } catch let error as LMDBError where error.code == .noSpace || error.code == .ioError {
             index.forget()
             try? log.trimToCommitted()
@@ -276,8 +275,6 @@ public final class Ledger: @unchecked Sendable {
             index.forget()
             throw error
         }
-        if after > before && !flushed { index.committed(records: kept.records, links: kept.links, head: after) }
-        return (results, before, after)
     }
 
     /// `append` of events in memory.

@@ -154,15 +154,7 @@ final class WriteSide: Sendable {
                        evidence: EvidenceStore) throws -> [Incoming] {
         var events: [Incoming] = []
         var refusals: [LineRefusal] = []
-        var start = body.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        var line = 0
-        while start < body.count {
-            line += 1
-            let end = body[start...].firstIndex(of: 0x0A) ?? body.count
-            var text = body[start..<end]
-            if text.last == 0x0D { text = text.dropLast() }
-            start = end + 1
-            if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+        try CloudEvents.forEachLine(body) { line, text in
             do {
                 let filled = try actorFilled(text, line: line, of: id, account, accounts: accounts)
                 guard text.count <= CloudEvents.maximumLineBytes else {

@@ -14,6 +14,15 @@ public enum CloudEvents {
     public static func readLines(_ bytes: [UInt8]) -> (events: [Incoming], refusals: [LineRefusal]) {
         var events: [Incoming] = []
         var refusals: [LineRefusal] = []
+        forEachLine(bytes) { line, text in
+            do throws(LineRefusal) { events.append(try read(line: line, text)) } catch { refusals.append(error) }
+        }
+        return (events, refusals)
+    }
+
+    /// Calls `body` with the number and text of each non-blank line of an NDJSON text (a UTF-8 BOM at its
+    /// start skipped, a CR before each line end dropped).
+    public static func forEachLine(_ bytes: [UInt8], _ body: (Int, ArraySlice<UInt8>) throws -> Void) rethrows {
         var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         var line = 0
         while start < bytes.count {
@@ -23,9 +32,8 @@ public enum CloudEvents {
             if slice.last == 0x0D { slice = slice.dropLast() }
             start = end + 1
             if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            do { events.append(try read(line: line, slice)) } catch { refusals.append(error) }
+            try body(line, slice)
         }
-        return (events, refusals)
     }
 
     /// Reads one event from one JSON text.

@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        // Workbooks (.xlsx) and Word documents (.docx) are zip archives (docs/formats.md, "Office files").
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // The system liblmdb (Debian's liblmdb-dev), never vendored.
@@ -49,6 +51,7 @@ let package = Package(
         .target(name: "Ledger", dependencies: [
             "Campaign", "EventLog", "Projections", "JSON", "LMDB", "Wire", "Transparency",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], swiftSettings: acrossModules),
         // A realistic sample campaign, for `civic demo` and the tour.
         .target(name: "Demo", dependencies: ["Campaign", "Ledger", "EventLog", .product(name: "Crypto", package: "swift-crypto")],
@@ -57,6 +60,7 @@ let package = Package(
         .target(name: "Reports", dependencies: [
             "Projections", "Campaign", "JSON", "Wire",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ], swiftSettings: acrossModules),
         // The views asked by name and options, as the command line and the server both ask.
         .target(name: "Queries", dependencies: ["Ledger", "Reports", "Projections", "Campaign", "JSON", "EventLog"], swiftSettings: acrossModules),

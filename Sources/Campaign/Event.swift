@@ -73,7 +73,7 @@ public enum EventType: String, Vocabulary {
         case .rectificationRejected: "整改不到位退回"
         case .problemEscalated: "点球"
         case .problemReopened: "回头看重新交办"
-        case .problemWithdrawn: "核销(不属实)"
+        case .problemWithdrawn: "撤销（不属实）"
         case .accountabilityRecorded: "追责问责"
         case .accountabilityRevoked: "撤销问责"
         case .accountEnrolled: "开通账号"
@@ -117,8 +117,10 @@ public struct UnitRegistration: Sendable, Hashable {
     public var kind: UnitKind
     public var parent: String?
     public var leader: String?
-    public init(name: String, kind: UnitKind, parent: String? = nil, leader: String? = nil) {
-        self.name = name; self.kind = kind; self.parent = parent; self.leader = leader
+    /// Other names offices write for it (城管 for 城管执法大队), by which an imported list may name it.
+    public var aliases: [String]
+    public init(name: String, kind: UnitKind, parent: String? = nil, leader: String? = nil, aliases: [String] = []) {
+        self.name = name; self.kind = kind; self.parent = parent; self.leader = leader; self.aliases = aliases
     }
 }
 

@@ -22,6 +22,7 @@ public enum EventCodec {
                 m.varint(field: 2, UInt64(u.kind.number))
                 if let parent = u.parent { m.present(field: 3, parent.utf8) }
                 if let leader = u.leader { m.present(field: 4, leader.utf8) }
+                for alias in u.aliases { m.present(field: 5, alias.utf8) }
             }
         case .batchOpened(let b):
             w.message(field: 11) { m in
@@ -242,6 +243,7 @@ public enum EventCodec {
         switch (message, field) {
         case (10, 1), (10, 3), (10, 4): .string                      // UnitRegistered: name, parent, leader
         case (10, 2): .number                                         //   kind
+        case (10, 5): .repeatedString                                 //   aliases
         case (11, 1): .string                                         // BatchOpened: name
         case (11, 2), (11, 3), (11, 4): .number                       //   source, due_at
         case (12, 1): .string                                         // ProblemReported: batch
@@ -365,7 +367,8 @@ public enum EventCodec {
     private static func eventData(_ message: Int, _ f: Fields) throws -> EventData {
         switch message {
         case 10:
-            return .unitRegistered(UnitRegistration(name: f.string(1), kind: try code(f.enumNumber(2)), parent: f.s3, leader: f.s4))
+            return .unitRegistered(UnitRegistration(name: f.string(1), kind: try code(f.enumNumber(2)), parent: f.s3, leader: f.s4,
+                                                    aliases: f.repeatedStrings))
         case 11:
             return .batchOpened(BatchOpening(name: f.string(1), source: try code(f.enumNumber(2)),
                                              dueAt: Timestamp(micros: f.int64(3), offsetMinutes: f.int32(4))))

@@ -149,7 +149,7 @@ public enum Rules {
             let needed = from.map(\.named).joined(separator: "或")
             var message = "问题 \(subject) 当前状态为 \(problem.status.named)，\(type.named) 只能在 \(needed) 状态下进行"
             if problem.status == .closed { message += "；已销号的问题只能通过回头看(problem.reopened)重新交办" }
-            if problem.status == .withdrawn { message += "；已核销的问题不再办理" }
+            if problem.status == .withdrawn { message += "；已撤销（不属实）的问题不再办理" }
             throw Refusal(.lifecycle, message)
         }
         switch event.data {

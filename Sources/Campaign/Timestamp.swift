@@ -227,7 +227,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
-    static func daysIn(month m: Int64, year y: Int64) -> Int64 {
+    public static func daysIn(month m: Int64, year y: Int64) -> Int64 {
         switch m {
         case 2: return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -281,5 +281,27 @@ extension StringProtocol {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" || $0 == "\u{3000}" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])
+    }
+}
+
+extension Timestamp {
+    /// `2022年8月25日 12:00` in UTC+8: a moment as a clerk reads it (docs/formats.md, "Words").
+    public var chineseMinute: String {
+        let local = micros + Int64(Self.chinaOffset) * 60_000_000
+        let minuteOfDay = Self.floorDivide(local, 60_000_000).0 - chinaDay * 1440
+        let h = minuteOfDay / 60, m = minuteOfDay % 60
+        return chineseDate + " " + (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"
+    }
+
+    /// `2022年8月25日` in UTC+8.
+    public var chineseDate: String {
+        let (y, m, d) = Self.civil(fromDays: chinaDay)
+        return "\(y)年\(m)月\(d)日"
+    }
+
+    /// `8月25日` in UTC+8.
+    public var chineseMonthDay: String {
+        let (_, m, d) = Self.civil(fromDays: chinaDay)
+        return "\(m)月\(d)日"
     }
 }

@@ -298,11 +298,11 @@ public enum ProblemStatus: String, Vocabulary, Comparable {
     }
     public var label: String {
         switch self {
-        case .reported: "已上报"
+        case .reported: "待交办"
         case .assigned: "已交办"
         case .submitted: "待核实"
         case .closed: "已销号"
-        case .withdrawn: "已核销"
+        case .withdrawn: "已撤销（不属实）"
         }
     }
     /// `label(code)`, as refusals name a status: `已销号(closed)`.

@@ -12,8 +12,16 @@ public struct Week: Sendable, Hashable, Comparable, CustomStringConvertible {
         monday = day - Self.weekdayIndex(day)
     }
 
-    /// Reads `YYYY-Www`; nil when malformed or when the year has no such week.
+    /// Reads `YYYY-Www`, or `2022年第34周` as an office writes it; nil when malformed or when the year
+    /// has no such week.
     public init?(_ text: String) {
+        var text = text.trimmingSpaces
+        if let year = text.firstRange(of: "年"), text.hasSuffix("周") {
+            var number = text[year.upperBound...].dropLast()
+            if number.hasPrefix("第") { number = number.dropFirst() }
+            guard let n = Int(number), n >= 1, n <= 53 else { return nil }
+            text = "\(text[..<year.lowerBound])-W\(n < 10 ? "0" : "")\(n)"
+        }
         let parts = text.split(separator: "-")
         guard parts.count == 2, parts[0].count == 4, let year = Int64(parts[0]),
               parts[1].hasPrefix("W") || parts[1].hasPrefix("w"), parts[1].count == 3,
@@ -48,4 +56,16 @@ public struct Week: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// 0 for Monday … 6 for Sunday (1970-01-01 was a Thursday).
     static func weekdayIndex(_ day: Int64) -> Int64 { ((day + 3) % 7 + 7) % 7 }
+}
+
+extension Week {
+    /// The week as an office writes it: `第34周（8月22日—28日）`, or `第35周（8月29日—9月4日）` across a month.
+    public var label: String {
+        let (_, m1, d1) = Timestamp.civil(fromDays: monday)
+        let (_, m2, d2) = Timestamp.civil(fromDays: monday + 6)
+        return "第\(number)周（\(m1)月\(d1)日—\(m1 == m2 ? "" : "\(m2)月")\(d2)日）"
+    }
+
+    /// `2022年第34周（8月22日—28日）`: the label with its year, for a title.
+    public var labelWithYear: String { "\(isoYear)年" + label }
 }

@@ -624,6 +624,9 @@ public nonisolated struct Civic_V1_UnitRegistered: Sendable {
   /// Clears the value of `leader`. Subsequent reads from it will return its default value.
   public mutating func clearLeader() {self._leader = nil}
 
+  /// Other names offices write for it, by which an imported list may name it.
+  public var aliases: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1473,7 +1476,7 @@ nonisolated extension Civic_V1_Location: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Civic_V1_UnitRegistered: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UnitRegistered"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}kind\0\u{1}parent\0\u{1}leader\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}kind\0\u{1}parent\0\u{1}leader\0\u{1}aliases\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1485,6 +1488,7 @@ nonisolated extension Civic_V1_UnitRegistered: SwiftProtobuf.Message, SwiftProto
       case 2: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self._parent) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self._leader) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.aliases) }()
       default: break
       }
     }
@@ -1507,6 +1511,9 @@ nonisolated extension Civic_V1_UnitRegistered: SwiftProtobuf.Message, SwiftProto
     try { if let v = self._leader {
       try visitor.visitSingularStringField(value: v, fieldNumber: 4)
     } }()
+    if !self.aliases.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.aliases, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1515,6 +1522,7 @@ nonisolated extension Civic_V1_UnitRegistered: SwiftProtobuf.Message, SwiftProto
     if lhs.kind != rhs.kind {return false}
     if lhs._parent != rhs._parent {return false}
     if lhs._leader != rhs._leader {return false}
+    if lhs.aliases != rhs.aliases {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

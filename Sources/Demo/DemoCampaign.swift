@@ -44,9 +44,10 @@ public enum DemoCampaign {
         var total = 0
         let setup = CloudEvents.readLines(try setupNDJSON())
         total += try ledger.append(setup.events, recordedBy: Ledger.localRecorder).appended.count
-        let list = try ProblemList(csv: try problemsCSV())
+        let list = try ProblemList(try Sheet.read(try problemsCSV(), fileName: "hengkou-problems.csv"))
         let office = ProblemList.Actor(actor: "office/li-xianfeng", role: .office, unit: "U-office", source: "/hengkou/chuangwen")
-        total += try ledger.append(try list.events(by: office, given: try ledger.registry()), recordedBy: Ledger.localRecorder).appended.count
+        let plan = try list.plan(by: office, given: try ledger.registry(), batch: nil, now: Ledger.systemClock()) { _ in nil }
+        total += try ledger.append(plan.events, recordedBy: Ledger.localRecorder).appended.count
         for week in activity() {
             total += try ledger.append(week, recordedBy: Ledger.localRecorder).appended.count
         }
@@ -112,7 +113,7 @@ public enum DemoCampaign {
         // 8月23日: an extension, a withdrawal, and the first 点球.
         s.office("P-20220819-013", "2022-08-23T09:00:00", .deadlineExtended(DeadlineExtension(
             deadline: t("2022-09-02T18:00:00"), reason: "违建拆除须履行法定程序，经指挥部研究延期")))
-        s.office("P-20220819-020", "2022-08-23T10:00:00", .problemWithdrawn(reason: "经核实该小区不属恒口辖区，问题不属实，予以核销"))
+        s.office("P-20220819-020", "2022-08-23T10:00:00", .problemWithdrawn(reason: "经核实该小区不属恒口辖区，问题不属实，予以撤销"))
         s.office("P-20220819-021", "2022-08-23T11:00:00", .problemEscalated(Escalation(
             to: "李显锋", reason: "网报资料逾期未整改，以指挥部名义点球分管领导")))
         close()

@@ -111,10 +111,10 @@ public enum CloudEvents {
         let data: EventData
         switch type {
         case .unitRegistered:
-            try d.refuseOthers(["name", "kind", "parent", "leader"])
+            try d.refuseOthers(["name", "kind", "parent", "leader", "aliases"])
             data = .unitRegistered(UnitRegistration(
                 name: try d.string("name"), kind: try d.vocabulary("kind"), parent: try d.optionalString("parent"),
-                leader: try d.optionalString("leader")))
+                leader: try d.optionalString("leader"), aliases: try d.optionalStrings("aliases")))
         case .batchOpened:
             try d.refuseOthers(["name", "source", "dueAt"])
             data = .batchOpened(BatchOpening(name: try d.string("name"), source: try d.vocabulary("source"),
@@ -257,6 +257,19 @@ struct Fields {
             throw Refusal(.malformed, "\(name(key)) 须为数字，而不是\(v.kindLabel)")
         }
         return d
+    }
+
+    /// An array of texts, empty when absent; none empty, none given twice.
+    func optionalStrings(_ key: String) throws(Refusal) -> [String] {
+        guard let v = self[key] else { return [] }
+        guard case .array(let items) = v else { throw Refusal(.malformed, "\(name(key)) 须为数组，而不是\(v.kindLabel)") }
+        var out: [String] = []
+        for (k, item) in items.enumerated() {
+            guard case .string(let s) = item, !s.isEmpty else { throw Refusal(.malformed, "\(name(key))[\(k)] 须为非空字符串") }
+            guard !out.contains(s) else { throw Refusal(.malformed, "\(name(key))[\(k)] “\(s)” 重复") }
+            out.append(s)
+        }
+        return out
     }
 
     func object(_ key: String) throws(Refusal) -> Fields {

@@ -54,6 +54,7 @@ extension CloudEvents {
         switch data {
         case .unitRegistered(let u):
             add("name", u.name); add("kind", u.kind.rawValue); add("parent", u.parent); add("leader", u.leader)
+            if !u.aliases.isEmpty { m.append(("aliases", .array(u.aliases.map { .string($0) }))) }
         case .batchOpened(let b):
             add("name", b.name); add("source", b.source.rawValue); m.append(("dueAt", .time(b.dueAt)))
         case .problemReported(let p):

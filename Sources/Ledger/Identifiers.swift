@@ -16,6 +16,7 @@ enum Identifiers {
         case .unitRegistered(let u):
             try check(u.name, "data.name")
             if let parent = u.parent { try check(parent, "data.parent") }
+            for (k, alias) in u.aliases.enumerated() { try check(alias, "data.aliases[\(k)]") }
         case .problemReported(let p): if let batch = p.batch { try check(batch, "data.batch") }
         case .problemAssigned(let a): try check(a.unit, "data.unit")
         case .problemReopened(let r): if let unit = r.unit { try check(unit, "data.unit") }

@@ -71,6 +71,13 @@ public struct Duplicate: Sendable, Equatable {
 }
 
 /// What an append did (or, rehearsed, would do).
+/// A list imported (or rehearsed): the list as read, what it said to append, and what the append did.
+public struct ImportResult: Sendable {
+    public var list: ProblemList
+    public var plan: ImportPlan
+    public var report: AppendReport
+}
+
 public struct AppendReport: Sendable {
     /// The events stored, in seq order.
     public var appended: [Appended]

@@ -41,15 +41,28 @@ extension Ledger {
         }
     }
 
-    /// Imports a problem list (CSV as offices keep it): its rows become problem.reported and, with a unit,
-    /// problem.assigned, against the units and lists registered now.
-    /// - Returns: the list read and what the append did.
-    /// - Throws: `AppendRefused` naming every row or event refused.
+    /// Imports a problem list as offices keep it (a workbook or CSV, docs/formats.md "Problem lists in"):
+    /// its rows become problem.reported and, with a unit, problem.assigned, against the units and lists
+    /// registered now; rows of problems already stored become the changes they say (reassignment, extension).
+    /// - Parameters:
+    ///   - sheet: the workbook's sheet, by name (nil: the first).
+    ///   - batch: the list the sheet belongs to, by id or name, for rows that name none.
+    /// - Returns: the list read, what it would append, and what the append did.
+    /// - Throws: `SheetError` when the file cannot be read; `ImportRefused` naming every row, column or
+    ///   event refused.
     @available(*, noasync)
-    public func importList(_ csv: [UInt8], by importer: ProblemList.Actor, dryRun: Bool, recordedBy: String) throws -> (ProblemList, AppendReport) {
-        let list = try ProblemList(csv: csv)
-        let events = try list.events(by: importer, given: try registry())
-        return (list, try append(EventList(events), AppendOptions(dryRun: dryRun, recordedBy: recordedBy)))
+    public func importList(_ file: [UInt8], fileName: String, sheet: String? = nil, batch: String? = nil,
+                           by importer: ProblemList.Actor, dryRun: Bool, recordedBy: String) throws -> ImportResult {
+        let list = try ProblemList(try Sheet.read(file, fileName: fileName, sheet: sheet))
+        let plan = try list.plan(by: importer, given: try registry(), batch: batch, now: clock()) { id in
+            (try? self.record(of: id))??.problem
+        }
+        do {
+            let report = try append(EventList(plan.events), AppendOptions(dryRun: dryRun, recordedBy: recordedBy))
+            return ImportResult(list: list, plan: plan, report: report)
+        } catch let refused as AppendRefused {
+            throw ImportRefused(sheet: list.sheet.name, refused.refusals.map { .init(row: $0.line, column: nil, message: $0.refusal.message) })
+        }
     }
 
     /// `verify`, and then that the log still extends a head recorded earlier (`SEQ:HASH`).

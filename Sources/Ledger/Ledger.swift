@@ -293,7 +293,17 @@ public final class Ledger: @unchecked Sendable {
     @available(*, noasync)
     public func registry() throws -> Registry {
         let (projection, _) = try projection(at: Projection.endOfTime)
-        return Registry(units: projection.unitNames, batches: projection.batchNames)
+        return try withIndex { index, reader in
+            let units = try projection.unitNames.map { id, name in
+                let registration = try index.record(id, reader)?.unit
+                return Registry.Unit(id: id, name: name, aliases: registration?.aliases ?? [])
+            }
+            let batches = try projection.batchNames.map { id, name in
+                let record = try index.record(id, reader)
+                return Registry.Batch(id: id, name: name, source: record?.batch?.source, dueAt: record?.batch?.dueAt, openedAt: record?.lastTime)
+            }
+            return Registry(units: units, batches: batches)
+        }
     }
 
     /// The record of a subject as of the head, from the derived tables and what was appended since.

@@ -19,6 +19,11 @@ extension SubjectRecord {
             w.varint(UInt64(u.kind.number))
             Self.optional(&w, u.parent)
             Self.optional(&w, u.leader)
+            // Aliases only when there are some: a unit's record without them is as it was before they existed.
+            if !u.aliases.isEmpty {
+                w.varint(UInt64(u.aliases.count))
+                for alias in u.aliases { w.string(alias) }
+            }
         case .batch(let b):
             w.string(b.name)
             w.varint(UInt64(b.source.number))
@@ -61,8 +66,14 @@ extension SubjectRecord {
         self.init(kind: kind, version: try r.varint(), lastTime: try Self.time(&r), lastSeq: try r.varint())
         switch kind {
         case .unit:
-            payload = .unit(UnitRegistration(name: try r.validString(), kind: try Self.code(&r), parent: try Self.optional(&r),
-                                    leader: try Self.optional(&r)))
+            var unit = UnitRegistration(name: try r.validString(), kind: try Self.code(&r), parent: try Self.optional(&r),
+                                        leader: try Self.optional(&r))
+            if !r.isAtEnd {
+                let count = try r.varint()
+                guard count > 0, count <= 1_000 else { throw WireReader.Malformed() }
+                for _ in 0..<count { unit.aliases.append(try r.validString()) }
+            }
+            payload = .unit(unit)
         case .batch:
             payload = .batch(BatchOpening(name: try r.validString(), source: try Self.code(&r), dueAt: try Self.time(&r)))
         case .problem:

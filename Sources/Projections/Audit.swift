@@ -52,7 +52,7 @@ extension AuditRow {
         case .rectificationRejected(let reason): return ("退回原因：\(reason)", [])
         case .problemEscalated(let e): return ("点球 \(e.to)：\(e.reason)", [])
         case .problemReopened(let r): return ("\(r.reason)；时限 \(when(r.deadline))" + (r.unit.map { "，改由 \($0)" } ?? ""), [])
-        case .problemWithdrawn(let reason): return ("核销原因：\(reason)", [])
+        case .problemWithdrawn(let reason): return ("撤销原因：\(reason)", [])
         case .accountabilityRecorded(let a):
             let who = a.target.name.map { "\($0)（\(a.target.id)）" } ?? a.target.id
             return ("\(a.target.kind.label) \(who)：\(a.measure.label)，\(a.reason)" + (a.problems.isEmpty ? "" : "；所涉问题 \(a.problems.joined(separator: "、"))"), [])

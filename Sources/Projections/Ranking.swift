@@ -10,7 +10,15 @@ public struct RankingRow: Sendable, Equatable {
     /// closed / assigned, 4 places; nil when nothing is assigned.
     public var clearRate: Double?
     public var week: WeekCounts
+    /// Its place: units equal on every measure share one (1, 1, 3).
     public var rank: Int
+}
+
+extension [RankingRow] {
+    /// `第1名`, or `并列第1名` when another unit shares the place.
+    public func place(of row: RankingRow) -> String {
+        filter { $0.rank == row.rank }.count > 1 ? "并列第\(row.rank)名" : "第\(row.rank)名"
+    }
 }
 
 extension Projection {
@@ -45,10 +53,18 @@ extension Projection {
             if a.week.rejected != b.week.rejected { return a.week.rejected < b.week.rejected }
             return a.unit < b.unit
         }
-        return ordered.enumerated().map { k, row in
+        // Units equal on every measure share a place (并列), and the next place skips as many: 1, 1, 3.
+        var ranked: [RankingRow] = []
+        for (k, row) in ordered.enumerated() {
             var row = row
-            row.rank = k + 1
-            return row
+            if let before = ranked.last, before.overdue == row.overdue, before.clearRate == row.clearRate,
+               before.week.rejected == row.week.rejected {
+                row.rank = before.rank
+            } else {
+                row.rank = k + 1
+            }
+            ranked.append(row)
         }
+        return ranked
     }
 }

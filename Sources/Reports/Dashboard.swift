@@ -107,11 +107,11 @@ public enum Dashboard {
         select(&h, "责任单位", "unit", o["unit"], [("", "全部单位")] + units.map { ($0, c.unitNames[$0] ?? $0) })
         select(&h, "状态", "status", o["status"], [("", "全部状态")] + ProblemStatus.allCases.map { ($0.rawValue, $0.label) })
         h.raw("<label class=\"check\"><input type=\"checkbox\" name=\"overdue\" value=\"true\"\(o["overdue"] == "true" ? " checked" : "")> 只看超期</label>")
-        field(&h, "排名周", "week", o["week"], placeholder: c.week.description, hint: nil)
+        field(&h, "排名周", "week", o["week"], placeholder: "\(c.week.isoYear)年第\(c.week.number)周", hint: nil)
         if let subject = o["subject"] { h.raw("<input type=\"hidden\" name=\"subject\" value=\"\(HTML.escape(subject))\">") }
         h.raw("</fieldset><div class=\"buttons\"><button type=\"submit\">查看</button><a class=\"reset\" href=\"/\">回到现在</a></div></form>")
         h.raw("<p class=\"moment\">以下为 <b>")
-        h.text(c.at.inOffset(Timestamp.chinaOffset).rfc3339)
+        h.text(c.at.chineseMinute)
         h.raw("</b>（北京时间）的状态")
         if let asOf = o["asOf"] { h.raw("，只计截至 <b>"); h.text(asOf); h.raw("</b> 已登记的事件") }
         h.raw("。</p>")
@@ -127,7 +127,7 @@ public enum Dashboard {
         card(&h, "问题清单", "\(c.progress.count)", "已清零 \(zeroed) 个")
         card(&h, "清单内问题", "\(total)", "撤销 \(withdrawn)")
         card(&h, "已销号", "\(closed)", "销号率 " + Render.percent(total - withdrawn > 0 ? Double(closed) / Double(total - withdrawn) : nil))
-        card(&h, "未销号", "\(outstanding)", "整改中与待核查")
+        card(&h, "未销号", "\(outstanding)", "整改中与待核实")
         card(&h, "超期", "\(overdue)", overdue > 0 ? "须督办" : "无超期", alert: overdue > 0)
         h.raw("</section>")
     }
@@ -143,7 +143,7 @@ public enum Dashboard {
             h.raw("</h3><span class=\"badge \(t.zeroed ? "closed" : (t.overdue > 0 ? "overdue" : "assigned"))\">")
             h.text(t.zeroed ? "已清零 " + Render.short(t.zeroedAt) : (t.overdue > 0 ? "超期 \(t.overdue)" : "推进中"))
             h.raw("</span></div><p class=\"meta\">")
-            h.text("\(batch.id) · 清零时限 \(Render.short(batch.dueAt)) · 共 \(t.total) 个 · 已销号 \(t.closed) · 待核查 \(t.submitted) · 未整改 \(t.open)")
+            h.text("\(batch.id) · 清零时限 \(Render.short(batch.dueAt)) · 共 \(t.total) 个 · 已销号 \(t.closed) · 待核实 \(t.submitted) · 未整改 \(t.open)")
             h.raw("</p>")
             h.raw(chart(batch.series, due: batch.dueAt))
             h.raw("<div class=\"rate\"><div class=\"bar\"><span style=\"width:\(Int(((t.clearRate ?? 0) * 100).rounded()))%\"></span></div><b>")
@@ -167,13 +167,13 @@ public enum Dashboard {
     }
 
     private static func rankingSection(_ h: inout HTML, _ c: DashboardContent) {
-        h.raw("<section id=\"ranking\"><h2>周排名 <small>\(c.week.description)（\(Render.short(c.week.start)) 至 \(Render.short(c.week.lastInstant))，按周末判定）</small></h2>")
+        h.raw("<section id=\"ranking\"><h2>周排名 <small>\(c.week.labelWithYear)，按本周最后时刻（周日 24:00）的情况排名</small></h2>")
         if c.ranking.isEmpty {
             h.raw("<p class=\"empty\">这一周还没有单位被交办问题。</p>")
         } else {
             h.raw("<table class=\"ranking\"><thead><tr><th>名次</th><th>责任单位</th><th>交办</th><th>已销号</th><th>超期</th><th>销号率</th><th>本周销号</th><th>本周退回</th><th>本周反弹</th><th>本周点球</th></tr></thead><tbody>")
             for row in c.ranking {
-                h.raw("<tr><td class=\"rank\">\(row.rank)</td><td>")
+                h.raw("<tr><td class=\"rank\">"); h.text(c.ranking.place(of: row)); h.raw("</td><td>")
                 h.link(c.unitNames[row.unit] ?? row.unit, href: link(c, ["unit": row.unit]) + "#board")
                 h.raw("</td><td>\(row.assigned)</td><td>\(row.closed)</td><td class=\"\(row.overdue > 0 ? "late" : "")\">\(row.overdue)</td>")
                 h.raw("<td><div class=\"rate inline\"><div class=\"bar\"><span style=\"width:\(Int(((row.clearRate ?? 0) * 100).rounded()))%\"></span></div>")
@@ -248,11 +248,8 @@ public enum Dashboard {
 
     // MARK: - Pieces
 
-    /// `2022-08-24 16:00` in UTC+8: an audit trail needs the year (recorded in another one is a finding).
-    public static func dated(_ t: Timestamp) -> String {
-        let text = t.inOffset(Timestamp.chinaOffset).rfc3339
-        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5))
-    }
+    /// `2022年8月24日 16:00` in UTC+8: an audit trail needs the year (recorded in another one is a finding).
+    public static func dated(_ t: Timestamp) -> String { t.chineseMinute }
 
     /// The burn-down as SVG: outstanding problems day by day, the list's due day marked.
     static func chart(_ series: [BurnDownDay], due: Timestamp) -> String {
@@ -270,7 +267,7 @@ public enum Dashboard {
             if k > 0 { points += " " }
             points += "\(f(x(k))),\(f(y(day.outstanding)))"
         }
-        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"燃尽图：\(first.date) 至 \(last.date)，现未销号 \(last.outstanding)\">"
+        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"清零进度图：\(first.date) 至 \(last.date)，现未销号 \(last.outstanding)\">"
         svg += "<line class=\"axis\" x1=\"\(f(left))\" y1=\"\(f(y(0)))\" x2=\"\(f(width - 6))\" y2=\"\(f(y(0)))\"/>"
         svg += "<text class=\"tick\" x=\"\(f(left - 4))\" y=\"\(f(y(peak) + 4))\" text-anchor=\"end\">\(peak)</text>"
         svg += "<text class=\"tick\" x=\"\(f(left - 4))\" y=\"\(f(y(0)))\" text-anchor=\"end\">0</text>"

@@ -7,7 +7,7 @@ public enum ProgressReport {
     /// The counts shared by a batch and each of its units, in their documented order.
     static let tallyColumns: [Column<Tally>] = [
         .int("total", "总数", { $0.total }),
-        .int("withdrawn", "核销", { $0.withdrawn }),
+        .int("withdrawn", "已撤销", { $0.withdrawn }),
         .int("closed", "已销号", { $0.closed }),
         .int("submitted", "待核实", { $0.submitted }),
         .int("open", "未整改", { $0.open }),
@@ -147,7 +147,7 @@ public enum RankingReport {
             let digest = try Pieces.alongside({ try writeJSON(rows, week: week, basis: basis, to: Output(Discard())) }) {
                 var shown = [columns[9]] + columns.dropLast()
                 shown[1].display = { unitNames[$0.unit] ?? $0.unit }
-                out.text(basis.caption(title: "\(week) 周排名（\(week.start.chinaDate) 至 \(Timestamp.startOfChinaDay(week.monday + 6).chinaDate)）") + "\n\n")
+                out.text(basis.caption(title: "\(week.labelWithYear) 排名") + "\n\n")
                 if rows.isEmpty { out.text("（这一周之前还没有交办任何问题）\n") } else { try Render.table(rows, shown, to: out) }
             }
             out.text("\n" + ViewBasis.digestLine(digest))
@@ -159,9 +159,7 @@ public enum RankingReport {
 
 /// The audit trail as a report (docs/views.md, "Audit trail").
 public enum AuditReport {
-    static func minute(_ t: Timestamp) -> String {
-        String(t.inOffset(Timestamp.chinaOffset).rfc3339.prefix(16)).replacingOccurrences(of: "T", with: " ")
-    }
+    static func minute(_ t: Timestamp) -> String { t.chineseMinute }
 
     public static let columns: [Column<AuditRow>] = [
         .int("seq", "序号", { Int($0.seq) }),

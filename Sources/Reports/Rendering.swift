@@ -164,12 +164,10 @@ public enum Render {
         }
     }
 
-    /// `08-26 18:00` in UTC+8, for tables.
+    /// `2022年8月26日 18:00` in UTC+8, as a clerk reads a time (docs/formats.md, "Words").
     public static func short(_ t: Timestamp?) -> String {
         guard let t else { return "—" }
-        return t.inOffset(Timestamp.chinaOffset).withRFC3339 { text in
-            String(decoding: text[5..<10], as: UTF8.self) + " " + String(decoding: text[11..<16], as: UTF8.self)
-        }
+        return t.chineseMinute
     }
 
     /// A share as JSON: 4 places at most, `null` when nil.

@@ -65,7 +65,7 @@ public struct ViewBasis: Sendable {
 
     /// The lines above a table: what it shows, as of when.
     public func caption(title: String) -> String {
-        var text = "\(title)  截至 \(at.inOffset(Timestamp.chinaOffset).rfc3339)（业务时间）"
+        var text = "\(title)  截至 \(at.chineseMinute)（业务时间）"
         if asOf != "all" { text += "  按登记截至 \(asOf)" }
         text += "  日志 seq \(headSeq)"
         let shown = filters.filter { $0.value != .null && $0.value != .bool(false) && $0.value != .array([]) }

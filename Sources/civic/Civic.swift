@@ -43,6 +43,8 @@ enum Failure {
     static func describe(_ error: any Error) -> (String, Int32) {
         switch error {
         case let refused as AppendRefused: return (refused.description, 1)
+        case let refused as ImportRefused: return (refused.description, 1)
+        case let unreadable as SheetError: return ("无法读取：\(unreadable.message)", 1)
         case let damage as LogDamage: return ("校验失败：\(damage)", 3)
         case let mismatch as HeadMismatch: return ("校验失败：\(mismatch)", 3)
         case let damage as DerivedDamage: return (damage.description, 3)

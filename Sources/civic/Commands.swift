@@ -63,11 +63,20 @@ func printReport(_ report: AppendReport) {
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import a problem list as offices keep it in Excel (CSV, Chinese headers).",
-        discussion: "Headers: \(ProblemList.headers.joined(separator: " ")). Each row becomes problem.reported and, with a 责任单位, problem.assigned.")
+        abstract: "Import a problem list as offices keep it: an Excel workbook (.xlsx) or CSV (UTF-8, GBK, UTF-16).",
+        discussion: """
+        Columns: \(ProblemList.headers.joined(separator: " ")), or the other words offices use for them (序号, 存在问题, \
+        责任部门, 完成时限, 包抓领导…; docs/formats.md lists them). Each row becomes problem.reported and, with a 责任单位, \
+        problem.assigned. A row of a problem already stored becomes the change it says: another unit a reassignment, \
+        a later deadline an extension. A date without a time means the end of that day (23:59:59, Beijing time).
+        """)
     @OptionGroup var store: StoreOptions
-    @Argument(help: "The CSV file (UTF-8, with or without BOM).")
+    @Argument(help: "The workbook (.xlsx) or CSV file.")
     var file: String
+    @Option(help: "The workbook's sheet, by name (default: the first).")
+    var sheet: String?
+    @Option(help: "The list (id or name) the sheet belongs to, for rows that name none; needed when 编号 is a number (1, 2, 3).")
+    var batch: String?
     @Option(help: "Who imports the list.")
     var actor = "office/import"
     @Option(help: "The importer's role: office or inspector.")
@@ -84,10 +93,26 @@ struct Import: ParsableCommand {
     }
 
     func run() throws {
-        let (list, report) = try store.open().importList(
-            try readInput(file), by: .init(actor: actor, role: role, unit: actorUnit), dryRun: dryRun, recordedBy: Ledger.localRecorder)
-        print("\(file)：\(list.rows.count) 行问题")
-        printReport(report)
+        let result = try store.open().importList(
+            try readInput(file), fileName: (file as NSString).lastPathComponent, sheet: sheet, batch: batch,
+            by: .init(actor: actor, role: role, unit: actorUnit), dryRun: dryRun, recordedBy: Ledger.localRecorder)
+        let list = result.list, plan = result.plan
+        print("\(file)：\(list.sheet.kind)，表头在第 \(list.headerRow) 行，\(list.rows.count) 行问题")
+        if dryRun {
+            print("列的对应：")
+            for line in list.mappingLines { print("  " + line) }
+            for (row, why) in list.skipped where why != "空行" { print("  跳过第 \(row) 行：\(why)") }
+        }
+        for (text, unit) in plan.unitsRecognised { print("  责任单位“\(text)”按 \(unit) 导入") }
+        print("新问题 \(plan.newProblems.count) 个，已有且未变 \(plan.unchanged) 个，有变化 \(plan.changes.count) 个")
+        for change in plan.changes { print("  " + change) }
+        for note in plan.notApplied { print("  未写入：" + note) }
+        if dryRun {
+            var byType: [String: Int] = [:]
+            for incoming in plan.events { byType[incoming.event.type.label, default: 0] += 1 }
+            print("将写入：" + (byType.isEmpty ? "无" : byType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) 个" }.joined(separator: "，")))
+        }
+        printReport(result.report)
     }
 }
 
@@ -368,7 +393,7 @@ struct DemoCommand: ParsableCommand {
           civic serve \(s)                                    只读服务与仪表盘（下面即已启动）
         """)
         guard !noServe else { return }
-        print("\n在浏览器打开下面的地址：问题台账、各清单的燃尽图、周排名，点“轨迹”看一个问题的全部记录；页首可把所有视图设到过去任一时刻，例如业务时间 2022-08-25 12:00。\n")
+        print("\n在浏览器打开下面的地址：问题台账、各清单的清零进度图、周排名，点“轨迹”看一个问题的全部记录；页首可把所有视图设到过去任一时刻，例如业务时间 2022-08-25 12:00。\n")
         flushOutput()
         try listen.serve(try store.open(.readOnly))
     }

@@ -65,9 +65,13 @@ struct HostileInputTests {
         var m = Mutator(state: 0xC5F &+ UInt64(fuzzScale))
         var refused = 0
         for _ in 0..<(2_000 * fuzzScale) {
-            do { _ = try ProblemList(csv: m.mutate(original)) } catch {
+            do {
+                let list = try ProblemList(try Sheet.read(m.mutate(original), fileName: "fuzz.csv"))
+                _ = try list.plan(by: .init(actor: "office/x", role: .office, unit: "U-office"), given: Registry(units: [:], batches: [:]),
+                                  batch: nil, now: Timestamp(micros: 1_700_000_000_000_000)) { _ in nil }
+            } catch {
                 refused += 1
-                #expect(!error.description.isEmpty)
+                #expect(!"\(error)".isEmpty)
             }
         }
         #expect(refused > 0)

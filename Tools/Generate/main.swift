@@ -186,7 +186,7 @@ var cases = 0
     switch life.status {
     case .reported:
         if chance(odds.withdrawnAtOnce) {
-            emit(id, t, office.0, .office, office.2, .problemWithdrawn(reason: "经核实不属实，予以核销"))
+            emit(id, t, office.0, .office, office.2, .problemWithdrawn(reason: "经核实不属实，予以撤销"))
             life.status = .withdrawn
         } else {
             let unit = pick(rectifiers).id
@@ -212,7 +212,7 @@ var cases = 0
             life.deadline = deadline
             schedule(k, after: t, 12, 150)
         } else if chance(odds.withdrawnLater) {
-            emit(id, t, office.0, .office, office.2, .problemWithdrawn(reason: "经复核不属于创文问题，予以核销"))
+            emit(id, t, office.0, .office, office.2, .problemWithdrawn(reason: "经复核不属于创文问题，予以撤销"))
             life.status = .withdrawn
         } else {
             let unit = life.unit!

@@ -121,8 +121,10 @@ public struct ProblemList: Sendable {
             for (k, cell) in row.cells.enumerated() where k < columns.count {
                 if let field = columns[k].field, let cell { cells[field] = cell }
             }
-            // A row with only its number (a sheet numbered ahead of its content) is blank too.
-            if cells.count == 1, cells["编号"] != nil, texts.count == 1 { skipped.append((row.number, "只有编号的空行")); continue }
+            // A row with only a number (序号 written ahead of the content) is blank too.
+            if texts.count == 1, let only = cells["编号"]?.text, only.allSatisfy(\.isNumber) {
+                skipped.append((row.number, "只有序号的空行")); continue
+            }
             rows.append(Row(number: row.number, cells: cells))
         }
         self.rows = rows

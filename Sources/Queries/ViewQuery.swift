@@ -70,8 +70,8 @@ public enum ViewQuery: Sendable, Equatable {
         guard let text else { return [] }
         var list: [ProblemStatus] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let status = ProblemStatus(rawValue: part.trimmingSpaces) else {
-                throw QueryError(name, "\(name) “\(part)”：可用 \(ProblemStatus.listing)")
+            guard let status = ProblemStatus(codeOrLabel: String(part)) else {
+                throw QueryError(name, "\(name) “\(part)” 不是状态：可用 \(ProblemStatus.listing)")
             }
             list.append(status)
         }
@@ -81,7 +81,7 @@ public enum ViewQuery: Sendable, Equatable {
     /// An ISO week written `2022-W34`; nil: the week of `clock`.
     public static func week(_ text: String?, _ name: String, clock: Timestamp) throws(QueryError) -> Week {
         guard let text else { return Week(containing: clock) }
-        guard let week = Week(text) else { throw QueryError(name, "\(name) “\(text)” 不是 ISO 周：写作 2022-W34") }
+        guard let week = Week(text) else { throw QueryError(name, "\(name) “\(text)” 不是周：写作 2022年第34周 或 2022-W34") }
         return week
     }
 
@@ -194,11 +194,54 @@ public struct Views: Sendable {
         self.project = project ?? { asOf, at in try ledger.projection(asOf: asOf, at: at) }
     }
 
+    /// `query` with the names it was given for ids (docs/views.md, "Filters"): a unit by its id, registered
+    /// name or alias, a list by its id or name.
+    /// - Throws: `QueryError` for a name nothing answers to, naming the closest registered ones: an
+    ///   empty answer would be taken for a clean slate.
+    @available(*, noasync)
+    public func resolved(_ query: ViewQuery) throws -> ViewQuery {
+        var registry: Registry?
+        func known() throws -> Registry {
+            if let registry { return registry }
+            let made = try ledger.registry()
+            registry = made
+            return made
+        }
+        func unit(_ text: String?, _ name: String) throws -> String? {
+            guard let text else { return nil }
+            if try ledger.record(of: text)?.unit != nil { return text }
+            switch try known().unit(text) {
+            case .found(let id, _): return id
+            case .ambiguous(let ids): throw QueryError(name, "\(name) “\(text)” 对应多个单位（\(ids.joined(separator: "、"))）：请用单位编号")
+            case .unknown(let closest):
+                throw QueryError(name, "没有名为“\(text)”的单位" + (closest.isEmpty ? "" : "：是不是 \(closest.joined(separator: "、"))？"))
+            }
+        }
+        func batch(_ text: String?, _ name: String) throws -> String? {
+            guard let text else { return nil }
+            if try ledger.record(of: text)?.batch != nil { return text }
+            let registry = try known()
+            if let found = registry.batch(text) { return found.id }
+            throw QueryError(name, "没有清单“\(text)”：现有 " + registry.batchList.prefix(10).map { "\($0.name)（\($0.id)）" }.joined(separator: "、"))
+        }
+        switch query {
+        case let .board(b, u, statuses, overdue, moment):
+            return .board(batch: try batch(b, "batch"), unit: try unit(u, "unit"), statuses: statuses, overdue: overdue, moment)
+        case let .progress(b, moment):
+            return .progress(batch: try batch(b, "batch"), moment)
+        case let .audit(.unit(u), hours, moment):
+            return .audit(.unit(try unit(u, "unit")!), backdateHours: hours, moment)
+        case .ranking, .audit:
+            return query
+        }
+    }
+
     /// Writes the answer to `query` in `format`, a board's rows streamed with their reports read from the
     /// log as they are written. - Returns: the digest of its JSON (nil for CSV).
     @available(*, noasync)
     @discardableResult
     public func write(_ query: ViewQuery, format: OutputFormat, to out: Output) throws -> String? {
+        let query = try resolved(query)
         guard case let .board(batch, unit, statuses, overdue, moment) = query else {
             return try answer(query).write(format, to: out)
         }
@@ -246,7 +289,7 @@ public struct Views: Sendable {
     /// only the first that many rows are given (a page that shows only those).
     @available(*, noasync)
     public func answer(_ query: ViewQuery, reportsFor shown: Int = .max) throws -> ViewAnswer {
-        switch query {
+        switch try resolved(query) {
         case let .board(batch, unit, statuses, overdue, moment):
             let (projection, basis) = try projected(moment, filters: Self.boardFilters(batch, unit, statuses, overdue))
             let (slots, counts) = projection.boardSlots(BoardFilter(batch: batch, unit: unit, statuses: Set(statuses), overdueOnly: overdue))

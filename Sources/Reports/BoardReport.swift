@@ -32,7 +32,7 @@ public enum BoardReport {
     static func tableColumns(unitNames: [String: String]) -> [Column<BoardRow>] {
         var shown = columns.filter { $0.key != "description" } + columns.filter { $0.key == "description" }
         if let k = shown.firstIndex(where: { $0.key == "unit" }) {
-            shown[k].display = { row in row.problem.unit.map { unitNames[$0] ?? $0 } ?? "—" }
+            shown[k] = shown[k].displayed { row in row.problem.unit.map { unitNames[$0] ?? $0 } ?? "—" }
         }
         return shown
     }
@@ -61,6 +61,19 @@ public enum BoardReport {
             try Pieces.write(c.rows, to: out) { rows, _, out in try Render.csvRows(rows, columns, to: out) }
             try out.flush()
             return nil
+        case .csvLabelled:
+            let shown = tableColumns(unitNames: c.unitNames)
+            Render.csvHeader(shown, labelled: true, to: out)
+            try Pieces.write(c.rows, to: out) { rows, _, out in try Render.csvRows(rows, shown, labelled: true, to: out) }
+            try out.flush()
+            return nil
+        case .xlsx:
+            let rows = try c.rows.all()
+            let whole = Content(rows: RowSource(rows), counts: c.counts, basis: c.basis, unitNames: c.unitNames)
+            let digest = try writeJSON(whole, to: Output(Discard()))
+            try Spreadsheet.write([.init(name: "问题台账", title: c.basis.caption(title: "问题台账"), rows, tableColumns(unitNames: c.unitNames),
+                                         notes: [ViewBasis.digestLine(digest).trimmingSpaces])], to: out)
+            return digest
         case .table:
             let rows = try c.rows.all()
             let whole = Content(rows: RowSource(rows), counts: c.counts, basis: c.basis, unitNames: c.unitNames)

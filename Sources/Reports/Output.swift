@@ -181,11 +181,17 @@ public final class Output {
     }
 
     /// `text` as a CSV field (RFC 4180): quoted, quotes doubled, when it holds a comma, a quote or a line end.
+    ///
+    /// A text that a spreadsheet would take for a formula (beginning with `=`, `+`, `-`, `@`, a tab or a CR:
+    /// `=HYPERLINK(…)`, `=cmd|' /C calc'!A0`) is written with a `'` before it, which makes it text
+    /// (docs/formats.md, "Out to Excel").
     public func csvField(_ s: String) {
         var s = s
         s.withUTF8 { text in
-            guard text.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) else { bytes(text); return }
+            let formula = text.first.map { $0 == 61 || $0 == 43 || $0 == 45 || $0 == 64 || $0 == 9 || $0 == 13 } ?? false
+            guard formula || text.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) else { bytes(text); return }
             byte(34)
+            if formula { byte(39) }
             for c in text {
                 if c == 34 { byte(34) }
                 byte(c)

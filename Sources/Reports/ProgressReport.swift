@@ -70,15 +70,28 @@ public enum ProgressReport {
         switch format {
         case .json:
             return try writeJSON(batches, basis: basis, to: out)
-        case .csv:
-            // One line per batch (unit empty) and per unit of it.
+        case .csv, .csvLabelled, .xlsx:
+            // One line per batch (unit empty, or 合计) and per unit of it.
+            let labelled = format != .csv
             let lines: [(batch: String, unit: String?, tally: Tally)] = batches.flatMap { b in
-                [(b.id, nil, b.tally)] + b.units.map { (b.id, $0.unit, $0.tally) }
+                [(labelled ? b.name : b.id, labelled ? "合计" : nil, b.tally)] + b.units.map { (labelled ? b.name : b.id, labelled ? unitNames[$0.unit] ?? $0.unit : $0.unit, $0.tally) }
             }
             let columns = [Column<(batch: String, unit: String?, tally: Tally)>.string("batch", "批次", { $0.batch }),
                            .string("unit", "责任单位", { $0.unit })]
                 + tallyColumns.map { $0.of { $0.tally } }
-            try Render.csv(lines, columns, to: out)
+            if format == .xlsx {
+                let digest = try writeJSON(batches, basis: basis, to: Output(Discard()))
+                var tables = [Spreadsheet.Table(name: "清零进度", title: basis.caption(title: "清零进度"), lines, columns,
+                                                notes: [ViewBasis.digestLine(digest).trimmingSpaces])]
+                for batch in batches {
+                    tables.append(Spreadsheet.Table(name: "\(batch.name)每日未销号", title: "【\(batch.name)】每日未销号（清零时限 \(Render.short(batch.dueAt))）",
+                                                    headers: ["日期", "未销号"],
+                                                    rows: batch.series.map { [.text($0.date), .number(Double($0.outstanding))] }))
+                }
+                try Spreadsheet.write(tables, to: out)
+                return digest
+            }
+            try Render.csv(lines, columns, labelled: labelled, to: out)
             try out.flush()
             return nil
         case .table:
@@ -123,6 +136,13 @@ public enum RankingReport {
         .int("rank", "排名", { $0.rank }),
     ]
 
+    /// The place first (并列 where shared), units by name: as a person reads the ranking.
+    static func labelledColumns(_ rows: [RankingRow], unitNames: [String: String]) -> [Column<RankingRow>] {
+        var shown = [columns[9].displayed { rows.place(of: $0) }] + columns.dropLast()
+        shown[1] = shown[1].displayed { unitNames[$0.unit] ?? $0.unit }
+        return shown
+    }
+
     static func writeJSON(_ rows: [RankingRow], week: Week, basis: ViewBasis, to out: Output) throws -> String {
         try basis.beginDocument(view: "ranking", out)
         basis.member("week", out)
@@ -143,10 +163,20 @@ public enum RankingReport {
             try Render.csv(rows, columns, to: out)
             try out.flush()
             return nil
+        case .csvLabelled, .xlsx:
+            let shown = labelledColumns(rows, unitNames: unitNames)
+            if format == .csvLabelled {
+                try Render.csv(rows, shown, labelled: true, to: out)
+                try out.flush()
+                return nil
+            }
+            let digest = try writeJSON(rows, week: week, basis: basis, to: Output(Discard()))
+            try Spreadsheet.write([.init(name: "周排名", title: basis.caption(title: "\(week.labelWithYear) 排名"), rows, shown,
+                                         notes: [ViewBasis.digestLine(digest).trimmingSpaces])], to: out)
+            return digest
         case .table:
             let digest = try Pieces.alongside({ try writeJSON(rows, week: week, basis: basis, to: Output(Discard())) }) {
-                var shown = [columns[9]] + columns.dropLast()
-                shown[1].display = { unitNames[$0.unit] ?? $0.unit }
+                let shown = labelledColumns(rows, unitNames: unitNames)
                 out.text(basis.caption(title: "\(week.labelWithYear) 排名") + "\n\n")
                 if rows.isEmpty { out.text("（这一周之前还没有交办任何问题）\n") } else { try Render.table(rows, shown, to: out) }
             }
@@ -210,10 +240,15 @@ public enum AuditReport {
         switch format {
         case .json:
             return try writeJSON(rows, basis: basis, to: out)
-        case .csv:
-            try Render.csv(rows, columns, to: out)
+        case .csv, .csvLabelled:
+            try Render.csv(rows, columns, labelled: format == .csvLabelled, to: out)
             try out.flush()
             return nil
+        case .xlsx:
+            let digest = try writeJSON(rows, basis: basis, to: Output(Discard()))
+            try Spreadsheet.write([.init(name: "审计轨迹", title: basis.caption(title: "审计轨迹"), rows, columns,
+                                         notes: [ViewBasis.digestLine(digest).trimmingSpaces])], to: out)
+            return digest
         case .table:
             let digest = try Pieces.alongside({ try writeJSON(rows, basis: basis, to: Output(Discard())) }) {
                 let flagged = rows.filter { !$0.flags.isEmpty }.count

@@ -3,7 +3,20 @@ import JSON
 
 /// How a view is printed: a Chinese table for people, JSON or CSV for programs.
 public enum OutputFormat: String, Sendable, CaseIterable {
-    case table, json, csv
+    case table, json, csv, xlsx
+    /// CSV with the Chinese headers and labels, names for ids, times as Excel reads them (`--labels zh`).
+    case csvLabelled = "csv-zh"
+}
+
+/// A cell of a workbook: what a column gives for a row (docs/formats.md, "Out to Excel").
+public enum SheetValue: Sendable, Equatable {
+    case text(String)
+    case number(Double)
+    /// A moment, shown as a date and time in Beijing time.
+    case time(Timestamp)
+    /// A share, shown as a percentage.
+    case percent(Double)
+    case empty
 }
 
 /// One column of a view: its JSON key, its Chinese header, and its value written three ways: as JSON,
@@ -15,10 +28,28 @@ public struct Column<Row>: Sendable {
     public var json: @Sendable (Row, Output) -> Void
     public var csv: @Sendable (Row, Output) -> Void
     public var display: @Sendable (Row) -> String
+    /// The cell of a workbook: by default the text as displayed (labels and names, never a formula).
+    public var cell: @Sendable (Row) -> SheetValue
 
     public init(_ key: String, _ header: String, json: @escaping @Sendable (Row, Output) -> Void,
-                csv: @escaping @Sendable (Row, Output) -> Void, display: @escaping @Sendable (Row) -> String) {
+                csv: @escaping @Sendable (Row, Output) -> Void, display: @escaping @Sendable (Row) -> String,
+                cell: (@Sendable (Row) -> SheetValue)? = nil) {
         self.key = key; self.header = header; self.json = json; self.csv = csv; self.display = display
+        self.cell = cell ?? { row in
+            let text = display(row)
+            return text.isEmpty || text == "—" ? .empty : .text(text)
+        }
+    }
+
+    /// The column with its display (and so its cell and labelled CSV) as `display`.
+    public func displayed(_ display: @escaping @Sendable (Row) -> String) -> Column {
+        var copy = self
+        copy.display = display
+        copy.cell = { row in
+            let text = display(row)
+            return text.isEmpty || text == "—" ? .empty : .text(text)
+        }
+        return copy
     }
 
     /// A column whose CSV field is `plain` (escaped as CSV needs), shown as `display` (by default the same).
@@ -29,8 +60,9 @@ public struct Column<Row>: Sendable {
 
     /// The same column of a larger row, reached through `part`.
     public func of<Whole>(_ part: @escaping @Sendable (Whole) -> Row) -> Column<Whole> {
-        let json = json, csv = csv, display = display
-        return Column<Whole>(key, header, json: { json(part($0), $1) }, csv: { csv(part($0), $1) }, display: { display(part($0)) })
+        let json = json, csv = csv, display = display, cell = cell
+        return Column<Whole>(key, header, json: { json(part($0), $1) }, csv: { csv(part($0), $1) }, display: { display(part($0)) },
+                             cell: { cell(part($0)) })
     }
 
     /// A text column (null when nil).
@@ -43,7 +75,7 @@ public struct Column<Row>: Sendable {
     /// A number column.
     public static func int(_ key: String, _ header: String, _ value: @escaping @Sendable (Row) -> Int) -> Column {
         Column(key, header, json: { row, out in out.number(value(row)) }, csv: { row, out in out.number(value(row)) },
-               display: { String(value($0)) })
+               display: { String(value($0)) }, cell: { .number(Double(value($0))) })
     }
 
     /// A moment, RFC 3339 with the offset it was written with (null when nil); a table shows it short.
@@ -51,7 +83,7 @@ public struct Column<Row>: Sendable {
                             display: (@Sendable (Row) -> String)? = nil) -> Column {
         Column(key, header, json: { row, out in out.jsonTime(value(row)) },
                csv: { row, out in value(row)?.withRFC3339 { out.bytes($0) } },
-               display: display ?? { Render.short(value($0)) })
+               display: display ?? { Render.short(value($0)) }, cell: { value($0).map(SheetValue.time) ?? .empty })
     }
 
     /// A yes or no.
@@ -64,7 +96,8 @@ public struct Column<Row>: Sendable {
     /// A share, 4 places (null when nil); a table shows it as a percentage.
     public static func rate(_ key: String, _ header: String, _ value: @escaping @Sendable (Row) -> Double?) -> Column {
         Column(key, header, json: { row, out in out.text(Render.rate(value(row))) },
-               plain: { row in value(row) == nil ? "" : Render.rate(value(row)) }, display: { Render.percent(value($0)) })
+               csv: { row, out in out.text(value(row) == nil ? "" : Render.rate(value(row))) }, display: { Render.percent(value($0)) },
+               cell: { value($0).map(SheetValue.percent) ?? .empty })
     }
 
     /// A list of codes (a JSON array; `;` between them as text).
@@ -108,28 +141,46 @@ public enum Render {
         }
     }
 
-    /// CSV (RFC 4180, CRLF line ends) with the JSON keys as header and codes as values.
-    public static func csv<Row>(_ rows: some Sequence<Row>, _ columns: [Column<Row>], to out: Output) throws {
-        csvHeader(columns, to: out)
-        try csvRows(rows, columns, to: out)
+    /// CSV (RFC 4180, CRLF line ends, a BOM first so that Excel reads it as UTF-8): with the JSON keys as
+    /// header and codes as values, or, `labelled`, with the Chinese headers, labels and names as a table shows them.
+    public static func csv<Row>(_ rows: some Sequence<Row>, _ columns: [Column<Row>], labelled: Bool = false, to out: Output) throws {
+        csvHeader(columns, labelled: labelled, to: out)
+        try csvRows(rows, columns, labelled: labelled, to: out)
     }
 
-    static func csvHeader<Row>(_ columns: [Column<Row>], to out: Output) {
+    static func csvHeader<Row>(_ columns: [Column<Row>], labelled: Bool = false, to out: Output) {
+        out.bytes([0xEF, 0xBB, 0xBF])
         for k in columns.indices {
             if k > 0 { out.byte(44) }
-            out.csvField(columns[k].key)
+            out.csvField(labelled ? columns[k].header : columns[k].key)
         }
         out.bytes([13, 10])
     }
 
-    static func csvRows<Row>(_ rows: some Sequence<Row>, _ columns: [Column<Row>], to out: Output) throws {
+    static func csvRows<Row>(_ rows: some Sequence<Row>, _ columns: [Column<Row>], labelled: Bool = false, to out: Output) throws {
         for row in rows {
             for k in columns.indices {
                 if k > 0 { out.byte(44) }
-                columns[k].csv(row, out)
+                if labelled { labelledField(columns[k].cell(row), out) } else { columns[k].csv(row, out) }
             }
             out.bytes([13, 10])
             try out.flushIfFull()
+        }
+    }
+
+    /// A cell as Excel reads it from CSV: times as `2022-08-26 18:00` (Beijing time), shares as `85.0%`.
+    static func labelledField(_ cell: SheetValue, _ out: Output) {
+        switch cell {
+        case .empty: break
+        case .text(let s): out.csvField(s)
+        case .number(let n): out.text(n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n))
+        case .percent(let r): out.text(Render.percent(r))
+        case .time(let t):
+            t.inOffset(Timestamp.chinaOffset).withRFC3339 { text in
+                out.bytes(UnsafeBufferPointer(rebasing: text[0..<10]))
+                out.byte(32)
+                out.bytes(UnsafeBufferPointer(rebasing: text[11..<16]))
+            }
         }
     }
 

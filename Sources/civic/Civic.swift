@@ -44,6 +44,7 @@ enum Failure {
         switch error {
         case let refused as AppendRefused: return (refused.description, 1)
         case let refused as ImportRefused: return (refused.description, 1)
+        case let usage as UsageError: return (usage.message, 2)
         case let unreadable as SheetError: return ("无法读取：\(unreadable.message)", 1)
         case let damage as LogDamage: return ("校验失败：\(damage)", 3)
         case let mismatch as HeadMismatch: return ("校验失败：\(mismatch)", 3)

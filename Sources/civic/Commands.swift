@@ -122,8 +122,7 @@ struct MomentOptions: ParsableArguments {
     var at: String?
     @Option(name: .customLong("as-of"), help: "Transaction time: only events recorded up to this moment, or seq:N. Default: all.")
     var asOf: String?
-    @Option(help: "table (Chinese, default), json or csv.")
-    var format: OutputFormat = .table
+    @OptionGroup var output: OutputOptions
 
     func validate() throws { _ = try moment() }
 
@@ -134,15 +133,66 @@ struct MomentOptions: ParsableArguments {
     }
 }
 
+/// `--format`, `--labels` and `--output`, shared by every view.
+struct OutputOptions: ParsableArguments {
+    @Option(help: "table (Chinese, default), json, csv or xlsx (an Excel workbook: needs --output).")
+    var format: OutputFormat = .table
+    @Option(help: "CSV's headers and values: codes (JSON keys and codes, default) or zh (Chinese headers, labels and names, as Excel users read them).")
+    var labels: String = "codes"
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+    var output: String?
+
+    func validate() throws {
+        guard labels == "codes" || labels == "zh" else { throw ValidationError("--labels 可用 codes 或 zh") }
+        if labels == "zh" && format != .csv { throw ValidationError("--labels zh 只用于 --format csv（表格和 xlsx 本来就是中文）") }
+        if format == .xlsx && output == nil && isatty(1) != 0 {
+            throw ValidationError("xlsx 是二进制文件：请用 --output 文件名.xlsx 写入文件")
+        }
+    }
+
+    /// The format asked, CSV with labels as its own.
+    var chosen: OutputFormat { format == .csv && labels == "zh" ? .csvLabelled : format }
+
+    /// Calls `body` with the output asked for: standard output, or the file, written whole or not at all
+    /// (a temporary file beside it, renamed over it once complete).
+    func writing(_ body: (Output) throws -> Void) throws {
+        guard let output else { return try body(Output(FileSink())) }
+        let temporary = output + ".civic-part"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw ValidationError("无法写入 \(output)：\(String(cString: strerror(errno)))") }
+        do {
+            try body(Output(FileSink(descriptor: fd)))
+            guard fsync(fd) == 0, close(fd) == 0, rename(temporary, output) == 0 else {
+                throw ValidationError("无法写入 \(output)：\(String(cString: strerror(errno)))")
+            }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+    }
+}
+
 /// What `parse` reads, with an option that cannot be read as a usage error (exit 2).
 func asked<T>(_ parse: () throws(QueryError) -> T) throws -> T {
     do { return try parse() } catch { throw ValidationError(error.message) }
 }
 
-/// Writes the view `query` asks of the store to standard output.
-func show(_ query: ViewQuery, store: StoreOptions, format: OutputFormat) throws {
-    try Views(ledger: try store.open(.readOnly)).write(query, format: format, to: Output(FileSink()))
+/// Writes the view `query` asks of the store where `output` says. A name a filter does not know is a
+/// usage error (exit 2) naming the closest.
+func show(_ query: ViewQuery, store: StoreOptions, output: OutputOptions) throws {
+    let views = Views(ledger: try store.open(.readOnly))
+    let query = try usage { try views.resolved(query) }
+    try output.writing { out in _ = try views.write(query, format: output.chosen, to: out) }
 }
+
+/// `body`, its `QueryError` a usage error (exit 2, its message alone).
+func usage<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as QueryError { throw UsageError(message: error.message) }
+}
+
+/// An option the store cannot answer (a name no unit has): exit 2 with the message, no usage text.
+struct UsageError: Error { var message: String }
 
 struct Board: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The issue board (问题台账) as of any moment.")
@@ -158,7 +208,7 @@ struct Board: ParsableCommand {
 
     func run() throws {
         try show(.board(batch: batch, unit: unit, statuses: try statuses(), overdue: overdue, try moment.moment()),
-                 store: store, format: moment.format)
+                 store: store, output: moment.output)
     }
 }
 
@@ -169,7 +219,7 @@ struct Progress: ParsableCommand {
     @Option(help: "Only this batch.") var batch: String?
 
     func run() throws {
-        try show(.progress(batch: batch, try moment.moment()), store: store, format: moment.format)
+        try show(.progress(batch: batch, try moment.moment()), store: store, output: moment.output)
     }
 }
 
@@ -180,7 +230,7 @@ struct Ranking: ParsableCommand {
     @Option(help: "The ISO week, e.g. 2022-W34 (default: the current week).") var week: Week?
     @Option(name: .customLong("as-of"), help: "Transaction time: only events recorded up to this moment, or seq:N.")
     var asOf: String?
-    @Option(help: "table (Chinese, default), json or csv.") var format: OutputFormat = .table
+    @OptionGroup var output: OutputOptions
 
     func validate() throws { _ = try query() }
 
@@ -190,7 +240,7 @@ struct Ranking: ParsableCommand {
         }
     }
 
-    func run() throws { try show(try query(), store: store, format: format) }
+    func run() throws { try show(try query(), store: store, output: output) }
 }
 
 struct Audit: ParsableCommand {
@@ -215,7 +265,7 @@ struct Audit: ParsableCommand {
         }
     }
 
-    func run() throws { try show(try query(), store: store, format: moment.format) }
+    func run() throws { try show(try query(), store: store, output: moment.output) }
 }
 
 struct Export: ParsableCommand {

@@ -117,7 +117,7 @@ struct LifecycleTests {
 
         #expect(toClosed.message.contains("已销号(closed)"))
         #expect(toClosed.message.contains("problem.reopened"))
-        #expect(toWithdrawn.message.contains("已核销(withdrawn)"))
+        #expect(toWithdrawn.message.contains("已撤销（不属实）(withdrawn)"))
     }
 
     @Test("a problem's whole life: rejected, fixed, closed, reopened, escalated, closed again")

@@ -109,7 +109,7 @@ struct LedgerTests {
         let error = try #require(throws: AppendRefused.self) { try ledger.append(batch) }
         #expect(error.refusals.map(\.line) == [2, 3])
         #expect(error.refusals.map(\.refusal.rule) == [.reference, .lifecycle])
-        #expect(error.refusals[1].refusal.message.contains("已上报(reported)"))
+        #expect(error.refusals[1].refusal.message.contains("待交办(reported)"))
         #expect(try ledger.log.head().seq == 11)
         #expect(try ledger.log.read { try $0.seq(ofID: "r1") } == nil)
         #expect(try ledger.currentState() == before)

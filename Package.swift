@@ -110,7 +110,8 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "CivicCLITests", dependencies: ["civic", "civic-verify-proof", "Ledger", "Campaign", "JSON", "LMDB", "Demo"]),
+        .testTarget(name: "CivicCLITests", dependencies: ["civic", "civic-verify-proof", "Ledger", "Campaign", "JSON", "LMDB", "Demo",
+                                                         .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -94,6 +94,44 @@ public enum ReportServer {
             }
             return try await pipe.response(for: request, contentType: "text/html; charset=utf-8")
         }
+        // The weekly bulletin (docs/server.md): HTML for the browser and print, or the Word file offices circulate.
+        router.get("/bulletin") { request, _ -> Response in
+            var week: Week?, asOf: AsOf = .all, format = "html"
+            for (key, value) in try parameters(request) {
+                switch key {
+                case "week": week = try ViewQuery.week(value, "week", clock: clock())
+                case "asOf": asOf = try Moment.asOf(value, "asOf")
+                case "format":
+                    guard value == "html" || value == "docx" || value == "json" else { throw QueryError("format", "format 可用 html、docx 或 json") }
+                    format = value
+                default: throw QueryError(key, "未知参数 “\(key)”：/bulletin 可用 week、asOf、format")
+                }
+            }
+            let now = clock(), current = Week(containing: now)
+            let chosen = week ?? (now >= current.lastInstant ? current : Week(monday: current.monday - 7))
+            let pipe = ResponsePipe(stall: TimeInterval(limits.stalledSeconds))
+            let prefix = asOf, kind = format
+            try state.heavy.start {
+                do {
+                    let content = try state.views.bulletin(chosen, asOf: prefix)
+                    let out = Output(pipe)
+                    switch kind {
+                    case "docx": out.bytes(try BulletinReport.docx(content))
+                    case "json": try BulletinReport.writeJSON(content, to: out)
+                    default: out.text(try BulletinReport.html(content))
+                    }
+                    try out.flush()
+                    pipe.finish(nil)
+                } catch { pipe.finish(error) }
+            }
+            let type = format == "docx" ? "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                : format == "json" ? "application/json" : "text/html; charset=utf-8"
+            var response = try await pipe.response(for: request, contentType: type)
+            if format == "docx" {
+                response.headers[.contentDisposition] = "attachment; filename=\"bulletin-\(chosen).docx\"; filename*=UTF-8''%E5%91%A8%E9%80%9A%E6%8A%A5-\(chosen).docx"
+            }
+            return response
+        }
         return router
     }
 

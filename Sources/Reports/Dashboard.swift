@@ -182,6 +182,7 @@ public enum Dashboard {
             }
             h.raw("</tbody></table>")
         }
+        h.raw("<p class=\"note\">本周通报：<a href=\"/bulletin?week=\(c.week)\">网页（可打印）</a> · <a href=\"/bulletin?week=\(c.week)&amp;format=docx\">Word 文档</a></p>")
         digest(&h, c.rankingBasis, view: "ranking", members: [])
         h.raw("</section>")
     }
@@ -251,8 +252,21 @@ public enum Dashboard {
     /// `2022年8月24日 16:00` in UTC+8: an audit trail needs the year (recorded in another one is a finding).
     public static func dated(_ t: Timestamp) -> String { t.chineseMinute }
 
-    /// The burn-down as SVG: outstanding problems day by day, the list's due day marked.
-    static func chart(_ series: [BurnDownDay], due: Timestamp) -> String {
+    /// The days of `series` worth drawing: up to the later of the due day and the last change, and two
+    /// days more. A list zeroed months ago is not a cliff and then a flat line to today.
+    static func drawn(_ series: [BurnDownDay], due: Timestamp) -> (days: [BurnDownDay], cut: Bool) {
+        guard let last = series.last else { return (series, false) }
+        var lastChange = 0
+        for k in series.indices.dropFirst() where series[k].outstanding != series[k - 1].outstanding { lastChange = k }
+        let dueIndex = Int(due.chinaDay - (series.first?.day ?? 0))
+        let end = min(series.count - 1, max(lastChange, dueIndex) + 2)
+        return (Array(series[...max(0, end)]), series[max(0, end)].day != last.day)
+    }
+
+    /// The burn-down as SVG: outstanding problems day by day, the list's due day marked; days after the
+    /// last change (beyond the due day) left out, and said so.
+    static func chart(_ whole: [BurnDownDay], due: Timestamp) -> String {
+        let (series, cut) = drawn(whole, due: due)
         let width = 360.0, height = 120.0, left = 30.0, bottom = 18.0, top = 8.0
         guard let first = series.first, let last = series.last else {
             return "<svg class=\"chart\" viewBox=\"0 0 360 120\" role=\"img\" aria-label=\"无数据\"></svg>"
@@ -280,7 +294,7 @@ public enum Dashboard {
         svg += "<polyline class=\"line\" points=\"\(points)\"/>"
         svg += "<circle class=\"end\" cx=\"\(f(x(series.count - 1)))\" cy=\"\(f(y(last.outstanding)))\" r=\"3\"><title>\(last.date) 未销号 \(last.outstanding)</title></circle>"
         svg += "<text class=\"tick\" x=\"\(f(left))\" y=\"\(Int(height) - 4)\">\(first.date.suffix(5))</text>"
-        svg += "<text class=\"tick\" x=\"\(f(width - 6))\" y=\"\(Int(height) - 4)\" text-anchor=\"end\">\(last.date.suffix(5))</text>"
+        svg += "<text class=\"tick\" x=\"\(f(width - 6))\" y=\"\(Int(height) - 4)\" text-anchor=\"end\">\(last.date.suffix(5))\(cut ? " 起无变化" : "")</text>"
         return svg + "</svg>"
     }
 

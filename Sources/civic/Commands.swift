@@ -155,7 +155,10 @@ struct OutputOptions: ParsableArguments {
 
     /// Calls `body` with the output asked for: standard output, or the file, written whole or not at all
     /// (a temporary file beside it, renamed over it once complete).
-    func writing(_ body: (Output) throws -> Void) throws {
+    func writing(_ body: (Output) throws -> Void) throws { try Self.writing(to: output, body) }
+
+    /// `writing` to `output` (nil: standard output).
+    static func writing(to output: String?, _ body: (Output) throws -> Void) throws {
         guard let output else { return try body(Output(FileSink())) }
         let temporary = output + ".civic-part"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -241,6 +244,54 @@ struct Ranking: ParsableCommand {
     }
 
     func run() throws { try show(try query(), store: store, output: output) }
+}
+
+struct Bulletin: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The weekly bulletin (周通报) as Word (.docx), HTML (for print, A4), JSON or text.",
+        discussion: """
+        基本情况, the 红黑榜 (ties share a place; units with nothing assigned left out), overdue problems with days \
+        overdue, 反弹, 点球 and accountability of the week, each list's progress (charts), and at the foot the log's \
+        signed checkpoint and the digest of the bulletin's JSON (civic bulletin --format json).
+        """)
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The week: 2022年第34周 or 2022-W34 (default: the last week ended).") var week: Week?
+    @Option(name: .customLong("as-of"), help: "Transaction time: only events recorded up to this moment, or seq:N.")
+    var asOf: String?
+    @Option(help: "text (default on a terminal), json, html or docx; --output FILE.docx or FILE.html chooses by the name.")
+    var format: String?
+    @Option(name: .shortAndLong, help: "Write to this file.") var output: String?
+
+    func validate() throws {
+        _ = try chosen()
+        _ = try asked { () throws(QueryError) in try Moment.asOf(asOf, "--as-of") }
+    }
+
+    func chosen() throws -> String {
+        let byName = output.flatMap { name in ["docx", "html", "json"].first { name.lowercased().hasSuffix("." + $0) } }
+        let format = format ?? byName ?? "text"
+        guard ["text", "json", "html", "docx"].contains(format) else { throw ValidationError("--format 可用 text、json、html 或 docx") }
+        if format == "docx" && output == nil && isatty(1) != 0 { throw ValidationError("docx 是二进制文件：请用 --output 文件名.docx") }
+        return format
+    }
+
+    func run() throws {
+        let clock = Ledger.systemClock()
+        let current = Week(containing: clock)
+        let week = week ?? (clock >= current.lastInstant ? current : Week(monday: current.monday - 7))
+        let prefix = try asked { () throws(QueryError) in try Moment.asOf(asOf, "--as-of") }
+        let content = try Views(ledger: try store.open(.readOnly)).bulletin(week, asOf: prefix)
+        let format = try chosen()
+        try OutputOptions.writing(to: output) { out in
+            switch format {
+            case "json": try BulletinReport.writeJSON(content, to: out)
+            case "html": out.text(try BulletinReport.html(content)); try out.flush()
+            case "docx": out.bytes(try BulletinReport.docx(content)); try out.flush()
+            default: out.text(try BulletinReport.text(content)); try out.flush()
+            }
+        }
+        if let output { FileHandle.standardError.write(Data("已写入 \(output)（\(content.week.labelWithYear)）\n".utf8)) }
+    }
 }
 
 struct Audit: ParsableCommand {

@@ -129,7 +129,7 @@ struct CLITests {
         let closed = try json(try civic(["board", "--format", "json", "--status", "closed"], store: store.path).out)
         #expect(closed["problems"]?.array.isEmpty == true)
         let csv = try civic(["board", "--format", "csv"], store: store.path)
-        #expect(csv.out.hasPrefix("id,status,batch,source,category,area,street,point,description,unit,leader,deadline,overdue,"))
+        #expect(csv.out.hasPrefix("\u{FEFF}id,status,batch,source,category,area,street,point,description,unit,leader,deadline,overdue,"))
         #expect(csv.out.split(separator: "\r\n").count == 23)
         let table = try civic(["board"], store: store.path)
         #expect(table.out.contains("编号"))

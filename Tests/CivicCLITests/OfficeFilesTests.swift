@@ -1,0 +1,140 @@
+import Foundation
+import JSON
+import Ledger
+import Testing
+import ZIPFoundation
+
+@Suite("The offices' files through the command: workbooks out and in, CSV for Excel, the weekly bulletin, names for ids", .serialized)
+struct OfficeFilesTests {
+    static let demo: Folder = {
+        let folder = Folder()
+        _ = try? civic(["demo", "--no-serve"], store: folder.path)
+        return folder
+    }()
+
+    func temporary(_ name: String) -> String { FileManager.default.temporaryDirectory.appendingPathComponent("civic-office-\(UUID().uuidString)-\(name)").path }
+
+    @Test("every view as a workbook: Chinese headers, names and labels, real dates, read back as the table shows them")
+    func workbooks() throws {
+        for (view, extra) in [("board", ["--at", "2022-08-25 12:00"]), ("progress", []), ("ranking", ["--week", "2022-W34"]),
+                              ("audit", ["--subject", "P-20220819-008"])] {
+            let file = temporary("\(view).xlsx")
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let run = try civic([view] + extra + ["--format", "xlsx", "--output", file], store: Self.demo.path)
+            #expect(run.status == 0, "\(view): \(run.err)")
+            let sheet = try Sheet.read(Array(try Data(contentsOf: URL(fileURLWithPath: file))), fileName: file)
+            #expect(sheet.rows.count > 2, "\(view)")
+            #expect(sheet.rows[0].cells.first??.text.contains("截至") == true, "\(view): a title row with its moment")
+            let texts = sheet.rows.flatMap(\.cells).compactMap { $0?.text }
+            switch view {
+            case "board":
+                #expect(sheet.rows[1].cells.compactMap { $0?.text }.prefix(3) == ["编号", "状态", "批次"])
+                #expect(texts.contains("城管执法大队"))
+                #expect(texts.contains("已销号") || texts.contains("已交办"))
+                #expect(!texts.contains("U-cgzf"))
+                // A deadline is a date cell, not text: 2022-08-26 18:00 in Beijing time.
+                let deadline = sheet.rows[2].cells[10]
+                #expect(deadline == .number(44799.75))
+            case "ranking":
+                #expect(texts.contains { $0.hasPrefix("并列第1名") || $0 == "第1名" })
+            default: break
+            }
+            #expect(texts.last?.hasPrefix("摘要 sha256:") == true, "\(view): the digest at the foot")
+        }
+        let refused = try civic(["board", "--format", "xlsx"], store: Self.demo.path)
+        #expect(refused.status == 0 || refused.status == 2)  // a pipe is no terminal: the workbook goes to it
+    }
+
+    @Test("CSV opens in Excel: a BOM first; --labels zh gives Chinese headers, labels and names")
+    func csvForExcel() throws {
+        let codes = try civic(["board", "--format", "csv"], store: Self.demo.path)
+        #expect(codes.out.hasPrefix("\u{FEFF}id,status,"))
+        let zh = try civic(["board", "--format", "csv", "--labels", "zh", "--at", "2022-08-25 12:00"], store: Self.demo.path)
+        #expect(zh.status == 0, "\(zh.err)")
+        #expect(zh.out.hasPrefix("\u{FEFF}编号,状态,批次,来源,类别"))
+        #expect(zh.out.contains(",城管执法大队,"))
+        #expect(zh.out.contains(",2022-08-26 18:00,"))
+        #expect(!zh.out.contains(",U-cgzf,"))
+        #expect(try civic(["board", "--format", "json", "--labels", "zh"], store: Self.demo.path).status == 2)
+    }
+
+    @Test("a text that Excel would run as a formula is written as text in CSV and in the workbook")
+    func formulasDefused() throws {
+        let store = Folder()
+        #expect(try civic(["init"], store: store.path).status == 0)
+        #expect(try civic(["append", setupFile], store: store.path).status == 0)
+        let list = temporary("list.csv")
+        defer { try? FileManager.default.removeItem(atPath: list) }
+        let hostile = ["=cmd|' /C calc'!A0", "=HYPERLINK(\"http://x\",\"点这里\")", "+1+1", "-2+3", "@SUM(1)"]
+        let rows = hostile.enumerated().map { k, text in "P-F\(k),暗访曝光,,环境卫生,城北,,,\"\(text.replacingOccurrences(of: "\"", with: "\"\""))\",,,,2022-08-19 16:00" }
+        try ("编号,来源,批次,类别,片区,路段,点位,问题描述,责任单位,责任领导,整改时限,发现时间\n" + rows.joined(separator: "\n") + "\n")
+            .write(toFile: list, atomically: true, encoding: .utf8)
+        let imported = try civic(["import", list, "--actor-unit", "U-office"], store: store.path)
+        #expect(imported.status == 0, "\(imported.err)")
+        let csv = try civic(["board", "--format", "csv"], store: store.path).out
+        for text in hostile {
+            #expect(csv.contains("\"'" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""), "\(text)")
+            #expect(!csv.contains("," + text + ","))
+        }
+        let file = temporary("board.xlsx")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect(try civic(["board", "--format", "xlsx", "-o", file], store: store.path).status == 0)
+        let archive = try Archive(url: URL(fileURLWithPath: file), accessMode: .read)
+        var xml = Data()
+        _ = try archive.extract(try #require(archive["xl/worksheets/sheet1.xml"])) { xml.append($0) }
+        let text = String(decoding: xml, as: UTF8.self)
+        #expect(!text.contains("<f>"))  // no cell is a formula
+        #expect(text.contains("=cmd|&apos; /C calc&apos;!A0") || text.contains("=cmd|' /C calc'!A0"))
+    }
+
+    @Test("filters take names, aliases and labels; an unknown unit is an error naming the closest, never an empty board")
+    func namesForIds() throws {
+        let byName = try json(try civic(["board", "--format", "json", "--unit", "城管执法大队"], store: Self.demo.path).out)
+        let byId = try json(try civic(["board", "--format", "json", "--unit", "U-cgzf"], store: Self.demo.path).out)
+        #expect(byName["problems"] == byId["problems"])
+        let label = try json(try civic(["board", "--format", "json", "--status", "已销号"], store: Self.demo.path).out)
+        #expect(label["filters"]?["status"] == .array([.string("closed")]))
+        let unknown = try civic(["board", "--unit", "城管执法队"], store: Self.demo.path)
+        #expect(unknown.status == 2)
+        #expect(unknown.err.contains("城管执法大队（U-cgzf）"))
+        #expect(!unknown.err.contains("Usage"))
+        let trail = try civic(["audit", "--unit", "渣土运输公司", "--format", "json"], store: Self.demo.path)
+        #expect(trail.status == 0)
+        #expect(try json(trail.out)["filters"]?["unit"] == .string("U-zt"))
+        #expect(try civic(["audit", "--unit", "城管执法队"], store: Self.demo.path).status == 2)
+        #expect(try civic(["progress", "--batch", "没有这个清单"], store: Self.demo.path).status == 2)
+        #expect(try civic(["ranking", "--week", "2022年第34周", "--format", "json"], store: Self.demo.path).status == 0)
+    }
+
+    @Test("the bulletin: text, JSON, HTML and Word carry the same digest; ties share a place; Word holds its charts")
+    func bulletin() throws {
+        let jsonRun = try civic(["bulletin", "--week", "2022-W34", "--format", "json"], store: Self.demo.path)
+        #expect(jsonRun.status == 0, "\(jsonRun.err)")
+        let doc = try json(jsonRun.out)
+        let digest = try #require(doc["digest"]?.text)
+        #expect(doc["view"] == .string("bulletin"))
+        let ranking = try #require(doc["ranking"]?.array)
+        #expect(ranking.allSatisfy { ($0["assigned"]?.int ?? 0) > 0 })  // units with nothing assigned left out
+        #expect(Set(ranking.map { $0["rank"]?.int ?? 0 }).count < ranking.count)  // ties share a place
+        let text = try civic(["bulletin", "--week", "2022-W34"], store: Self.demo.path)
+        #expect(text.out.contains("并列第1名"))
+        #expect(text.out.contains(digest))
+        let html = temporary("b.html"), docx = temporary("b.docx")
+        defer { try? FileManager.default.removeItem(atPath: html); try? FileManager.default.removeItem(atPath: docx) }
+        #expect(try civic(["bulletin", "--week", "2022-W34", "-o", html], store: Self.demo.path).status == 0)
+        #expect(try civic(["bulletin", "--week", "2022-W34", "-o", docx], store: Self.demo.path).status == 0)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains(digest))
+        #expect(page.contains("@page{size:A4"))
+        #expect(page.contains("<svg class=\"bars\""))
+        let archive = try Archive(url: URL(fileURLWithPath: docx), accessMode: .read)
+        var body = Data()
+        _ = try archive.extract(try #require(archive["word/document.xml"])) { body.append($0) }
+        let document = String(decoding: body, as: UTF8.self)
+        #expect(document.contains(digest))
+        #expect(document.contains("红榜"))
+        #expect(archive["word/charts/chart1.xml"] != nil)
+        #expect(archive["word/charts/chart2.xml"] != nil)
+        #expect(try civic(["bulletin", "--week", "2022-W60"], store: Self.demo.path).status == 2)
+    }
+}

@@ -378,7 +378,7 @@ func referenceDecode(_ bytes: [UInt8], id: String, subject: String) -> Event? {
     case .unitRegistered(let u)?:
         guard let kind: UnitKind = code(u.kind.rawValue) else { return nil }
         data = .unitRegistered(UnitRegistration(name: u.name, kind: kind, parent: u.hasParent ? u.parent : nil,
-                                                leader: u.hasLeader ? u.leader : nil))
+                                                leader: u.hasLeader ? u.leader : nil, aliases: u.aliases))
     case .batchOpened(let b)?:
         guard let source: ProblemSource = code(b.source.rawValue) else { return nil }
         data = .batchOpened(BatchOpening(name: b.name, source: source, dueAt: time(b.dueAtUs, b.dueAtOffsetMin)))
@@ -452,6 +452,7 @@ func encode(_ e: Evidence) -> Civic_V1_Evidence {
             $0.kind = .init(rawValue: number(u.kind)) ?? .unspecified
             if let parent = u.parent { $0.parent = parent }
             if let leader = u.leader { $0.leader = leader }
+            $0.aliases = u.aliases
         }
     case .batchOpened(let b):
         m.batchOpened = .with {

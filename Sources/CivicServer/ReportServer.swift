@@ -440,7 +440,7 @@ enum EvidenceRoute {
 enum WriteRoutes {
     static let posted: Set<String> = ["/api/events", "/api/evidence", "/signin", "/signout", "/work/fix", "/work/assign", "/work/verify", "/work/reject",
                                         "/work/report", "/work/extend", "/work/escalate", "/work/withdraw", "/work/accountability", "/work/revoke",
-                                        "/work/reopen", "/work/unit", "/work/list"]
+                                        "/work/reopen", "/work/unit", "/work/list", "/work/import"]
 }
 
 /// Errors as JSON: a parameter that cannot be read is 400 naming it; an unknown path 404; a full lane

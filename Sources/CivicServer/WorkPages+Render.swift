@@ -89,6 +89,45 @@ extension WorkPages {
         h.raw("<label>\(label)<input name=\"\(name)\" type=\"\(type)\"\(required ? " required" : "")></label>")
     }
 
+    /// The office's import of a list from a workbook or CSV: a preview (the dry run) comes first.
+    static func importForm(_ h: inout HTML, registry: Registry, csrf: String) {
+        h.raw("<section><h2>导入问题清单</h2><form method=\"post\" action=\"/work/import\" enctype=\"multipart/form-data\">")
+        hidden(&h, "csrf", csrf)
+        h.raw("<label>清单文件（Excel .xlsx，或 CSV：UTF-8、GBK 均可）<input type=\"file\" name=\"list\" accept=\".xlsx,.csv,.txt\" required></label>")
+        h.raw("<label>属于哪个问题清单（表中“批次”为空或编号为 1、2、3 时须选）<select name=\"batch\"><option value=\"\"></option>")
+        for b in registry.batchList.sorted(by: { $0.id > $1.id }) { h.raw("<option value=\""); h.text(b.id); h.raw("\">"); h.text(b.name); h.raw("</option>") }
+        h.raw("</select></label>")
+        field(&h, "sheet", "工作表名称（不填则第一张）", required: false)
+        h.raw("<button>预览</button><p class=\"meta\">先预览：显示列的对应和将写入的内容，确认后才写入。</p></form></section>")
+    }
+
+    /// A list's dry run: how its columns were read, what it would append, and the button that appends it.
+    static func importPreview(_ h: inout HTML, _ p: ImportPreview, csrf: String) {
+        h.raw("<section class=\"preview\"><h2>导入预览（尚未写入）</h2><p>")
+        h.text("\(p.list.sheet.kind)，表头在第 \(p.list.headerRow) 行，\(p.list.rows.count) 行问题。")
+        h.raw("</p><h3>列的对应</h3><ul>")
+        for line in p.list.mappingLines { h.raw("<li>"); h.text(line); h.raw("</li>") }
+        for (row, why) in p.list.skipped where why != "空行" { h.raw("<li>"); h.text("跳过第 \(row) 行：\(why)"); h.raw("</li>") }
+        for (text, unit) in p.plan.unitsRecognised { h.raw("<li>"); h.text("责任单位“\(text)”按 \(unit) 导入"); h.raw("</li>") }
+        h.raw("</ul><p>")
+        h.text("新问题 \(p.plan.newProblems.count) 个，已有且未变 \(p.plan.unchanged) 个，有变化 \(p.plan.changes.count) 处；将写入 \(p.events) 个事件。")
+        h.raw("</p>")
+        if !p.plan.changes.isEmpty || !p.plan.notApplied.isEmpty {
+            h.raw("<ul>")
+            for change in p.plan.changes { h.raw("<li>"); h.text(change); h.raw("</li>") }
+            for note in p.plan.notApplied { h.raw("<li class=\"late\">"); h.text("不写入：" + note); h.raw("</li>") }
+            h.raw("</ul>")
+        }
+        if p.events > 0 {
+            h.raw("<form method=\"post\" action=\"/work/import\">")
+            hidden(&h, "csrf", csrf); hidden(&h, "pending", p.token)
+            h.raw("<button>确认导入</button></form>")
+        } else {
+            h.raw("<p>没有要写入的内容。</p>")
+        }
+        h.raw("</section>")
+    }
+
     /// An inspector's (or the office's) report of a problem found, with its place and photos.
     static func reportForm(_ h: inout HTML, registry: Registry, csrf: String) {
         h.raw("<section><h2>上报问题</h2><form method=\"post\" action=\"/work/report\" enctype=\"multipart/form-data\">")

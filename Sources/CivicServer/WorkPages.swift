@@ -18,6 +18,7 @@ struct WorkPages {
     let write: WriteSide
     let views: Views
     let sessions = Sessions()
+    let pending = PendingImports()
     let clock: @Sendable () -> Timestamp
 
     func addRoutes(to router: Router<CivicContext>) {
@@ -104,6 +105,7 @@ struct WorkPages {
         router.post("/work/revoke") { request, _ -> Response in try await act(request, roles: [.discipline]) { form, _ in
             event("accountability.revoked", try required(form, "case"), [("reason", .string(try required(form, "reason")))])
         } }
+        router.post("/work/import") { request, _ -> Response in try await importList(request) }
         router.post("/work/verify") { request, _ -> Response in try await act(request, roles: [.office, .inspector]) { form, _ in
             event("rectification.verified", try required(form, "problem"), [])
         } }
@@ -175,6 +177,60 @@ struct WorkPages {
         }
     }
 
+    /// A list imported from a file: first the dry run's preview (the columns as read, the rows passed over,
+    /// the units recognised, what it would append, every refusal by sheet, row and column), the file kept
+    /// for this session a quarter of an hour; then, on 确认导入, the same file planned again against the
+    /// store as it is now and appended as the account's events.
+    private func importList(_ request: Request) async throws -> Response {
+        let (id, session) = try signedIn(request)
+        let form = try SubmittedForm(contentType: request.headers[.contentType],
+                                     body: try await WriteSide.collect(request, upTo: PendingImports.maximumBytes + (64 << 10)))
+        try await checkCSRF(request, session, form: form)
+        guard let account = try await liveAccount(session) else {
+            sessions.end(id)
+            return redirect("/signin", cookie: Sessions.setCookie(nil))
+        }
+        guard account.role == .office else { throw PageRefusal("\(account.role.label)账号不能导入问题清单", status: .forbidden) }
+        let upload: PendingImports.Upload
+        if let token = optional(form, "pending") {
+            guard let kept = pending.take(token, account: session.account, now: clock()) else {
+                throw PageRefusal("预览已过期（15 分钟）或已导入：请重新选择文件")
+            }
+            upload = kept
+        } else {
+            guard let file = form.files.first(where: { $0.name == "list" }), !file.bytes.isEmpty else { throw PageRefusal("请选择要导入的清单文件（.xlsx 或 .csv）") }
+            guard file.bytes.count <= PendingImports.maximumBytes else { throw PageRefusal("文件超过 \(PendingImports.maximumBytes >> 20) MB") }
+            upload = .init(account: session.account, bytes: file.bytes, batch: optional(form, "batch"), sheet: optional(form, "sheet"), expires: clock().adding(seconds: 900))
+        }
+        let confirmed = optional(form, "pending") != nil
+        let ledger = write.ledger, clock = clock
+        let importer = ProblemList.Actor(actor: session.account, role: account.role, unit: account.unit, source: "civic/web")
+        do {
+            let (list, plan) = try await write.lane.run { () throws -> (ProblemList, ImportPlan) in
+                let list = try ProblemList(try Sheet.read(upload.bytes, fileName: "上传的清单", sheet: upload.sheet))
+                let plan = try list.plan(by: importer, given: try ledger.registry(), batch: upload.batch, now: clock()) { id in
+                    (try? ledger.record(of: id))??.problem
+                }
+                return (list, plan)
+            }
+            if confirmed {
+                let report = try await write.commits.append(plan.events, recordedBy: session.account)
+                return try await workPage(session, message: ("已导入：\(report.appended.count) 个事件写入日志（新问题 \(plan.newProblems.count) 个，变化 \(plan.changes.count) 处）", false))
+            }
+            // The rules' answer too, before anything is kept: a dry run of the append.
+            let rehearsed = try await write.lane.run { try ledger.append(plan.events, dryRun: true, recordedBy: session.account) }
+            let token = pending.keep(upload, now: clock())
+            return try await workPage(session, message: nil, preview: .init(list: list, plan: plan, events: rehearsed.appended.count, token: token))
+        } catch let refused as ImportRefused {
+            return try await workPage(session, message: (refused.description, true), status: .unprocessableContent)
+        } catch let unreadable as SheetError {
+            return try await workPage(session, message: ("无法读取：\(unreadable.message)", true), status: .unprocessableContent)
+        } catch let refused as AppendRefused {
+            return try await workPage(session, message: ("未导入：" + refused.refusals.map { "第 \($0.line) 行：\($0.refusal.message)" }.joined(separator: "；"), true),
+                                      status: .unprocessableContent)
+        }
+    }
+
     /// The session's account as the log has it now (not cached: a revoked account is signed out at its
     /// next request), or nil when it is revoked.
     private func liveAccount(_ session: Sessions.Session) async throws -> Account? {
@@ -218,7 +274,8 @@ struct WorkPages {
 
     // MARK: pages
 
-    private func workPage(_ session: Sessions.Session, message: (text: String, error: Bool)?, status: HTTPResponse.Status = .ok) async throws -> Response {
+    private func workPage(_ session: Sessions.Session, message: (text: String, error: Bool)?, preview: ImportPreview? = nil,
+                          status: HTTPResponse.Status = .ok) async throws -> Response {
         let views = views, write = write, clock = clock
         let html = try await write.lane.run { () throws -> String in
             guard let account = try write.ledger.account(session.account) else { return "" }
@@ -233,6 +290,7 @@ struct WorkPages {
                 h.text(message.text)
                 h.raw("</p>")
             }
+            if let preview { Self.importPreview(&h, preview, csrf: session.csrf) }
             let now = clock()
             switch account.role {
             case .unit:
@@ -261,6 +319,7 @@ struct WorkPages {
                     return (fix, last.event.actor)
                 })
                 if account.role == .office {
+                    Self.importForm(&h, registry: try write.ledger.registry(), csrf: session.csrf)
                     Self.officeForms(&h, csrf: session.csrf)
                     Self.reportForm(&h, registry: try write.ledger.registry(), csrf: session.csrf)
                 }
@@ -309,4 +368,45 @@ struct PageRefusal: Error {
     var message: String
     var status: HTTPResponse.Status
     init(_ message: String, status: HTTPResponse.Status = .unprocessableContent) { self.message = message; self.status = status }
+}
+
+/// Files uploaded for an import, kept between their preview and its confirmation: per account, a quarter
+/// of an hour, at most 16 at once (the oldest given up first).
+final class PendingImports: @unchecked Sendable {
+    static let maximumBytes = 8 << 20
+    struct Upload {
+        var account: String
+        var bytes: [UInt8]
+        var batch: String?
+        var sheet: String?
+        var expires: Timestamp
+    }
+    private let lock = NSLock()
+    private var kept: [(token: String, upload: Upload)] = []
+
+    func keep(_ upload: Upload, now: Timestamp) -> String {
+        let token = Sessions.random()
+        lock.lock(); defer { lock.unlock() }
+        kept.removeAll { $0.upload.expires < now }
+        if kept.count >= 16 { kept.removeFirst() }
+        kept.append((token, upload))
+        return token
+    }
+
+    /// The upload kept as `token` for `account`, given once.
+    func take(_ token: String, account: String, now: Timestamp) -> Upload? {
+        lock.lock(); defer { lock.unlock() }
+        guard let k = kept.firstIndex(where: { $0.token == token && $0.upload.account == account }) else { return nil }
+        let upload = kept.remove(at: k).upload
+        return upload.expires < now ? nil : upload
+    }
+}
+
+/// What a list's dry run shows on the office's page.
+struct ImportPreview {
+    var list: ProblemList
+    var plan: ImportPlan
+    /// Events the rules would take.
+    var events: Int
+    var token: String
 }

@@ -2,6 +2,7 @@ import Campaign
 import Ledger
 @testable import CivicServer
 import Foundation
+import Glibc
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -48,6 +49,25 @@ extension TestClientProtocol {
     }
 }
 
+/// `text` in `encoding`, by the C library's iconv (as Excel on Chinese Windows saves a CSV: GBK).
+func encoded(_ text: String, _ encoding: String) -> [UInt8] {
+    let cd = iconv_open(encoding, "UTF-8")!
+    defer { iconv_close(cd) }
+    var input = Array(text.utf8)
+    var output = [UInt8](repeating: 0, count: input.count * 4 + 16)
+    let written = input.withUnsafeMutableBufferPointer { ib in
+        output.withUnsafeMutableBufferPointer { ob -> Int in
+            var ip = ib.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            var il = ib.count
+            var op = ob.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            var ol = ob.count
+            _ = iconv(cd, &ip, &il, &op, &ol)
+            return ob.count - ol
+        }
+    }
+    return Array(output.prefix(written))
+}
+
 @Suite("Each role's pages: a unit reports its fix with a photo, the office verifies it, forms guarded")
 struct WorkPagesTests {
     @Test("a unit signs in, sees its own problems, reports a fix with a photo; the office verifies it; the problem is closed")
@@ -81,6 +101,40 @@ struct WorkPagesTests {
         guard case .rectificationSubmitted(let r)? = fix?.event.data else { Issue.record("no fix"); return }
         #expect(r.summary == "已清理<script>" && r.evidence.count == 1 && fix?.event.actor == "unit/hp-zhao")
         #expect(try blocking { try store.ledger.evidence.has(r.evidence[0].sha256) })
+    }
+
+    @Test("the office imports a list from a file in the browser: a preview first (nothing written), then 确认导入 writes it as the account's events")
+    func officeImportsList() async throws {
+        let store = try WritableStore()
+        // A list kept in GBK with a title row and 序号, its units by name and alias.
+        let csv = "9月10日督查问题清单\n序号,问题类型,所属片区,存在问题,责任部门,完成时限\n1,环境卫生,城北,垃圾堆放,和平社区,2027年9月17日\n2,绿化,城南,绿地缺株,住建局,2027-09-18\n合计,2,,,,\n"
+        try await store.withClient { client in
+            let office = try await client.signIn(store.officeToken)
+            #expect(try await client.work(office.cookie).contains("导入问题清单"))
+            let preview = try await client.form("/work/import", cookie: office.cookie, [("csrf", office.csrf), ("batch", "B-20220905"), ("sheet", "")],
+                                                files: [("list", encoded(csv, "GBK"))])
+            let page = String(buffer: preview.body)
+            #expect(preview.status == .ok, "\(page)")
+            #expect(page.contains("导入预览（尚未写入）") && page.contains("“序号” → 编号") && page.contains("将写入 4 个事件"), "\(page)")
+            #expect(try blocking { try store.ledger.record(of: "B-20220905-001") } == nil)  // nothing written yet
+            let token = try #require(page.components(separatedBy: "name=\"pending\" value=\"").dropFirst().first?.split(separator: "\"").first.map(String.init))
+            // A unit cannot confirm the office's import, nor start one.
+            let unit = try await client.signIn(store.unitToken)
+            #expect(try await client.form("/work/import", cookie: unit.cookie, [("csrf", unit.csrf), ("pending", token)]).status == .forbidden)
+            let done = try await client.form("/work/import", cookie: office.cookie, [("csrf", office.csrf), ("pending", token)])
+            #expect(done.status == .ok && String(buffer: done.body).contains("已导入：4 个事件"), "\(String(buffer: done.body))")
+            // The same preview cannot be confirmed twice.
+            let again = try await client.form("/work/import", cookie: office.cookie, [("csrf", office.csrf), ("pending", token)])
+            #expect(String(buffer: again.body).contains("预览已过期"))
+            // A bad cell is named by row and column on the page, and nothing is kept to confirm.
+            let bad = try await client.form("/work/import", cookie: office.cookie, [("csrf", office.csrf), ("batch", "B-20220905")],
+                                            files: [("list", Array("序号,类别,片区,问题描述,责任单位,整改时限\n1,环境卫生,城北,垃圾,和平社区,8月32日\n".utf8))])
+            #expect(bad.status == .unprocessableContent && String(buffer: bad.body).contains("第 2 行“F（整改时限）”列"), "\(String(buffer: bad.body))")
+        }
+        let problem = try blocking { try store.ledger.record(of: "B-20220905-001")?.problem }
+        #expect(problem?.unit == "U-hpsq" && problem?.deadline == Timestamp(rfc3339: "2027-09-17T23:59:59+08:00"))
+        let reported = try blocking { try store.ledger.latest(of: [.problemReported], in: "B-20220905-002") }
+        #expect(reported?.event.actor == "office/li" && reported?.event.role == .office)
     }
 
     @Test("the office assigns a reported problem from its page: to a unit, with a deadline read as Beijing time")

@@ -203,8 +203,13 @@ public struct Accountability: Sendable, Hashable {
     public var reason: String
     /// The problems it answers for; may be empty.
     public var problems: [String]
-    public init(target: AccountabilityTarget, measure: Measure, reason: String, problems: [String] = []) {
+    /// The organ that decided it (区纪工委…), and its document number (恒纪发〔2022〕12号), when given.
+    public var organ: String?
+    public var document: String?
+    public init(target: AccountabilityTarget, measure: Measure, reason: String, problems: [String] = [],
+                organ: String? = nil, document: String? = nil) {
         self.target = target; self.measure = measure; self.reason = reason; self.problems = problems
+        self.organ = organ; self.document = document
     }
 }
 

@@ -93,6 +93,8 @@ public enum EventCodec {
                 m.varint(field: 2, UInt64(a.measure.number))
                 m.bytes(field: 3, a.reason.utf8)
                 for problem in a.problems { m.present(field: 4, problem.utf8) }
+                if let organ = a.organ { m.present(field: 5, organ.utf8) }
+                if let document = a.document { m.present(field: 6, document.utf8) }
             }
         case .accountabilityRevoked(let reason):
             w.message(field: 22) { $0.bytes(field: 1, reason.utf8) }
@@ -176,7 +178,7 @@ public enum EventCodec {
     /// field keeps the last value; repeated fields gather every value. (Fixed fields rather than arrays:
     /// a fold reads a million of these, and arrays would cost an allocation each.)
     private struct Fields {
-        var s1: String?, s2: String?, s3: String?, s4: String?
+        var s1: String?, s2: String?, s3: String?, s4: String?, s5: String?, s6: String?
         var n1: UInt64?, n2: UInt64?, n3: UInt64?, n4: UInt64?
         var d4: Double?, d5: Double?
         var m1: Box?, m5: Box?
@@ -189,6 +191,8 @@ public enum EventCodec {
             case 2: s2
             case 3: s3
             case 4: s4
+            case 5: s5
+            case 6: s6
             default: nil
             }
         }
@@ -197,6 +201,8 @@ public enum EventCodec {
             case 1: s1 = value
             case 2: s2 = value
             case 3: s3 = value
+            case 5: s5 = value
+            case 6: s6 = value
             default: s4 = value
             }
         }
@@ -266,6 +272,7 @@ public enum EventCodec {
         case (21, 2): .number                                         //   measure
         case (21, 3): .text                                           //   reason
         case (21, 4): .repeatedString                                 //   problems
+        case (21, 5), (21, 6): .text                                  //   organ, document
         case (23, 1): .string                                         // AccountEnrolled: name (kept by folds: the rules hold it)
         case (23, 2): .number                                         //   role
         case (23, 3): .string                                         //   unit
@@ -395,7 +402,8 @@ public enum EventCodec {
             let t = f.m1?.fields ?? Fields()
             return .accountabilityRecorded(Accountability(
                 target: AccountabilityTarget(kind: try code(t.enumNumber(1)), id: t.string(2), name: t.s3, unit: t.s4),
-                measure: try code(f.enumNumber(2)), reason: f.string(3), problems: f.repeatedStrings))
+                measure: try code(f.enumNumber(2)), reason: f.string(3), problems: f.repeatedStrings,
+                organ: f.s5, document: f.s6))
         case 22: return .accountabilityRevoked(reason: f.string(1))
         case 23: return .accountEnrolled(AccountEnrollment(name: f.string(1), role: try code(f.enumNumber(2)), unit: f.s3))
         case 24:

@@ -112,6 +112,7 @@ public enum Rules {
         case .accountabilityRecorded(let accountability):
             if record != nil { throw Refusal(.lifecycle, "问责案件 \(subject) 已登记，不能重复登记") }
             try checkTarget(accountability.target, in: facts)
+            try checkMeasure(accountability, in: facts)
             for problem in accountability.problems where facts(problem)?.problem == nil {
                 throw Refusal(.reference, "问责所涉问题 \(problem) 不存在")
             }
@@ -216,6 +217,21 @@ public enum Rules {
     private static func checkDeadline(_ deadline: Timestamp, of event: Event) throws(Refusal) {
         if deadline < event.time {
             throw Refusal(.time, "整改时限 \(deadline) 早于事件时间 \(event.time)")
+        }
+    }
+
+    /// Refuses a measure its target cannot receive: a unit is not 诫勉'd, a person not 改组'd; 改组 is for
+    /// a party organization; the one sanction of the first logs is now two (docs/rules.md, "Accountability").
+    private static func checkMeasure(_ a: Accountability, in facts: (String) -> SubjectRecord?) throws(Refusal) {
+        if a.measure == .disciplinarySanction {
+            throw Refusal(.malformed, "“党纪政务处分”须分别记为 党纪处分(party_discipline) 或 政务处分(government_sanction)")
+        }
+        let allowed = Measure.allowed(for: a.target.kind)
+        guard allowed.contains(a.measure) else {
+            throw Refusal(.malformed, "\(a.target.kind.label)不适用“\(a.measure.label)”：对\(a.target.kind.label)可用 \(allowed.map(\.label).joined(separator: "、"))")
+        }
+        if a.measure == .reorganization, a.target.kind == .unit, facts(a.target.id)?.unit?.kind != .partyOrganization {
+            throw Refusal(.malformed, "“改组”只适用于党组织：\(a.target.id) 未登记为党组织(party_organization)")
         }
     }
 

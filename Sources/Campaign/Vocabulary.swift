@@ -60,6 +60,7 @@ public enum Role: String, Vocabulary {
 /// The kind of a responsible unit.
 public enum UnitKind: String, Vocabulary {
     case department, street, community, enterprise, other
+    case partyOrganization = "party_organization"
     public var number: Int {
         switch self {
         case .department: 1
@@ -67,6 +68,7 @@ public enum UnitKind: String, Vocabulary {
         case .community: 3
         case .enterprise: 4
         case .other: 5
+        case .partyOrganization: 6
         }
     }
 
@@ -77,6 +79,7 @@ public enum UnitKind: String, Vocabulary {
         case 3: self = .community
         case 4: self = .enterprise
         case 5: self = .other
+        case 6: self = .partyOrganization
         default: return nil
         }
     }
@@ -87,6 +90,7 @@ public enum UnitKind: String, Vocabulary {
         case .community: "社区"
         case .enterprise: "企业"
         case .other: "其他"
+        case .partyOrganization: "党组织"
         }
     }
 }
@@ -214,8 +218,14 @@ public enum Measure: String, Vocabulary {
     case writtenSelfCriticism = "written_self_criticism"
     case circulatedCriticism = "circulated_criticism"
     case admonishment
+    /// The one measure of the first logs for both sanctions; read, never taken in a new event.
     case disciplinarySanction = "disciplinary_sanction"
     case organizationalHandling = "organizational_handling"
+    case criticismEducation = "criticism_education"
+    case orderedRectification = "ordered_rectification"
+    case reorganization
+    case partyDiscipline = "party_discipline"
+    case governmentSanction = "government_sanction"
     public var number: Int {
         switch self {
         case .reminderTalk: 1
@@ -225,30 +235,44 @@ public enum Measure: String, Vocabulary {
         case .admonishment: 5
         case .disciplinarySanction: 6
         case .organizationalHandling: 7
+        case .criticismEducation: 8
+        case .orderedRectification: 9
+        case .reorganization: 10
+        case .partyDiscipline: 11
+        case .governmentSanction: 12
         }
     }
 
     public init?(number: Int) {
-        switch number {
-        case 1: self = .reminderTalk
-        case 2: self = .interview
-        case 3: self = .writtenSelfCriticism
-        case 4: self = .circulatedCriticism
-        case 5: self = .admonishment
-        case 6: self = .disciplinarySanction
-        case 7: self = .organizationalHandling
-        default: return nil
-        }
+        guard let found = Self.allCases.first(where: { $0.number == number }) else { return nil }
+        self = found
     }
     public var label: String {
         switch self {
         case .reminderTalk: "提醒谈话"
         case .interview: "约谈"
-        case .writtenSelfCriticism: "书面检查"
+        case .writtenSelfCriticism: "责令检查"
         case .circulatedCriticism: "通报批评"
         case .admonishment: "诫勉"
         case .disciplinarySanction: "党纪政务处分"
-        case .organizationalHandling: "组织处理"
+        case .organizationalHandling: "组织调整或组织处理"
+        case .criticismEducation: "批评教育"
+        case .orderedRectification: "责令整改"
+        case .reorganization: "改组"
+        case .partyDiscipline: "党纪处分"
+        case .governmentSanction: "政务处分"
+        }
+    }
+
+    /// The measures a target of `kind` may receive (docs/rules.md, "Accountability"): a unit (单位 or
+    /// 党组织) is criticised, interviewed, ordered to examine itself or to rectify, a party organization
+    /// reorganized; a person may also be reminded, criticised and educated, admonished (诫勉), moved or
+    /// handled by the organization, and sanctioned by the party (党纪处分) or by the state (政务处分).
+    public static func allowed(for kind: TargetKind) -> [Measure] {
+        switch kind {
+        case .unit: [.circulatedCriticism, .interview, .writtenSelfCriticism, .orderedRectification, .reorganization]
+        case .person: [.reminderTalk, .criticismEducation, .interview, .writtenSelfCriticism, .circulatedCriticism,
+                       .admonishment, .organizationalHandling, .partyDiscipline, .governmentSanction]
         }
     }
 }

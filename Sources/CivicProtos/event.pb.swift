@@ -85,6 +85,7 @@ public nonisolated enum Civic_V1_UnitKind: SwiftProtobuf.Enum, Swift.CaseIterabl
   case community // = 3
   case enterprise // = 4
   case other // = 5
+  case partyOrganization // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -99,6 +100,7 @@ public nonisolated enum Civic_V1_UnitKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case 3: self = .community
     case 4: self = .enterprise
     case 5: self = .other
+    case 6: self = .partyOrganization
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -111,6 +113,7 @@ public nonisolated enum Civic_V1_UnitKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     case .community: return 3
     case .enterprise: return 4
     case .other: return 5
+    case .partyOrganization: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -123,6 +126,7 @@ public nonisolated enum Civic_V1_UnitKind: SwiftProtobuf.Enum, Swift.CaseIterabl
     .community,
     .enterprise,
     .other,
+    .partyOrganization,
   ]
 
 }
@@ -277,6 +281,11 @@ public nonisolated enum Civic_V1_Measure: SwiftProtobuf.Enum, Swift.CaseIterable
   case admonishment // = 5
   case disciplinarySanction // = 6
   case organizationalHandling // = 7
+  case criticismEducation // = 8
+  case orderedRectification // = 9
+  case reorganization // = 10
+  case partyDiscipline // = 11
+  case governmentSanction // = 12
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -293,6 +302,11 @@ public nonisolated enum Civic_V1_Measure: SwiftProtobuf.Enum, Swift.CaseIterable
     case 5: self = .admonishment
     case 6: self = .disciplinarySanction
     case 7: self = .organizationalHandling
+    case 8: self = .criticismEducation
+    case 9: self = .orderedRectification
+    case 10: self = .reorganization
+    case 11: self = .partyDiscipline
+    case 12: self = .governmentSanction
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -307,6 +321,11 @@ public nonisolated enum Civic_V1_Measure: SwiftProtobuf.Enum, Swift.CaseIterable
     case .admonishment: return 5
     case .disciplinarySanction: return 6
     case .organizationalHandling: return 7
+    case .criticismEducation: return 8
+    case .orderedRectification: return 9
+    case .reorganization: return 10
+    case .partyDiscipline: return 11
+    case .governmentSanction: return 12
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -321,6 +340,11 @@ public nonisolated enum Civic_V1_Measure: SwiftProtobuf.Enum, Swift.CaseIterable
     .admonishment,
     .disciplinarySanction,
     .organizationalHandling,
+    .criticismEducation,
+    .orderedRectification,
+    .reorganization,
+    .partyDiscipline,
+    .governmentSanction,
   ]
 
 }
@@ -928,11 +952,32 @@ public nonisolated struct Civic_V1_AccountabilityRecorded: Sendable {
 
   public var problems: [String] = []
 
+  /// The organ that decided it, and its document number.
+  public var organ: String {
+    get {_organ ?? String()}
+    set {_organ = newValue}
+  }
+  /// Returns true if `organ` has been explicitly set.
+  public var hasOrgan: Bool {self._organ != nil}
+  /// Clears the value of `organ`. Subsequent reads from it will return its default value.
+  public mutating func clearOrgan() {self._organ = nil}
+
+  public var document: String {
+    get {_document ?? String()}
+    set {_document = newValue}
+  }
+  /// Returns true if `document` has been explicitly set.
+  public var hasDocument: Bool {self._document != nil}
+  /// Clears the value of `document`. Subsequent reads from it will return its default value.
+  public mutating func clearDocument() {self._document = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _target: Civic_V1_AccountabilityTarget? = nil
+  fileprivate var _organ: String? = nil
+  fileprivate var _document: String? = nil
 }
 
 public nonisolated struct Civic_V1_AccountabilityRevoked: Sendable {
@@ -1026,7 +1071,7 @@ nonisolated extension Civic_V1_Role: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Civic_V1_UnitKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNIT_KIND_UNSPECIFIED\0\u{1}UNIT_KIND_DEPARTMENT\0\u{1}UNIT_KIND_STREET\0\u{1}UNIT_KIND_COMMUNITY\0\u{1}UNIT_KIND_ENTERPRISE\0\u{1}UNIT_KIND_OTHER\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNIT_KIND_UNSPECIFIED\0\u{1}UNIT_KIND_DEPARTMENT\0\u{1}UNIT_KIND_STREET\0\u{1}UNIT_KIND_COMMUNITY\0\u{1}UNIT_KIND_ENTERPRISE\0\u{1}UNIT_KIND_OTHER\0\u{1}UNIT_KIND_PARTY_ORGANIZATION\0")
 }
 
 nonisolated extension Civic_V1_Source: SwiftProtobuf._ProtoNameProviding {
@@ -1038,7 +1083,7 @@ nonisolated extension Civic_V1_Category: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Civic_V1_Measure: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEASURE_UNSPECIFIED\0\u{1}MEASURE_REMINDER_TALK\0\u{1}MEASURE_INTERVIEW\0\u{1}MEASURE_WRITTEN_SELF_CRITICISM\0\u{1}MEASURE_CIRCULATED_CRITICISM\0\u{1}MEASURE_ADMONISHMENT\0\u{1}MEASURE_DISCIPLINARY_SANCTION\0\u{1}MEASURE_ORGANIZATIONAL_HANDLING\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0MEASURE_UNSPECIFIED\0\u{1}MEASURE_REMINDER_TALK\0\u{1}MEASURE_INTERVIEW\0\u{1}MEASURE_WRITTEN_SELF_CRITICISM\0\u{1}MEASURE_CIRCULATED_CRITICISM\0\u{1}MEASURE_ADMONISHMENT\0\u{1}MEASURE_DISCIPLINARY_SANCTION\0\u{1}MEASURE_ORGANIZATIONAL_HANDLING\0\u{1}MEASURE_CRITICISM_EDUCATION\0\u{1}MEASURE_ORDERED_RECTIFICATION\0\u{1}MEASURE_REORGANIZATION\0\u{1}MEASURE_PARTY_DISCIPLINE\0\u{1}MEASURE_GOVERNMENT_SANCTION\0")
 }
 
 nonisolated extension Civic_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
@@ -1989,7 +2034,7 @@ nonisolated extension Civic_V1_AccountabilityTarget.Kind: SwiftProtobuf._ProtoNa
 
 nonisolated extension Civic_V1_AccountabilityRecorded: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AccountabilityRecorded"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}target\0\u{1}measure\0\u{1}reason\0\u{1}problems\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}target\0\u{1}measure\0\u{1}reason\0\u{1}problems\0\u{1}organ\0\u{1}document\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2001,6 +2046,8 @@ nonisolated extension Civic_V1_AccountabilityRecorded: SwiftProtobuf.Message, Sw
       case 2: try { try decoder.decodeSingularEnumField(value: &self.measure) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.problems) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._organ) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._document) }()
       default: break
       }
     }
@@ -2023,6 +2070,12 @@ nonisolated extension Civic_V1_AccountabilityRecorded: SwiftProtobuf.Message, Sw
     if !self.problems.isEmpty {
       try visitor.visitRepeatedStringField(value: self.problems, fieldNumber: 4)
     }
+    try { if let v = self._organ {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._document {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2031,6 +2084,8 @@ nonisolated extension Civic_V1_AccountabilityRecorded: SwiftProtobuf.Message, Sw
     if lhs.measure != rhs.measure {return false}
     if lhs.reason != rhs.reason {return false}
     if lhs.problems != rhs.problems {return false}
+    if lhs._organ != rhs._organ {return false}
+    if lhs._document != rhs._document {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -27,11 +27,34 @@ public enum DemoCampaign {
     /// Makes a store in `path` and fills it with the campaign.
     /// - Returns: how many events it holds, and its head.
     /// - Throws: `NotEmpty` when a store with events is there already.
+    ///
+    /// The campaign is replayed as it was recorded: the store's clock is set, for each append, to the day
+    /// and hour the office would have made it (a little after the last event it holds), so that `补录`
+    /// and the other flags mark only what the story has recorded late (docs/views.md, "The demo").
     public static func fillNew(path: String) throws -> (Int, LogHead) {
         if let head = try Ledger.initialize(path: path), head.seq > 0 { throw NotEmpty(path: path) }
-        let ledger = try Ledger(path: path)
-        let count = try fill(ledger)
+        let clock = ReplayClock()
+        let ledger = try Ledger(path: path, clock: { clock.now })
+        let count = try fill(ledger, replay: clock)
         return (count, try ledger.head())
+    }
+
+    /// The clock of a replayed campaign: set before each append.
+    public final class ReplayClock: @unchecked Sendable {
+        private let lock = NSLock()
+        private var moment = Timestamp(micros: 0)
+        public init() {}
+        public var now: Timestamp {
+            get { lock.lock(); defer { lock.unlock() }; return moment }
+            set { lock.lock(); moment = newValue; lock.unlock() }
+        }
+    }
+
+    /// When the append of `events` is recorded in the replay: half an hour after the latest of them,
+    /// or, for a day the story has entered late, at the time it gives.
+    static func recording(_ events: [Incoming], late: [String: String]) -> Timestamp {
+        if let first = events.first, let given = late[first.event.id] { return t(given) }
+        return (events.map(\.event.time).max() ?? Timestamp(micros: 0)).adding(seconds: 1800)
     }
 
     /// The store for the demo holds events already.
@@ -40,16 +63,23 @@ public enum DemoCampaign {
         public var description: String { "存储 \(path) 已有内容：civic demo 只填充新的存储（换一个 --store 目录）" }
     }
 
-    public static func fill(_ ledger: Ledger) throws -> Int {
+    public static func fill(_ ledger: Ledger, replay: ReplayClock? = nil) throws -> Int {
         var total = 0
         let setup = CloudEvents.readLines(try setupNDJSON())
-        total += try ledger.append(setup.events, recordedBy: Ledger.localRecorder).appended.count
+        // The units registered in June, the list opened in August: appends of their own days.
+        let days = Dictionary(grouping: setup.events) { $0.event.time.chinaDay }.sorted { $0.key < $1.key }.map(\.value)
+        for day in replay == nil ? [setup.events] : days {
+            replay?.now = recording(day, late: [:])
+            total += try ledger.append(day, recordedBy: Ledger.localRecorder).appended.count
+        }
         let list = try ProblemList(try Sheet.read(try problemsCSV(), fileName: "hengkou-problems.csv"))
         let office = ProblemList.Actor(actor: "office/li-xianfeng", role: .office, unit: "U-office", source: "/hengkou/chuangwen")
         let plan = try list.plan(by: office, given: try ledger.registry(), batch: nil, now: Ledger.systemClock()) { _ in nil }
+        replay?.now = recording(plan.events, late: [:])
         total += try ledger.append(plan.events, recordedBy: Ledger.localRecorder).appended.count
-        for week in activity() {
-            total += try ledger.append(week, recordedBy: Ledger.localRecorder).appended.count
+        for day in activity() {
+            replay?.now = recording(day, late: enteredLate)
+            total += try ledger.append(day, recordedBy: Ledger.localRecorder).appended.count
         }
         return total
     }
@@ -91,6 +121,15 @@ public enum DemoCampaign {
     }
 
     static func t(_ s: String) -> Timestamp { Timestamp(rfc3339: s + "+08:00")! }
+
+    /// The appends the story has entered late, by the id of their first event, and when. The office enters
+    /// the verifications of 8月26日 (the list's 清零 day) the next morning, dated the 26th: on paper its units
+    /// were zeroed on time (纸面销号, flagged recorded-after-due). 城管执法大队's fix of 9月1日 is entered on
+    /// 9月5日 (补录).
+    static let enteredLate: [String: String] = [
+        "demo-036": "2022-08-27T08:50:00",
+        "demo-051": "2022-09-05T08:30:00",
+    ]
 
     /// The appends after the list is imported, one per working day or so.
     static func activity() -> [[Incoming]] {

@@ -22,7 +22,11 @@ final class AppendProjector: @unchecked Sendable {
     private var failure: (any Error)?
 
     /// Starts restoring the projection of `log` up to `head` from `snapshots`.
-    init(log: EventLog, snapshots: Snapshots, head: UInt64) {
+    /// The append's clock: when every event it folds is recorded.
+    private let recordedAt: Timestamp
+
+    init(log: EventLog, snapshots: Snapshots, head: UInt64, recordedAt: Timestamp) {
+        self.recordedAt = recordedAt
         Thread.detachNewThread { [self] in run(log: log, snapshots: snapshots, head: head) }
     }
 
@@ -102,7 +106,7 @@ final class AppendProjector: @unchecked Sendable {
                 condition.unlock()
                 var made: [(seq: UInt64, bytes: [UInt8])] = []
                 for (seq, prepared) in chunk {
-                    if let snapshot = maker.apply(seq: seq, prepared.event) { made.append(snapshot) }
+                    if let snapshot = maker.apply(seq: seq, prepared.event, recordedAt: recordedAt) { made.append(snapshot) }
                 }
                 if !made.isEmpty {
                     condition.lock()

@@ -158,7 +158,7 @@ public enum CloudEvents {
             try d.refuseOthers(["reason"])
             data = .problemWithdrawn(reason: try d.string("reason"))
         case .accountabilityRecorded:
-            try d.refuseOthers(["target", "measure", "reason", "problems"])
+            try d.refuseOthers(["target", "measure", "reason", "problems", "organ", "document"])
             let t = try d.object("target")
             try t.refuseOthers(["kind", "id", "name", "unit"])
             var problems: [String] = []
@@ -174,7 +174,8 @@ public enum CloudEvents {
             data = .accountabilityRecorded(Accountability(
                 target: AccountabilityTarget(kind: try t.vocabulary("kind"), id: try t.string("id"),
                                              name: try t.optionalString("name"), unit: try t.optionalString("unit")),
-                measure: try d.vocabulary("measure"), reason: try d.string("reason"), problems: problems))
+                measure: try d.vocabulary("measure"), reason: try d.string("reason"), problems: problems,
+                organ: try d.optionalString("organ"), document: try d.optionalString("document")))
         case .accountabilityRevoked:
             try d.refuseOthers(["reason"])
             data = .accountabilityRevoked(reason: try d.string("reason"))

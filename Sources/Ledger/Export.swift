@@ -93,6 +93,7 @@ extension CloudEvents {
             m.append(("target", .object(t)))
             add("measure", a.measure.rawValue); add("reason", a.reason)
             m.append(("problems", .array(a.problems.map { .string($0) })))
+            add("organ", a.organ); add("document", a.document)
         }
         return .object(m)
     }

@@ -156,10 +156,11 @@ public final class Ledger: @unchecked Sendable {
             let preparation = Preparation(source)
             defer { preparation.cancel() }
             // A large append takes its snapshots as it goes, on a third thread.
+            let now = clock().micros
             let projector = !options.dryRun && (source.byteCount ?? 0) >= Self.projectingFrom
-                ? AppendProjector(log: log, snapshots: snapshots, head: writer.head.seq) : nil
+                ? AppendProjector(log: log, snapshots: snapshots, head: writer.head.seq, recordedAt: Timestamp(micros: writer.clock(now: now))) : nil
             defer { projector?.cancel() }
-            var batch = AppendBatch(index: index, options: options, writer: writer, now: clock().micros,
+            var batch = AppendBatch(index: index, options: options, writer: writer, now: now,
                                     projector: projector, snapshotTable: snapshots.table,
                                     expectedEvents: (source.byteCount ?? 0) / 300)
             while let chunk = try preparation.next() {

@@ -115,11 +115,14 @@ struct SnapshotMaker {
     var last: UInt64 { stored.last?.header.seq ?? 0 }
 
     /// Folds `recorded`; returns the snapshot to store when its seq is a multiple of the interval.
-    mutating func apply(_ recorded: RecordedEvent) -> (seq: UInt64, bytes: [UInt8])? { apply(seq: recorded.seq, recorded.event) }
+    mutating func apply(_ recorded: RecordedEvent) -> (seq: UInt64, bytes: [UInt8])? {
+        apply(seq: recorded.seq, recorded.event, recordedAt: recorded.recordedAt)
+    }
 
-    /// Folds the event stored at `seq`; returns the snapshot to store when `seq` is a multiple of the interval.
-    mutating func apply(seq: UInt64, _ event: borrowing Event) -> (seq: UInt64, bytes: [UInt8])? {
-        projection.apply(seq: seq, event)
+    /// Folds the event stored at `seq`, recorded at `recordedAt`; returns the snapshot to store when `seq`
+    /// is a multiple of the interval.
+    mutating func apply(seq: UInt64, _ event: borrowing Event, recordedAt: Timestamp) -> (seq: UInt64, bytes: [UInt8])? {
+        projection.apply(seq: seq, event, recordedAt: recordedAt)
         guard seq % snapshots.interval == 0, seq > last else { return nil }
         let whole = snapshots.isWholeDue(after: stored)
         let bytes = ProjectionSnapshot.take(&projection, base: whole ? nil : last, blockStart: last)

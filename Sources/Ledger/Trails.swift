@@ -15,6 +15,32 @@ public struct TrailEntry: Sendable {
 }
 
 extension Ledger {
+    /// The first use of every evidence hash named in the prefix `asOf`: one read of the log, decoding
+    /// only the reports and fixes (docs/views.md, "Flags").
+    @available(*, noasync)
+    public func evidenceUses(asOf: AsOf = .all) throws -> [String: EvidenceUse] {
+        var uses: [String: EvidenceUse] = [:]
+        try log.read { reader in
+            let end = try Self.end(of: asOf, reader)
+            try reader.forEach(after: 0) { entry in
+                guard entry.seq <= end else { return false }
+                guard let type = EventCodec.type(of: entry.body), type == .rectificationSubmitted || type == .problemReported else { return true }
+                let event = try EventCodec.recorded(entry).event
+                let hashes: [String]
+                switch event.data {
+                case .rectificationSubmitted(let r): hashes = r.evidence.map(\.sha256)
+                case .problemReported(let p): hashes = p.evidence.map(\.sha256)
+                default: hashes = []
+                }
+                for hash in hashes where uses[hash] == nil {
+                    uses[hash] = EvidenceUse(subject: event.subject, seq: entry.seq, byFix: type == .rectificationSubmitted)
+                }
+                return entry.seq < end
+            }
+        }
+        return uses
+    }
+
     /// Calls `body` with every stored event of the prefix `asOf` after seq `after`, in seq order, whole and
     /// with its chain, until it returns false (the export, and the feed of the server).
     /// - Returns: the head of the prefix.

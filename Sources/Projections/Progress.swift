@@ -11,6 +11,13 @@ public struct Tally: Sendable, Equatable {
     public var overdue = 0
     /// The `time` of the event that last made the set zeroed; nil unless zeroed.
     public var zeroedAt: Timestamp?
+    /// When that event was recorded: the zero-out as it really happened (docs/views.md, "Progress").
+    public var zeroedRecordedAt: Timestamp?
+    /// Zeroed by the list's due time as recorded, not only as dated: nil unless zeroed. A zero-out dated
+    /// before the due time but recorded after it (纸面清零) is not on time.
+    public var onTime: Bool?
+    /// Dated by the due time but recorded after it: zeroed on paper only.
+    public var onPaperOnly = false
 
     /// closed / (total − withdrawn), 4 places; nil when nothing counts.
     public var clearRate: Double? { rate(closed, total - withdrawn) }
@@ -89,9 +96,15 @@ extension Projection {
             if unitTallies[b][u] == nil { unitTallies[b][u] = Tally() }
             unitTallies[b][u]!.add(r, at: at)
         }
-        func dated(_ tally: Tally, _ key: ZeroKey) -> Tally {
+        func dated(_ tally: Tally, _ key: ZeroKey, due: Timestamp) -> Tally {
             var tally = tally
             tally.zeroedAt = tally.zeroed ? zeroRecords[key]?.zeroedAt : nil
+            tally.zeroedRecordedAt = tally.zeroed ? zeroRecords[key]?.zeroedRecordedAt : nil
+            if let zeroedAt = tally.zeroedAt {
+                let recorded = tally.zeroedRecordedAt ?? zeroedAt
+                tally.onTime = zeroedAt <= due && recorded <= due
+                tally.onPaperOnly = zeroedAt <= due && recorded > due
+            }
             return tally
         }
         return chosen.map { n, id, view in
@@ -101,8 +114,8 @@ extension Projection {
             }.sorted { $0.unit < $1.unit }
             return BatchProgress(
                 id: id, name: view.opening.name, dueAt: view.opening.dueAt,
-                tally: dated(tallies[b], ZeroKey(batch: n, unit: -1)),
-                units: units.map { ($0.unit, dated($0.tally, ZeroKey(batch: n, unit: $0.number))) },
+                tally: dated(tallies[b], ZeroKey(batch: n, unit: -1), due: view.opening.dueAt),
+                units: units.map { ($0.unit, dated($0.tally, ZeroKey(batch: n, unit: $0.number), due: view.opening.dueAt)) },
                 series: series(of: n, view))
         }
         .sorted { $0.id < $1.id }

@@ -49,15 +49,24 @@ struct ZeroRecord: Sendable, Equatable {
     var counted = 0
     var closed = 0
     var zeroedAt: Timestamp?
+    /// When the event that completed the set was recorded (nil when not known: an event folded without it).
+    var zeroedRecordedAt: Timestamp?
     var isZeroed: Bool { counted > 0 && closed == counted }
 
-    /// Takes a change of the counts made by an event at `time`: zeroedAt is that time when the change
-    /// completes the set, and nothing while the set is not complete.
-    mutating func take(counted dc: Int, closed dk: Int, at time: Timestamp) {
+    /// Takes a change of the counts made by an event at `time`, recorded at `recordedAt`: zeroedAt is
+    /// that time (and zeroedRecordedAt that recording) when the change completes the set, and nothing
+    /// while the set is not complete.
+    mutating func take(counted dc: Int, closed dk: Int, at time: Timestamp, recordedAt: Timestamp?) {
         let was = isZeroed
         counted += dc
         closed += dk
-        if !isZeroed { zeroedAt = nil } else if !was { zeroedAt = time }
+        if !isZeroed {
+            zeroedAt = nil
+            zeroedRecordedAt = nil
+        } else if !was {
+            zeroedAt = time
+            zeroedRecordedAt = recordedAt
+        }
     }
 }
 
@@ -83,6 +92,8 @@ public struct Projection: Sendable {
     /// Per list, and per list and unit, the zero-out record, kept in fold order: a unit can also reach
     /// zero when its last open problem is handed to another unit (转办).
     var zeroRecords: [ZeroKey: ZeroRecord] = [:]
+    /// When the event being folded was recorded.
+    private var folding: Timestamp?
     /// The registered name of each unit, by the number of its id.
     var registeredNames: [Int32: String] = [:]
     /// Every unit ever given a problem (assigned, or moved to by a reopening), by the number of its id.
@@ -131,11 +142,12 @@ public struct Projection: Sendable {
     }
 
     /// Folds one stored event (skipped when its `time` lies after `at`).
-    public mutating func apply(_ recorded: RecordedEvent) { apply(seq: recorded.seq, recorded.event) }
+    public mutating func apply(_ recorded: RecordedEvent) { apply(seq: recorded.seq, recorded.event, recordedAt: recorded.recordedAt) }
 
-    /// Folds the event stored at `seq` (skipped when its `time` lies after `at`).
-    public mutating func apply(seq: UInt64, _ event: borrowing Event) {
+    /// Folds the event stored at `seq`, recorded at `recordedAt` (skipped when its `time` lies after `at`).
+    public mutating func apply(seq: UInt64, _ event: borrowing Event, recordedAt: Timestamp?) {
         self.seq = seq
+        folding = recordedAt
         if latestTime.map({ event.time > $0 }) ?? true { latestTime = event.time }
         if changes != nil { changes!.offered(event.time) }
         guard event.time <= at else { return }
@@ -188,7 +200,7 @@ public struct Projection: Sendable {
 
     private mutating func takeZero(_ key: ZeroKey, counted: Int, closed: Int, at time: Timestamp) {
         guard counted != 0 || closed != 0 else { return }
-        zeroRecords[key, default: ZeroRecord()].take(counted: counted, closed: closed, at: time)
+        zeroRecords[key, default: ZeroRecord()].take(counted: counted, closed: closed, at: time, recordedAt: folding)
         changes?.zero.insert(key)
     }
 

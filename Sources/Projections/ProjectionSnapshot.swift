@@ -12,7 +12,7 @@ import Wire
 /// each sorted by key. The encoding is canonical: the same fold gives the same bytes, which is how
 /// `civic verify` checks a stored snapshot against the log.
 public enum ProjectionSnapshot {
-    static let magic = Array("CIVVIEW".utf8) + [3]
+    static let magic = Array("CIVVIEW".utf8) + [4]
 
     /// What a snapshot says of itself, readable without decoding the rest.
     public struct Header: Sendable, Equatable {
@@ -97,6 +97,7 @@ public enum ProjectionSnapshot {
             w.zigzag(Int64(r.counted))
             w.zigzag(Int64(r.closed))
             time(&w, r.zeroedAt)
+            time(&w, r.zeroedRecordedAt)
         }
         let named = keys(projection.registeredNames.keys, changes.registeredNames)
         w.varint(UInt64(named.count))
@@ -200,7 +201,7 @@ public enum ProjectionSnapshot {
                 let unit = try r.zigzag()
                 guard unit >= -1, unit < Int64(names) else { throw Damaged() }
                 projection.zeroRecords[ZeroKey(batch: batch, unit: Int32(unit))] =
-                    ZeroRecord(counted: Int(try r.zigzag()), closed: Int(try r.zigzag()), zeroedAt: try time(&r))
+                    ZeroRecord(counted: Int(try r.zigzag()), closed: Int(try r.zigzag()), zeroedAt: try time(&r), zeroedRecordedAt: try time(&r))
             }
             for _ in 0..<(try r.count(atMost: r.remaining)) {
                 projection.registeredNames[try name(try r.varint())] = try r.validString()

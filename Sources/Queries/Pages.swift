@@ -77,8 +77,8 @@ extension Views {
             try BoardReport.writePage(.init(rows: boardRows(projection, slots[range]), counts: counts, basis: basis, unitNames: [:]),
                                       from: range.lowerBound, digest: digest, to: out)
             return written
-        case let .audit(selector, backdateHours, moment):
-            guard case let .audit(rows, basis) = try audit(selector, backdateHours: backdateHours, moment, pinned: page.pinned) else {
+        case let .audit(selector, rules, moment):
+            guard case let .audit(rows, basis) = try audit(selector, rules: rules, moment, pinned: page.pinned) else {
                 preconditionFailure("an audit answers with a trail")
             }
             let range = try Self.range(page, count: rows.count)

@@ -56,6 +56,14 @@ public struct Moment: Sendable, Equatable {
     }
 }
 
+/// The thresholds of an audit trail's flags (docs/views.md, "Flags"): hours after which an event is
+/// `backdated` (72), minutes under which a verification after its fix is `hasty-verification` (nil: off).
+public struct AuditRules: Sendable, Equatable {
+    public var backdateHours: Double
+    public var hastyMinutes: Double?
+    public init(backdateHours: Double = 72, hastyMinutes: Double? = nil) { self.backdateHours = backdateHours; self.hastyMinutes = hastyMinutes }
+}
+
 /// A view (docs/views.md) and its options, as the command line and the server both ask for it.
 public enum ViewQuery: Sendable, Equatable {
     /// `statuses` in the order given (the view's `filters` show them so).
@@ -63,7 +71,7 @@ public enum ViewQuery: Sendable, Equatable {
     case progress(batch: String?, Moment)
     /// Judged at the week's last instant.
     case ranking(Week, asOf: AsOf)
-    case audit(AuditSelector, backdateHours: Double, Moment)
+    case audit(AuditSelector, rules: AuditRules, Moment)
 
     /// Statuses written `reported,assigned`.
     public static func statuses(_ text: String?, _ name: String) throws(QueryError) -> [ProblemStatus] {
@@ -83,6 +91,15 @@ public enum ViewQuery: Sendable, Equatable {
         guard let text else { return Week(containing: clock) }
         guard let week = Week(text) else { throw QueryError(name, "\(name) “\(text)” 不是周：写作 2022年第34周 或 2022-W34") }
         return week
+    }
+
+    /// The minutes under which a verification after its fix counts as hasty; nil (not given): never.
+    public static func hastyMinutes(_ text: String?, _ name: String) throws(QueryError) -> Double? {
+        guard let text else { return nil }
+        guard let minutes = Double(text), minutes.isFinite, minutes > 0, minutes <= 100_000 else {
+            throw QueryError(name, "\(name) “\(text)” 须为 0 至 100000 之间的分钟数")
+        }
+        return minutes
     }
 
     /// Hours after which an event counts as backdated.
@@ -113,7 +130,7 @@ public enum ViewQuery: Sendable, Equatable {
         case "board": allowed = ["at", "asOf", "batch", "unit", "status", "overdue"]
         case "progress": allowed = ["at", "asOf", "batch"]
         case "ranking": allowed = ["week", "asOf"]
-        case "audit": allowed = ["at", "asOf", "subject", "unit", "actor", "backdateHours"]
+        case "audit": allowed = ["at", "asOf", "subject", "unit", "actor", "backdateHours", "hastyMinutes"]
         default: throw QueryError("view", "没有视图 “\(view)”：可用 board、progress、ranking、audit")
         }
         var given: [String: String] = [:]
@@ -142,7 +159,9 @@ public enum ViewQuery: Sendable, Equatable {
         default:
             return .audit(try selector(subject: given["subject"], unit: given["unit"], actor: given["actor"],
                                        names: ("subject", "unit", "actor")),
-                          backdateHours: try backdateHours(given["backdateHours"], "backdateHours"), try moment(given, clock: clock))
+                          rules: AuditRules(backdateHours: try backdateHours(given["backdateHours"], "backdateHours"),
+                                            hastyMinutes: try hastyMinutes(given["hastyMinutes"], "hastyMinutes")),
+                          try moment(given, clock: clock))
         }
     }
 
@@ -230,7 +249,7 @@ public struct Views: Sendable {
         case let .progress(b, moment):
             return .progress(batch: try batch(b, "batch"), moment)
         case let .audit(.unit(u), hours, moment):
-            return .audit(.unit(try unit(u, "unit")!), backdateHours: hours, moment)
+            return .audit(.unit(try unit(u, "unit")!), rules: hours, moment)
         case .ranking, .audit:
             return query
         }
@@ -301,8 +320,8 @@ public struct Views: Sendable {
         case let .ranking(week, asOf):
             let (projection, basis) = try projected(Moment(at: week.lastInstant, asOf: asOf), filters: [("week", .string(week.description))])
             return .ranking(projection.ranking(week), week, basis, unitNames: projection.unitNames)
-        case let .audit(selector, backdateHours, moment):
-            return try audit(selector, backdateHours: backdateHours, moment)
+        case let .audit(selector, rules, moment):
+            return try audit(selector, rules: rules, moment)
         }
     }
 
@@ -315,9 +334,38 @@ public struct Views: Sendable {
     }
 
     @available(*, noasync)
-    func audit(_ selector: AuditSelector, backdateHours: Double, _ moment: Moment, pinned: UInt64? = nil) throws -> ViewAnswer {
-        var trail = AuditTrail(selector, at: moment.at, backdateHours: backdateHours)
-        let (entries, head) = try ledger.trail(selector, asOf: pinned.map(AsOf.seq) ?? moment.asOf, at: moment.at)
+    func audit(_ selector: AuditSelector, rules: AuditRules, _ moment: Moment, pinned: UInt64? = nil) throws -> ViewAnswer {
+        let asOf = pinned.map(AsOf.seq) ?? moment.asOf
+        let (entries, head) = try ledger.trail(selector, asOf: asOf, at: moment.at)
+        // Where each evidence file was first named: a read of the log, only when the trail names any.
+        let namesEvidence = entries.contains { entry in
+            if case .rectificationSubmitted(let r) = entry.recorded.event.data { !r.evidence.isEmpty } else { false }
+        }
+        let uses = namesEvidence ? try ledger.evidenceUses(asOf: asOf) : [:]
+        let ledger = ledger
+        var dues: [String: Timestamp?] = [:]
+        for entry in entries {
+            if case .problemReported(let p) = entry.recorded.event.data, let list = p.batch, dues[list] == nil {
+                dues[list] = try ledger.record(of: list)?.batch?.dueAt
+            }
+        }
+        let known = dues
+        // The units the trail names, by their registered names.
+        var names: [String: String] = [:]
+        for entry in entries {
+            let event = entry.recorded.event
+            var ids: [String] = []
+            switch event.data {
+            case .problemAssigned(let a): ids = [a.unit]
+            case .problemReopened(let r): ids = r.unit.map { [$0] } ?? []
+            case .accountabilityRecorded(let a) where a.target.kind == .unit: ids = [a.target.id]
+            default: break
+            }
+            for id in ids where names[id] == nil { names[id] = try ledger.record(of: id)?.unit?.name }
+        }
+        let unitNames = names
+        var trail = AuditTrail(selector, at: moment.at, backdateHours: rules.backdateHours, hastyMinutes: rules.hastyMinutes,
+                               dueOfList: { known[$0] ?? nil }, firstUse: { uses[$0] }, unitName: { unitNames[$0] })
         var rows: [AuditRow] = []
         for entry in entries {
             if let row = trail.row(entry.recorded, hash: entry.hash.hex, recordedBy: entry.recordedBy), entry.shown { rows.append(row) }
@@ -330,7 +378,7 @@ public struct Views: Sendable {
         }
         let basis = ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: moment.asOf.description, at: moment.at, filters: [
             ("subject", named(selector, "subject")), ("unit", named(selector, "unit")), ("actor", named(selector, "actor")),
-            ("backdateHours", .double(backdateHours)),
+            ("backdateHours", .double(rules.backdateHours)), ("hastyMinutes", rules.hastyMinutes.map { .double($0) } ?? .null),
         ])
         return .audit(rows, basis)
     }

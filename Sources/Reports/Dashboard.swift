@@ -141,7 +141,8 @@ public enum Dashboard {
             h.raw("<article class=\"batch\(t.zeroed ? " zeroed" : "")\" data-batch=\"\(HTML.escape(batch.id))\"><div class=\"batch-head\"><h3>")
             h.text(batch.name)
             h.raw("</h3><span class=\"badge \(t.zeroed ? "closed" : (t.overdue > 0 ? "overdue" : "assigned"))\">")
-            h.text(t.zeroed ? "已清零 " + Render.short(t.zeroedAt) : (t.overdue > 0 ? "超期 \(t.overdue)" : "推进中"))
+            h.text(t.onPaperOnly ? "纸面清零：记为 \(Render.short(t.zeroedAt))，实登记于 \(Render.short(t.zeroedRecordedAt))"
+                   : t.zeroed ? "已清零 " + Render.short(t.zeroedAt) : (t.overdue > 0 ? "超期 \(t.overdue)" : "推进中"))
             h.raw("</span></div><p class=\"meta\">")
             h.text("\(batch.id) · 清零时限 \(Render.short(batch.dueAt)) · 共 \(t.total) 个 · 已销号 \(t.closed) · 待核实 \(t.submitted) · 未整改 \(t.open)")
             h.raw("</p>")

@@ -15,6 +15,10 @@ public enum ProgressReport {
         .rate("clearRate", "销号率", { $0.clearRate }),
         .bool("zeroed", "清零", { $0.zeroed }, display: { $0.zeroed ? "已清零" : "" }),
         .time("zeroedAt", "清零时间", { $0.zeroedAt }, display: { $0.zeroedAt.map(Render.short) ?? "" }),
+        .time("zeroedRecordedAt", "清零登记时间", { $0.zeroedRecordedAt }, display: { $0.zeroedRecordedAt.map(Render.short) ?? "" }),
+        Column("onTime", "按时清零", json: { row, out in out.text(row.onTime.map { $0 ? "true" : "false" } ?? "null") },
+               plain: { $0.onTime.map { $0 ? "true" : "false" } ?? "" },
+               display: { t in t.onTime.map { $0 ? "按时" : t.onPaperOnly ? "纸面清零（期后补录）" : "逾期清零" } ?? "" }),
     ]
 
     static func writeTally(_ tally: Tally, _ out: Output) {
@@ -204,6 +208,8 @@ public enum AuditReport {
         .string("hash", "哈希", { $0.hash }, display: { String($0.hash.prefix(12)) }),
         .codes("flags", "提示", { $0.flags.map(\.rawValue) }, display: { $0.flags.map(\.label).joined(separator: "、") }),
         .string("recordedBy", "登记人", { $0.recordedBy.isEmpty ? nil : $0.recordedBy }, display: { $0.recordedBy.isEmpty ? "—" : $0.recordedBy }),
+        .string("content", "内容", { $0.summary.isEmpty ? nil : $0.summary }),
+        .codes("evidence", "佐证", { $0.evidence }, display: { $0.evidence.map { String($0.prefix(12)) }.joined(separator: " ") }),
     ]
 
     static func writeJSON(_ rows: [AuditRow], basis: ViewBasis, to out: Output) throws -> String {

@@ -305,6 +305,8 @@ struct Audit: ParsableCommand {
     @Option(help: "An actor, e.g. office/li-xianfeng.") var actor: String?
     @Option(name: .customLong("backdate-hours"), help: "Flag events recorded more than this many hours after their time.")
     var backdateHours: String?
+    @Option(name: .customLong("hasty-minutes"), help: "Flag a verification recorded sooner than this many minutes after its fix (default: never).")
+    var hastyMinutes: String?
 
     func validate() throws { _ = try query() }
 
@@ -312,7 +314,8 @@ struct Audit: ParsableCommand {
         let moment = try moment.moment()
         return try asked { () throws(QueryError) in
             .audit(try ViewQuery.selector(subject: subject, unit: unit, actor: actor, names: ("--subject", "--unit", "--actor")),
-                   backdateHours: try ViewQuery.backdateHours(backdateHours, "--backdate-hours"), moment)
+                   rules: AuditRules(backdateHours: try ViewQuery.backdateHours(backdateHours, "--backdate-hours"),
+                                     hastyMinutes: try ViewQuery.hastyMinutes(hastyMinutes, "--hasty-minutes")), moment)
         }
     }
 

@@ -53,7 +53,7 @@ struct PagingTests {
 
     @Test("the pages of an audit trail are its JSON; the digest is the SHA-256 of the document without it")
     func auditPages() async throws {
-        let whole = try commandLineJSON(.audit(.unit("U-zt"), backdateHours: 72, Moment(at: Moment.now(now))))
+        let whole = try commandLineJSON(.audit(.unit("U-zt"), rules: AuditRules(backdateHours: 72), Moment(at: Moment.now(now))))
         try await withClient { client in
             let bodies = try await pages(client, "/api/audit?unit=U-zt", limit: 3)
             #expect(bodies.count > 2)

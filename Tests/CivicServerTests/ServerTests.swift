@@ -66,9 +66,9 @@ struct ServerTests {
         ("/api/progress", .progress(batch: nil, Moment(at: Moment.now(now)))),
         ("/api/ranking?week=2022-W34", .ranking(Week("2022-W34")!, asOf: .all)),
         ("/api/ranking?week=2022-W35&asOf=seq:80", .ranking(Week("2022-W35")!, asOf: .seq(80))),
-        ("/api/audit?unit=U-zt", .audit(.unit("U-zt"), backdateHours: 72, Moment(at: Moment.now(now)))),
-        ("/api/audit?subject=P-20220819-008&backdateHours=1", .audit(.subject("P-20220819-008"), backdateHours: 1, Moment(at: Moment.now(now)))),
-        ("/api/audit?actor=office/li-xianfeng&asOf=seq:40", .audit(.actor("office/li-xianfeng"), backdateHours: 72, Moment(at: Moment.now(now), asOf: .seq(40)))),
+        ("/api/audit?unit=U-zt", .audit(.unit("U-zt"), rules: AuditRules(backdateHours: 72), Moment(at: Moment.now(now)))),
+        ("/api/audit?subject=P-20220819-008&backdateHours=1", .audit(.subject("P-20220819-008"), rules: AuditRules(backdateHours: 1), Moment(at: Moment.now(now)))),
+        ("/api/audit?actor=office/li-xianfeng&asOf=seq:40", .audit(.actor("office/li-xianfeng"), rules: AuditRules(backdateHours: 72), Moment(at: Moment.now(now), asOf: .seq(40)))),
     ])
     func sameAsCommandLine(_ uri: String, _ query: ViewQuery) async throws {
         let expected = try commandLineJSON(query)
@@ -202,7 +202,7 @@ struct ServerTests {
                 #expect(!page.contains("http://") && !page.contains("https://"))  // nothing fetched from elsewhere
             }
             // The trail's own events, by their hashes: every event of this problem, and only on its page.
-            let trail = try JSONParser.parse(Array(try commandLineJSON(.audit(.subject("P-20220819-008"), backdateHours: 72,
+            let trail = try JSONParser.parse(Array(try commandLineJSON(.audit(.subject("P-20220819-008"), rules: AuditRules(backdateHours: 72),
                                                                                     Moment(at: Moment.now(now)))).utf8))
             let hashes = trail["events"]?.array.compactMap { $0["hash"]?.text.map { String($0.prefix(12)) } } ?? []
             #expect(hashes.count == 7)

@@ -407,7 +407,8 @@ func referenceDecode(_ bytes: [UInt8], id: String, subject: String) -> Event? {
         let t = a.target
         data = .accountabilityRecorded(Accountability(
             target: AccountabilityTarget(kind: kind, id: t.id, name: t.hasName ? t.name : nil, unit: t.hasUnit ? t.unit : nil),
-            measure: measure, reason: a.reason, problems: a.problems))
+            measure: measure, reason: a.reason, problems: a.problems, organ: a.hasOrgan ? a.organ : nil,
+            document: a.hasDocument ? a.document : nil))
     case .accountabilityRevoked(let r)?: data = .accountabilityRevoked(reason: r.reason)
     case .accountEnrolled(let a)?:
         guard let role: Role = code(a.role.rawValue) else { return nil }
@@ -523,6 +524,8 @@ func encode(_ e: Evidence) -> Civic_V1_Evidence {
             $0.measure = .init(rawValue: number(a.measure)) ?? .unspecified
             $0.reason = a.reason
             $0.problems = a.problems
+            if let organ = a.organ { $0.organ = organ }
+            if let document = a.document { $0.document = document }
         }
     case .accountabilityRevoked(let reason):
         m.accountabilityRevoked = .with { $0.reason = reason }

@@ -288,7 +288,7 @@ while written < total {
                  .accountabilityRecorded(Accountability(
                     target: person ? AccountabilityTarget(kind: .person, id: "person/\(unit)-head", name: pick(leaders), unit: unit)
                                    : AccountabilityTarget(kind: .unit, id: unit),
-                    measure: pick([.reminderTalk, .interview, .writtenSelfCriticism, .circulatedCriticism, .admonishment]),
+                    measure: pick([.interview, .writtenSelfCriticism, .circulatedCriticism]),
                     reason: "曝光问题逾期未整改、推诿扯皮", problems: [lives[k].id])))
             if chance(0.1) {
                 emit("A-\(cases)", opened.adding(seconds: 86_400), "discipline/hzb-chen", .discipline, nil,

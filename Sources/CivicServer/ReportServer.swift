@@ -94,6 +94,52 @@ public enum ReportServer {
             }
             return try await pipe.response(for: request, contentType: "text/html; charset=utf-8")
         }
+        // The inspector's workbench (docs/server.md): the ledger of cases and the clues, as JSON and as pages.
+        for (name, title) in [("cases", "问责台账"), ("clues", "问题线索")] {
+            for path in ["/api/\(name)", "/\(name)"] {
+                router.get(RouterPath(path)) { request, _ -> Response in
+                    var at: Timestamp?, asOf: AsOf = .all, since: Timestamp?, unit: String?, hasty: Double?
+                    for (key, value) in try parameters(request) {
+                        switch key {
+                        case "at": at = try Moment.at(value, "at", clock: clock())
+                        case "asOf": asOf = try Moment.asOf(value, "asOf")
+                        case "since" where name == "clues": since = try Moment.time(value, "since")
+                        case "unit" where name == "clues": unit = value
+                        case "hastyMinutes" where name == "clues": hasty = try ViewQuery.hastyMinutes(value, "hastyMinutes")
+                        default: throw QueryError(key, "未知参数 “\(key)”：/\(name) 可用 at、asOf\(name == "clues" ? "、since、unit、hastyMinutes" : "")")
+                        }
+                    }
+                    let moment = Moment(at: at ?? Moment.now(clock()), asOf: asOf)
+                    let page = !path.hasPrefix("/api/"), since_ = since, unit_ = unit, rules = AuditRules(hastyMinutes: hasty)
+                    let pipe = ResponsePipe(stall: TimeInterval(limits.stalledSeconds))
+                    try state.heavy.start {
+                        do {
+                            let out = Output(pipe)
+                            if name == "cases" {
+                                let (rows, basis) = try state.views.cases(moment)
+                                if page {
+                                    out.text(try InspectionReport.page(rows, InspectionReport.caseColumns, title: title, basis: basis, api: name) { _ in nil })
+                                } else {
+                                    try InspectionReport.write(rows, InspectionReport.caseColumns, view: name, member: name, title: title, basis: basis, format: .json, to: out)
+                                }
+                            } else {
+                                let (rows, basis) = try state.views.clues(since: since_, unit: unit_, rules: rules, moment)
+                                if page {
+                                    out.text(try InspectionReport.page(rows, InspectionReport.clueColumns, title: title, basis: basis, api: name) { row in
+                                        (row.trail, row.kind == .unit ? "/api/audit?unit=\(HTML.percent(row.id))" : "/api/audit?actor=\(HTML.percent(row.id))")
+                                    })
+                                } else {
+                                    try InspectionReport.write(rows, InspectionReport.clueColumns, view: name, member: name, title: title, basis: basis, format: .json, to: out)
+                                }
+                            }
+                            try out.flush()
+                            pipe.finish(nil)
+                        } catch { pipe.finish(error) }
+                    }
+                    return try await pipe.response(for: request, contentType: page ? "text/html; charset=utf-8" : "application/json")
+                }
+            }
+        }
         // The weekly bulletin (docs/server.md): HTML for the browser and print, or the Word file offices circulate.
         router.get("/bulletin") { request, _ -> Response in
             var week: Week?, asOf: AsOf = .all, format = "html"

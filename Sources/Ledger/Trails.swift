@@ -15,27 +15,43 @@ public struct TrailEntry: Sendable {
 }
 
 extension Ledger {
+    /// Calls `body` with every stored event of the prefix `asOf` whose type is one of `types` (nil: all), in
+    /// seq order, decoding only those. - Returns: the head of the prefix.
+    @available(*, noasync)
+    @discardableResult
+    public func scan(types: Set<EventType>?, asOf: AsOf = .all, _ body: (TrailEntry) throws -> Void) throws -> LogHead {
+        try log.read { reader in
+            let end = try Self.end(of: asOf, reader)
+            let head = try reader.withEntry(end) { e in
+                e.map { LogHead(seq: $0.seq, hash: Array($0.hash), recordedAtMicros: $0.recordedAtMicros) } ?? LogHead.empty
+            }
+            guard end > 0 else { return head }
+            try reader.forEach(after: 0) { entry in
+                guard entry.seq <= end else { return false }
+                if let types { guard let type = EventCodec.type(of: entry.body), types.contains(type) else { return entry.seq < end } }
+                try body(TrailEntry(recorded: try EventCodec.recorded(entry), hash: Array(entry.hash), prevHash: nil,
+                                    recordedBy: entry.recordedByString))
+                return entry.seq < end
+            }
+            return head
+        }
+    }
+
     /// The first use of every evidence hash named in the prefix `asOf`: one read of the log, decoding
     /// only the reports and fixes (docs/views.md, "Flags").
     @available(*, noasync)
     public func evidenceUses(asOf: AsOf = .all) throws -> [String: EvidenceUse] {
         var uses: [String: EvidenceUse] = [:]
-        try log.read { reader in
-            let end = try Self.end(of: asOf, reader)
-            try reader.forEach(after: 0) { entry in
-                guard entry.seq <= end else { return false }
-                guard let type = EventCodec.type(of: entry.body), type == .rectificationSubmitted || type == .problemReported else { return true }
-                let event = try EventCodec.recorded(entry).event
-                let hashes: [String]
-                switch event.data {
-                case .rectificationSubmitted(let r): hashes = r.evidence.map(\.sha256)
-                case .problemReported(let p): hashes = p.evidence.map(\.sha256)
-                default: hashes = []
-                }
-                for hash in hashes where uses[hash] == nil {
-                    uses[hash] = EvidenceUse(subject: event.subject, seq: entry.seq, byFix: type == .rectificationSubmitted)
-                }
-                return entry.seq < end
+        try scan(types: [.rectificationSubmitted, .problemReported], asOf: asOf) { entry in
+            let event = entry.recorded.event
+            let (hashes, byFix): ([Evidence], Bool)
+            switch event.data {
+            case .rectificationSubmitted(let r): (hashes, byFix) = (r.evidence, true)
+            case .problemReported(let p): (hashes, byFix) = (p.evidence, false)
+            default: return
+            }
+            for e in hashes where uses[e.sha256] == nil {
+                uses[e.sha256] = EvidenceUse(subject: event.subject, seq: entry.recorded.seq, byFix: byFix)
             }
         }
         return uses

@@ -84,7 +84,8 @@ public enum Dashboard {
         checkpointSection(&h, c)
         h.raw("</main><footer>本页只读：数据取自不可篡改的事件日志（哈希链）。每个视图的摘要可与命令行 <code>--format json</code> 的 digest 核对。")
         h.raw(" 接口：<a href=\"/api/board\">/api/board</a> · <a href=\"/api/progress\">/api/progress</a> · ")
-        h.raw("<a href=\"/api/ranking\">/api/ranking</a> · <a href=\"/api/events?limit=100\">/api/events</a> · <a href=\"/api/verify\">/api/verify</a> · <a href=\"/checkpoint\">/checkpoint</a></footer>")
+        h.raw("<a href=\"/api/ranking\">/api/ranking</a> · <a href=\"/api/events?limit=100\">/api/events</a> · <a href=\"/api/verify\">/api/verify</a> · <a href=\"/checkpoint\">/checkpoint</a>")
+        h.raw(" · 纪检：<a href=\"/cases\">问责台账</a> · <a href=\"/clues\">问题线索</a></footer>")
         h.raw("</body></html>\n")
         return h.text
     }
@@ -411,7 +412,7 @@ public struct HTML {
     }
 
     /// Percent-encoding for a query value.
-    static func percent(_ s: String) -> String {
+    public static func percent(_ s: String) -> String {
         var out = ""
         for byte in s.utf8 {
             switch byte {

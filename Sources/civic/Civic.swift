@@ -17,7 +17,7 @@ struct Civic: AsyncParsableCommand {
         Exit status: 0 success, 1 a rule refused the input, 2 usage error (or no store), 3 verify found damage,
         4 the store itself failed (disk full, permissions).
         """,
-        subcommands: [Init.self, Append.self, Import.self, Board.self, Progress.self, Ranking.self, Bulletin.self, Audit.self, Export.self,
+        subcommands: [Init.self, Append.self, Import.self, Board.self, Progress.self, Ranking.self, Bulletin.self, Audit.self, Cases.self, Clues.self, Export.self,
                       Verify.self, Head.self, Stats.self, Rebuild.self, Migrate.self, AccountCommand.self, Keys.self, CheckpointCommand.self, Proof.self, WitnessCommand.self, Serve.self, DemoCommand.self]
     )
 

@@ -246,6 +246,45 @@ struct Ranking: ParsableCommand {
     func run() throws { try show(try query(), store: store, output: output) }
 }
 
+struct Cases: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The accountability ledger (问责台账) as of any moment: case, target by name, measure, reason, problems, organ and document, recorded and revoked by whom.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var moment: MomentOptions
+
+    func run() throws {
+        let views = Views(ledger: try store.open(.readOnly))
+        let (rows, basis) = try views.cases(try moment.moment())
+        try moment.output.writing { out in
+            _ = try InspectionReport.write(rows, InspectionReport.caseColumns, view: "cases", member: "cases", title: "问责台账",
+                                           basis: basis, format: moment.output.chosen, to: out)
+        }
+    }
+}
+
+struct Clues: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The clues an inspector starts from (线索): units and people ranked by days overdue, rejections, reopenings, escalations and flagged events, each with the trail that proves it.",
+        discussion: "Score: a day overdue 1, a rejection 3, a reopening, an escalation or a flagged event 5 (docs/views.md, \"Clues\").")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var moment: MomentOptions
+    @Option(help: "Only events from this moment on (RFC 3339, or \"2022-08-26 18:00\" in UTC+8).") var since: String?
+    @Option(help: "Only this unit (id, name or alias) and its people.") var unit: String?
+    @Option(name: .customLong("hasty-minutes"), help: "Flag a verification recorded sooner than this many minutes after its fix.")
+    var hastyMinutes: String?
+
+    func run() throws {
+        let views = Views(ledger: try store.open(.readOnly))
+        let start = try since.map { text in try asked { () throws(QueryError) in try Moment.time(text, "--since") } }
+        let rules = AuditRules(hastyMinutes: try asked { () throws(QueryError) in try ViewQuery.hastyMinutes(hastyMinutes, "--hasty-minutes") })
+        let (rows, basis) = try usage { try views.clues(since: start, unit: unit, rules: rules, try moment.moment()) }
+        try moment.output.writing { out in
+            _ = try InspectionReport.write(rows, InspectionReport.clueColumns, view: "clues", member: "clues", title: "问题线索",
+                                           basis: basis, format: moment.output.chosen, to: out)
+        }
+    }
+}
+
 struct Bulletin: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The weekly bulletin (周通报) as Word (.docx), HTML (for print, A4), JSON or text.",

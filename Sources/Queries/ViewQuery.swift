@@ -243,6 +243,18 @@ public struct Views: Sendable {
             if let found = registry.batch(text) { return found.id }
             throw QueryError(name, "没有清单“\(text)”：现有 " + registry.batchList.prefix(10).map { "\($0.name)（\($0.id)）" }.joined(separator: "、"))
         }
+        /// An actor by its id (`office/li-xianfeng`, with or without an account), or an account by its
+        /// person's name (李先锋).
+        func actor(_ text: String) throws -> String {
+            if text.contains("/") || text.hasPrefix("local:") { return text }
+            let accounts = try ledger.accounts()
+            let named = accounts.filter { $0.account.name == text }
+            if named.count == 1 { return named[0].id }
+            if named.count > 1 { throw QueryError("actor", "有多个账号名为“\(text)”（\(named.map(\.id).joined(separator: "、"))）：请用账号编号") }
+            if accounts.contains(where: { $0.id == text }) { return text }
+            let close = accounts.filter { !Set($0.account.name).isDisjoint(with: Set(text)) }.prefix(3).map { "\($0.account.name)（\($0.id)）" }
+            throw QueryError("actor", "没有名为“\(text)”的账号" + (close.isEmpty ? "：操作人写作 office/li-xianfeng 这样的编号" : "：是不是 \(close.joined(separator: "、"))？"))
+        }
         switch query {
         case let .board(b, u, statuses, overdue, moment):
             return .board(batch: try batch(b, "batch"), unit: try unit(u, "unit"), statuses: statuses, overdue: overdue, moment)
@@ -250,6 +262,8 @@ public struct Views: Sendable {
             return .progress(batch: try batch(b, "batch"), moment)
         case let .audit(.unit(u), hours, moment):
             return .audit(.unit(try unit(u, "unit")!), rules: hours, moment)
+        case let .audit(.actor(a), hours, moment):
+            return .audit(.actor(try actor(a)), rules: hours, moment)
         case .ranking, .audit:
             return query
         }

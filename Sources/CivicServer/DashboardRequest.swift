@@ -36,7 +36,7 @@ struct DashboardRequest: Sendable {
         // By default the latest week that has ended by `at`: a ranking is read once the week is over.
         if options["week"] == nil {
             let current = Week(containing: at)
-            week = at >= current.lastInstant ? current : Week(monday: current.monday - 7)
+            week = at >= current.lastInstant ? current : current.previous
         } else {
             week = try ViewQuery.week(options["week"], "week", clock: clock)
         }
@@ -48,7 +48,7 @@ struct DashboardRequest: Sendable {
     func render(_ views: Views) throws -> String {
         guard case .board(let rows, let counts, let boardBasis, let names) = try views.answer(board, reportsFor: Dashboard.boardRows),
               case .progress(let batches, let progressBasis, _) = try views.answer(progress),
-              case .ranking(let ranked, _, let rankingBasis, _) = try views.answer(ranking)
+              case .ranking(let ranked, let week, let rankingBasis, _) = try views.answer(ranking)
         else { preconditionFailure("each query answers with its own view") }
         var trail: ([AuditRow], ViewBasis)?
         if let audit, case .audit(let rows, let basis) = try views.answer(audit) { trail = (rows, basis) }

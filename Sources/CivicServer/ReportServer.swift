@@ -154,7 +154,7 @@ public enum ReportServer {
                 }
             }
             let now = clock(), current = Week(containing: now)
-            let chosen = week ?? (now >= current.lastInstant ? current : Week(monday: current.monday - 7))
+            let chosen = week ?? (now >= current.lastInstant ? current : current.previous)
             let pipe = ResponsePipe(stall: TimeInterval(limits.stalledSeconds))
             let prefix = asOf, kind = format
             try state.heavy.start {

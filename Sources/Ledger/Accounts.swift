@@ -108,3 +108,33 @@ final class Once<Value: Sendable>: @unchecked Sendable {
         }
     }
 }
+
+extension Ledger {
+    static let weekEndFact = "office.week-ends"
+
+    /// The weekday the office's week ends on (0 Monday … 6 Sunday, the default): a store setting
+    /// (docs/views.md, "Ranking"), kept in the store's meta table, not in the log.
+    @available(*, noasync)
+    public func weekEnds() throws -> Int {
+        guard let bytes = try log.read({ try $0.fact(Self.weekEndFact) }), bytes.count == 1, bytes[0] < 7 else { return Week.sunday }
+        return Int(bytes[0])
+    }
+
+    /// Sets the weekday the office's week ends on. Views of weeks (the ranking, the bulletin) follow it at once;
+    /// the weekly counts are kept per day, so nothing is rebuilt.
+    @available(*, noasync)
+    public func setWeekEnds(_ weekday: Int) throws {
+        precondition((0..<7).contains(weekday))
+        try log.write { writer in
+            try writer.setFact(Self.weekEndFact, [UInt8(weekday)])
+            return .commit(())
+        }
+    }
+
+    /// The office's week named as `week` is named: the one ending on the office's day within that ISO week.
+    @available(*, noasync)
+    public func officeWeek(_ week: Week) throws -> Week {
+        let ends = try weekEnds()
+        return ends == Week.sunday ? week : Week(first: Week.isoMonday(week.last) + Int64(ends) - 6)
+    }
+}

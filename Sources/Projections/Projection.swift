@@ -38,9 +38,10 @@ struct DayKey: Sendable, Hashable, Comparable {
 
 /// One week (its Monday) of one unit, by the number of its id: the key of the weekly counts.
 struct WeekKey: Sendable, Hashable, Comparable {
-    var monday: Int64
+    /// The day of the events it counts (days since 1970-01-01, UTC+8): a week of any office is seven of them.
+    var day: Int64
     var unit: Int32
-    static func < (a: WeekKey, b: WeekKey) -> Bool { (a.monday, a.unit) < (b.monday, b.unit) }
+    static func < (a: WeekKey, b: WeekKey) -> Bool { (a.day, a.unit) < (b.day, b.unit) }
 }
 
 /// Toward zero: how many problems of a set count (withdrawn ones aside), how many are closed, and the
@@ -231,7 +232,7 @@ public struct Projection: Sendable {
             if unitsAssigned.insert(unit).inserted { changes?.unitsAssigned.insert(unit) }
         }
         guard unit >= 0 else { return }
-        let key = WeekKey(monday: Week(containing: event.time).monday, unit: unit)
+        let key = WeekKey(day: event.time.chinaDay, unit: unit)
         switch event.data {
         case .rectificationVerified: weeks[key, default: WeekCounts()].closed += 1
         case .rectificationRejected: weeks[key, default: WeekCounts()].rejected += 1
@@ -308,7 +309,7 @@ extension Projection: Equatable {
             Dictionary(uniqueKeysWithValues: p.outstandingChanges.map { ("\(p.problems.name($0.key.batch)!)/\($0.key.day)", $0.value) })
         }
         func weeks(_ p: Projection) -> [String: WeekCounts] {
-            Dictionary(uniqueKeysWithValues: p.weeks.map { ("\($0.key.monday)/\(p.problems.name($0.key.unit)!)", $0.value) })
+            Dictionary(uniqueKeysWithValues: p.weeks.map { ("\($0.key.day)/\(p.problems.name($0.key.unit)!)", $0.value) })
         }
         return named(a, a.batches) == named(b, b.batches) && named(a, a.registeredNames) == named(b, b.registeredNames)
             && Set(a.unitsAssigned.map { a.problems.name($0)! }) == Set(b.unitsAssigned.map { b.problems.name($0)! })

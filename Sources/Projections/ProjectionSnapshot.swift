@@ -112,7 +112,7 @@ public enum ProjectionSnapshot {
         w.varint(UInt64(weeks.count))
         for key in weeks {
             let c = projection.weeks[key]!
-            w.zigzag(key.monday)
+            w.zigzag(key.day)
             w.varint(UInt64(key.unit))
             for n in [c.closed, c.rejected, c.reopened, c.escalated] { w.varint(UInt64(n)) }
         }
@@ -208,7 +208,7 @@ public enum ProjectionSnapshot {
             }
             for _ in 0..<(try r.count(atMost: r.remaining)) { projection.unitsAssigned.insert(try name(try r.varint())) }
             for _ in 0..<(try r.count(atMost: r.remaining)) {
-                let key = WeekKey(monday: try r.zigzag(), unit: try name(try r.varint()))
+                let key = WeekKey(day: try r.zigzag(), unit: try name(try r.varint()))
                 projection.weeks[key] = WeekCounts(closed: try r.count(atMost: Int(Int32.max)), rejected: try r.count(atMost: Int(Int32.max)),
                                                    reopened: try r.count(atMost: Int(Int32.max)), escalated: try r.count(atMost: Int(Int32.max)))
             }

@@ -25,6 +25,19 @@ extension Projection {
     /// The ranking of `week`, from a projection judged at the week's end (`week.lastInstant`): every
     /// unit ever assigned a problem by then, ordered by overdue (fewest first), clear rate (highest
     /// first, none last), rejections in the week (fewest first), then unit id.
+    /// A unit's counts of the days of `week`.
+    func counts(of unit: Int32, in week: Week) -> WeekCounts {
+        var total = WeekCounts()
+        for day in week.first...week.last {
+            guard let c = weeks[WeekKey(day: day, unit: unit)] else { continue }
+            total.closed += c.closed
+            total.rejected += c.rejected
+            total.reopened += c.reopened
+            total.escalated += c.escalated
+        }
+        return total
+    }
+
     public func ranking(_ week: Week) -> [RankingRow] {
         var tallies: [Int32: (assigned: Int, closed: Int, overdue: Int)] = [:]
         for slot in 0..<problems.count {
@@ -40,7 +53,7 @@ extension Projection {
             let t = tallies[unit] ?? (0, 0, 0)
             return RankingRow(unit: problems.name(unit)!, assigned: t.assigned, closed: t.closed, overdue: t.overdue,
                               clearRate: rate(t.closed, t.assigned),
-                              week: weeks[WeekKey(monday: week.monday, unit: unit)] ?? WeekCounts(), rank: 0)
+                              week: counts(of: unit, in: week), rank: 0)
         }
         let ordered = rows.sorted { a, b in
             if a.overdue != b.overdue { return a.overdue < b.overdue }

@@ -10,7 +10,8 @@ extension Views {
     /// assigned left out; overdue problems by unit with their days overdue; what came back (反弹), the 点球
     /// and the accountability of the week; each list's progress; the log's latest signed checkpoint.
     @available(*, noasync)
-    public func bulletin(_ week: Week, asOf: AsOf = .all) throws -> BulletinContent {
+    public func bulletin(_ asked: Week, asOf: AsOf = .all) throws -> BulletinContent {
+        let week = try ledger.officeWeek(asked)
         let at = week.lastInstant
         let (projection, head) = try ledger.projection(asOf: asOf, at: at)
         let basis = ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: asOf.description, at: at,

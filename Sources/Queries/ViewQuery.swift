@@ -264,7 +264,9 @@ public struct Views: Sendable {
             return .audit(.unit(try unit(u, "unit")!), rules: hours, moment)
         case let .audit(.actor(a), hours, moment):
             return .audit(.actor(try actor(a)), rules: hours, moment)
-        case .ranking, .audit:
+        case let .ranking(week, asOf):
+            return .ranking(try ledger.officeWeek(week), asOf: asOf)
+        case .audit:
             return query
         }
     }
@@ -332,7 +334,9 @@ public struct Views: Sendable {
             let (projection, basis) = try projected(moment, filters: [("batch", .string(batch))])
             return .progress(projection.progress(batch: batch), basis, unitNames: projection.unitNames)
         case let .ranking(week, asOf):
-            let (projection, basis) = try projected(Moment(at: week.lastInstant, asOf: asOf), filters: [("week", .string(week.description))])
+            let ends = try ledger.weekEnds()
+            let (projection, basis) = try projected(Moment(at: week.lastInstant, asOf: asOf), filters: [("week", .string(week.description))]
+                                                    + (ends == Week.sunday ? [] : [("weekEnds", .string(Week.weekdayNames[ends]))]))
             return .ranking(projection.ranking(week), week, basis, unitNames: projection.unitNames)
         case let .audit(selector, rules, moment):
             return try audit(selector, rules: rules, moment)

@@ -169,7 +169,7 @@ public enum Dashboard {
     }
 
     private static func rankingSection(_ h: inout HTML, _ c: DashboardContent) {
-        h.raw("<section id=\"ranking\"><h2>周排名 <small>\(c.week.labelWithYear)，按本周最后时刻（周日 24:00）的情况排名</small></h2>")
+        h.raw("<section id=\"ranking\"><h2>周排名 <small>\(c.week.labelWithYear)，按本周最后时刻（\(Week.weekdayNames[c.week.lastWeekday]) 24:00）的情况排名</small></h2>")
         if c.ranking.isEmpty {
             h.raw("<p class=\"empty\">这一周还没有单位被交办问题。</p>")
         } else {

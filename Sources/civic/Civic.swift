@@ -18,7 +18,7 @@ struct Civic: AsyncParsableCommand {
         4 the store itself failed (disk full, permissions).
         """,
         subcommands: [Init.self, Append.self, Import.self, Board.self, Progress.self, Ranking.self, Bulletin.self, Audit.self, Cases.self, Clues.self, Export.self,
-                      Verify.self, Head.self, Stats.self, Rebuild.self, Migrate.self, AccountCommand.self, Keys.self, CheckpointCommand.self, Proof.self, WitnessCommand.self, Serve.self, DemoCommand.self]
+                      Verify.self, Head.self, Settings.self, Stats.self, Rebuild.self, Migrate.self, AccountCommand.self, Keys.self, CheckpointCommand.self, Proof.self, WitnessCommand.self, Serve.self, DemoCommand.self]
     )
 
     static func main() async {

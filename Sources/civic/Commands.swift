@@ -317,7 +317,7 @@ struct Bulletin: ParsableCommand {
     func run() throws {
         let clock = Ledger.systemClock()
         let current = Week(containing: clock)
-        let week = week ?? (clock >= current.lastInstant ? current : Week(monday: current.monday - 7))
+        let week = week ?? (clock >= current.lastInstant ? current : current.previous)
         let prefix = try asked { () throws(QueryError) in try Moment.asOf(asOf, "--as-of") }
         let content = try Views(ledger: try store.open(.readOnly)).bulletin(week, asOf: prefix)
         let format = try chosen()
@@ -433,6 +433,25 @@ extension Verify {
 struct CheckpointMismatch: Error, CustomStringConvertible {
     var message: String
     var description: String { "校验失败：\(message)" }
+}
+
+struct Settings: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The store's settings: the weekday the office's week ends on (the ranking's and the bulletin's weeks).")
+    @OptionGroup var store: StoreOptions
+    @Option(name: .customLong("week-ends"), help: "周一 … 周日 (or monday … sunday); default 周日, the ISO week.") var weekEnds: String?
+
+    func validate() throws {
+        if let weekEnds, Week.weekday(weekEnds) == nil { throw ValidationError("--week-ends “\(weekEnds)”：写作 周五 或 friday") }
+    }
+
+    func run() throws {
+        let ledger = try store.open()
+        if let weekEnds, let day = Week.weekday(weekEnds) { try ledger.setWeekEnds(day) }
+        let day = try ledger.weekEnds()
+        let example = try ledger.officeWeek(Week(containing: Ledger.systemClock()))
+        print("本办每周截止于\(Week.weekdayNames[day])（例如本周：\(example.labelWithYear)）")
+    }
 }
 
 struct Head: ParsableCommand {

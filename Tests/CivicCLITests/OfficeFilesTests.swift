@@ -106,6 +106,25 @@ struct OfficeFilesTests {
         #expect(try civic(["ranking", "--week", "2022年第34周", "--format", "json"], store: Self.demo.path).status == 0)
     }
 
+    @Test("the office's week may end on a Friday: the ranking and the bulletin of 第34周 then run 8月20日—26日, counted day by day")
+    func weekEndsFriday() throws {
+        let store = Folder()
+        _ = try civic(["demo", "--no-serve"], store: store.path)
+        #expect(try civic(["settings", "--week-ends", "星期八"], store: store.path).status == 2)
+        let set = try civic(["settings", "--week-ends", "周五"], store: store.path)
+        #expect(set.status == 0 && set.out.contains("周五"), "\(set.err)")
+        let view = try json(try civic(["ranking", "--week", "2022-W34", "--format", "json"], store: store.path).out)
+        #expect(view["at"]?.text == "2022-08-26T23:59:59.999999+08:00")
+        #expect(view["filters"]?["weekEnds"]?.text == "周五")
+        // 本周销号 counts the verifications dated Saturday 20 to Friday 26 August, per unit.
+        let export = try civic(["export"], store: store.path).out.split(separator: "\n").map { try json(String($0)) }
+        let verified = export.filter { $0["type"]?.text == "rectification.verified" && ($0["time"]?.text ?? "") >= "2022-08-20" && ($0["time"]?.text ?? "") < "2022-08-27" }
+        let counted = (view["units"]?.array ?? []).reduce(0) { $0 + ($1["closedInWeek"]?.int ?? 0) }
+        #expect(counted == verified.count && counted > 0)
+        let bulletin = try civic(["bulletin", "--week", "2022-W34"], store: store.path)
+        #expect(bulletin.out.contains("本周（8月20日—26日）"))
+    }
+
     @Test("the bulletin: text, JSON, HTML and Word carry the same digest; ties share a place; Word holds its charts")
     func bulletin() throws {
         let jsonRun = try civic(["bulletin", "--week", "2022-W34", "--format", "json"], store: Self.demo.path)

@@ -146,6 +146,23 @@ struct RankingTests {
         #expect(Week("2021-W53") == nil)
         #expect(Week("2022-34") == nil)
         #expect(Week("2021-W01")?.start == Log().t("2021-01-04T00:00"))
+        // As offices write it, and as pages show it.
+        #expect(Week("2022年第34周") == w)
+        #expect(w.label == "第34周（8月22日—28日）")
+        #expect(Week("2022-W35")?.label == "第35周（8月29日—9月4日）")
+    }
+
+    @Test("an office's week ending on Friday: 2022-W34 is Saturday 20 to Friday 26 August, named by the ISO week of its Friday")
+    func weeksEndingFriday() throws {
+        let friday = 4
+        let w = try #require(Week("2022-W34", endsOn: friday))
+        #expect(w.start == Log().t("2022-08-20T00:00"))
+        #expect(w.lastInstant.micros == Log().t("2022-08-27T00:00").micros - 1)
+        #expect(w.description == "2022-W34" && w.label == "第34周（8月20日—26日）" && w.lastWeekday == friday)
+        #expect(Week(containing: Log().t("2022-08-26T23:59"), endsOn: friday) == w)
+        #expect(Week(containing: Log().t("2022-08-27T00:00"), endsOn: friday) == Week("2022-W35", endsOn: friday))
+        #expect(Week(containing: Log().t("2022-08-20T00:00"), endsOn: friday) == w)
+        #expect(Week.weekday("周五") == friday && Week.weekday("星期日") == 6 && Week.weekday("fri") == friday && Week.weekday("周八") == nil)
     }
 
     @Test("judged at the week's end: counts per unit, the week's events, order and rank")

@@ -173,12 +173,15 @@ extension WorkPages {
         select(&h, "kind", "问责对象类别", TargetKind.allCases)
         field(&h, "target", "问责对象（单位编号或人员）"); field(&h, "name", "姓名（人员时）", required: false)
         field(&h, "targetUnit", "所在单位编号（人员时）", required: false)
-        select(&h, "measure", "问责方式", Measure.allCases)
+        // The measures a new record may take (单位 and 个人 each have theirs; the rules refuse the others).
+        select(&h, "measure", "问责方式（对单位：通报批评、约谈、责令检查、责令整改、改组）", Measure.allCases.filter { $0 != .disciplinarySanction })
         h.raw("<label>事由<textarea name=\"reason\" required rows=\"3\"></textarea></label>")
         field(&h, "problems", "所涉问题编号（以逗号分隔，可空）", required: false)
+        field(&h, "organ", "决定机关（可空）", required: false); field(&h, "document", "文号（可空）", required: false)
         h.raw("<button>登记问责</button></form></section><section><h2>撤销问责</h2><form method=\"post\" action=\"/work/revoke\">")
         hidden(&h, "csrf", csrf); field(&h, "case", "问责案件编号"); field(&h, "reason", "撤销理由")
         h.raw("<button class=\"plain\">撤销</button></form></section>")
+        h.raw("<section><p><a href=\"/cases\">问责台账</a> · <a href=\"/clues\">问题线索</a>（超期、退回、反弹、点球与各类提示）</p></section>")
     }
 
     static func hidden(_ h: inout HTML, _ name: String, _ value: String) {

@@ -98,9 +98,10 @@ struct WorkPages {
             if let name = optional(form, "name") { target.append(("name", .string(name))) }
             if let unit = optional(form, "targetUnit") { target.append(("unit", .string(unit))) }
             let problems = (optional(form, "problems") ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " }).map { JSONValue.string(String($0)) }
-            return event("accountability.recorded", "A-web-\(clock().micros / 1_000_000)-\(UInt16.random(in: 0...UInt16.max))",
-                         [("target", .object(target)), ("measure", .string(try required(form, "measure"))),
-                          ("reason", .string(try required(form, "reason"))), ("problems", .array(problems))])
+            var data: [(key: String, value: JSONValue)] = [("target", .object(target)), ("measure", .string(try required(form, "measure"))),
+                                                          ("reason", .string(try required(form, "reason"))), ("problems", .array(problems))]
+            for key in ["organ", "document"] { if let v = optional(form, key) { data.append((key, .string(v))) } }
+            return event("accountability.recorded", "A-web-\(clock().micros / 1_000_000)-\(UInt16.random(in: 0...UInt16.max))", data)
         } }
         router.post("/work/revoke") { request, _ -> Response in try await act(request, roles: [.discipline]) { form, _ in
             event("accountability.revoked", try required(form, "case"), [("reason", .string(try required(form, "reason")))])

@@ -423,7 +423,7 @@ public final class Ledger: @unchecked Sendable {
         let head: UInt64 = try log.read { reader in
             let total = try reader.count()
             try reader.forEach(after: 0) { entry in
-                let event = try EventCodec.recorded(entry, reading: .forFolds).event
+                let event = try EventCodec.recorded(entry, reading: UnitLink.reading(entry)).event
                 state.apply(event, seq: entry.seq)
                 for unit in UnitLink.units(of: event) {
                     let key = UnitLink.key(unit: unit, subject: event.subject)

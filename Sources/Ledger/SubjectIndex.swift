@@ -8,7 +8,9 @@ enum Tables {
     /// Subject id → its record (`SubjectRecord`): what the rules consult, and where each trail ends.
     static let subjects = "subjects"
     /// Unit id ‖ 0 ‖ subject id → the seq and business time of the first event that made the subject
-    /// concern the unit: which problems, cases and streams a unit's trail covers.
+    /// concern the unit: which problems, cases and streams a unit's trail covers. And, under keys no unit
+    /// can have (`#f` or `#r`, an evidence hash, 0, subject id), the first fix or report of each subject that
+    /// named the file: where `reused-evidence` looks (docs/storage.md).
     static let unitLinks = "unit-links"
     /// Seq → a snapshot of the projection (`ProjectionSnapshot`).
     static let snapshots = "snapshots"
@@ -37,8 +39,24 @@ struct UnitLink: Sendable, Equatable {
         guard r.isAtEnd else { throw WireReader.Malformed() }
     }
 
-    /// The units an event makes its subject concern (`Event.unitsConcerned`).
-    static func units(of event: Event) -> [String] { event.unitsConcerned }
+    /// The units an event makes its subject concern (`Event.unitsConcerned`), and the evidence it names
+    /// (`#f<sha256>` for a fix, `#r<sha256>` for a report: `#` begins no unit id).
+    static func units(of event: Event) -> [String] {
+        switch event.data {
+        case .rectificationSubmitted(let r): event.unitsConcerned + r.evidence.map { "#f" + $0.sha256.lowercased() }
+        case .problemReported(let p): event.unitsConcerned + p.evidence.map { "#r" + $0.sha256.lowercased() }
+        default: event.unitsConcerned
+        }
+    }
+
+    /// How an entry is read where links are made from stored events: what folds read, and the evidence
+    /// of reports and fixes.
+    static func reading(_ entry: EntryView) -> EventCodec.Reading {
+        switch EventCodec.type(of: entry.body) {
+        case .rectificationSubmitted?, .problemReported?: .whole
+        default: .forFolds
+        }
+    }
 
     /// The key of the link of `subject` to `unit`.
     static func key(unit: String, subject: String) -> [UInt8] {
@@ -104,7 +122,7 @@ final class SubjectIndex: @unchecked Sendable {
         }
         guard known! < head else { return }
         try reader.forEach(after: known!) { entry in
-            let recorded = try EventCodec.recorded(entry, reading: .forFolds)
+            let recorded = try EventCodec.recorded(entry, reading: UnitLink.reading(entry))
             take(recorded.event, seq: entry.seq, before: try record(entry.subjectString, reader))
             return true
         }

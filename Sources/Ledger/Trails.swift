@@ -37,21 +37,41 @@ extension Ledger {
         }
     }
 
-    /// The first use of every evidence hash named in the prefix `asOf`: one read of the log, decoding
-    /// only the reports and fixes (docs/views.md, "Flags").
+    /// Every use, in the prefix `asOf`, of each evidence hash of `hashes`: for each subject, the first report
+    /// and the first fix that named it. Found by key in the unit-links table (docs/storage.md), and in the
+    /// log after the tables' stamp.
     @available(*, noasync)
-    public func evidenceUses(asOf: AsOf = .all) throws -> [String: EvidenceUse] {
-        var uses: [String: EvidenceUse] = [:]
-        try scan(types: [.rectificationSubmitted, .problemReported], asOf: asOf) { entry in
-            let event = entry.recorded.event
-            let (hashes, byFix): ([Evidence], Bool)
-            switch event.data {
-            case .rectificationSubmitted(let r): (hashes, byFix) = (r.evidence, true)
-            case .problemReported(let p): (hashes, byFix) = (p.evidence, false)
-            default: return
+    public func evidenceUses(of hashes: Set<String>, asOf: AsOf = .all) throws -> [String: [EvidenceUse]] {
+        guard !hashes.isEmpty else { return [:] }
+        var uses: [String: [EvidenceUse]] = [:]
+        try log.read { reader in
+            let end = try Self.end(of: asOf, reader)
+            let stamp = try SubjectIndex.storedStamp(reader)
+            for hash in hashes {
+                for kind in ["#f", "#r"] {
+                    let prefix = UnitLink.prefix(kind + hash)
+                    try reader.forEach(index.links, from: prefix) { key, value in
+                        guard key.starts(with: prefix) else { return false }
+                        let link = try UnitLink(stored: value)
+                        if link.seq <= end {
+                            uses[hash, default: []].append(EvidenceUse(subject: String(decoding: key.dropFirst(prefix.count), as: UTF8.self),
+                                                                       seq: link.seq, byFix: kind == "#f"))
+                        }
+                        return true
+                    }
+                }
             }
-            for e in hashes where uses[e.sha256] == nil {
-                uses[e.sha256] = EvidenceUse(subject: event.subject, seq: entry.recorded.seq, byFix: byFix)
+            guard stamp < end else { return }
+            try reader.forEach(after: stamp) { entry in
+                guard entry.seq <= end else { return false }
+                guard UnitLink.reading(entry) == .whole else { return true }
+                let event = try EventCodec.recorded(entry).event
+                for unit in UnitLink.units(of: event) where unit.hasPrefix("#") {
+                    let hash = String(unit.dropFirst(2))
+                    guard hashes.contains(hash) else { continue }
+                    uses[hash, default: []].append(EvidenceUse(subject: event.subject, seq: entry.seq, byFix: unit.hasPrefix("#f")))
+                }
+                return entry.seq < end
             }
         }
         return uses

@@ -332,7 +332,7 @@ final class VerificationWork: @unchecked Sendable {
             try reader.forEach(after: 0) { entry in
                 guard entry.seq <= plan.count else { return false }
                 let seq = entry.seq
-                guard let event = try? EventCodec.recorded(entry, reading: .forFolds).event else { return false }
+                guard let event = try? EventCodec.recorded(entry, reading: UnitLink.reading(entry)).event else { return false }
                 let (place, isNew) = entry.subject.withUnsafeBytes { subject in
                     subjects.place(of: subject) { Rules.evolve(nil, event, seq: seq) }
                 }
@@ -350,7 +350,7 @@ final class VerificationWork: @unchecked Sendable {
                     }
                     Rules.evolve(&subjects[place], event, seq: seq)
                 }
-                for unit in event.unitsConcerned {
+                for unit in UnitLink.units(of: event) {
                     let key = UnitLink.key(unit: unit, subject: event.subject)
                     _ = key.withUnsafeBytes { links.place(of: $0) { UnitLink(seq: seq, time: event.time.micros) } }
                 }

@@ -123,8 +123,8 @@ public struct AuditTrail: Sendable {
     public let hastyMicros: Int64?
     /// Each list's 清零 time, by id.
     private let dueOfList: @Sendable (String) -> Timestamp?
-    /// Where each evidence hash was first named in the log (nil: not known, no `reused-evidence`).
-    private let firstUse: @Sendable (String) -> EvidenceUse?
+    /// Where each evidence hash was named in the log (the first report and fix of each subject naming it).
+    private let uses: @Sendable (String) -> [EvidenceUse]
     /// A unit's registered name, by id, for the rows' words.
     private let unitName: @Sendable (String) -> String?
     private var deadlines: [String: Timestamp] = [:]
@@ -133,7 +133,7 @@ public struct AuditTrail: Sendable {
 
     public init(_ selector: AuditSelector, at: Timestamp, backdateHours: Double = 72, hastyMinutes: Double? = nil,
                 dueOfList: @escaping @Sendable (String) -> Timestamp? = { _ in nil },
-                firstUse: @escaping @Sendable (String) -> EvidenceUse? = { _ in nil },
+                uses: @escaping @Sendable (String) -> [EvidenceUse] = { _ in [] },
                 unitName: @escaping @Sendable (String) -> String? = { _ in nil }) {
         self.unitName = unitName
         self.selector = selector
@@ -141,7 +141,7 @@ public struct AuditTrail: Sendable {
         self.backdateMicros = Int64(backdateHours * 3_600_000_000)
         self.hastyMicros = hastyMinutes.map { Int64($0 * 60_000_000) }
         self.dueOfList = dueOfList
-        self.firstUse = firstUse
+        self.uses = uses
     }
 
     /// The row of `recorded` when it is dated by `at`, with its flags.
@@ -175,9 +175,9 @@ public struct AuditTrail: Sendable {
                 flags.append(.hastyVerification)
             }
         case .rectificationSubmitted:
+            // Named before: by another problem (its report or a fix), or by an earlier fix of this one.
             if case .rectificationSubmitted(let r) = event.data, r.evidence.contains(where: { e in
-                guard let first = firstUse(e.sha256), first.seq < recorded.seq else { return false }
-                return first.subject != event.subject || first.byFix
+                uses(e.sha256.lowercased()).contains { $0.seq < recorded.seq && ($0.subject != event.subject || $0.byFix) }
             }) {
                 flags.append(.reusedEvidence)
             }

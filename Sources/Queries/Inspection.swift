@@ -71,7 +71,7 @@ extension Views {
         let seen = Seen()
         var owner: [String: String] = [:]
         var trail = AuditTrail(.actor(""), at: moment.at, backdateHours: rules.backdateHours, hastyMinutes: rules.hastyMinutes,
-                               dueOfList: { seen.dues[$0] }, firstUse: { seen.uses[$0] })
+                               dueOfList: { seen.dues[$0] }, uses: { seen.uses[$0] ?? [] })
         let head = try ledger.scan(types: nil, asOf: moment.asOf) { entry in
             let event = entry.recorded.event
             switch event.data {
@@ -122,7 +122,7 @@ extension Views {
 /// What the fold of the clues has seen so far: each list's 清零 time and each evidence hash's first use.
 private final class Seen: @unchecked Sendable {
     var dues: [String: Timestamp] = [:]
-    var uses: [String: EvidenceUse] = [:]
+    var uses: [String: [EvidenceUse]] = [:]
 
     func note(_ event: Event, seq: UInt64) {
         let (hashes, byFix): ([Evidence], Bool)
@@ -131,6 +131,11 @@ private final class Seen: @unchecked Sendable {
         case .problemReported(let p): (hashes, byFix) = (p.evidence, false)
         default: return
         }
-        for e in hashes where uses[e.sha256] == nil { uses[e.sha256] = EvidenceUse(subject: event.subject, seq: seq, byFix: byFix) }
+        for e in hashes {
+            let hash = e.sha256.lowercased()
+            if !(uses[hash] ?? []).contains(where: { $0.subject == event.subject && $0.byFix == byFix }) {
+                uses[hash, default: []].append(EvidenceUse(subject: event.subject, seq: seq, byFix: byFix))
+            }
+        }
     }
 }

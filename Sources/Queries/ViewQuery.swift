@@ -355,11 +355,12 @@ public struct Views: Sendable {
     func audit(_ selector: AuditSelector, rules: AuditRules, _ moment: Moment, pinned: UInt64? = nil) throws -> ViewAnswer {
         let asOf = pinned.map(AsOf.seq) ?? moment.asOf
         let (entries, head) = try ledger.trail(selector, asOf: asOf, at: moment.at)
-        // Where each evidence file was first named: a read of the log, only when the trail names any.
-        let namesEvidence = entries.contains { entry in
-            if case .rectificationSubmitted(let r) = entry.recorded.event.data { !r.evidence.isEmpty } else { false }
+        // Where the trail's fixes' files were named before: looked up by key.
+        var hashes: Set<String> = []
+        for entry in entries {
+            if case .rectificationSubmitted(let r) = entry.recorded.event.data { hashes.formUnion(r.evidence.map { $0.sha256.lowercased() }) }
         }
-        let uses = namesEvidence ? try ledger.evidenceUses(asOf: asOf) : [:]
+        let uses = try ledger.evidenceUses(of: hashes, asOf: asOf)
         let ledger = ledger
         var dues: [String: Timestamp?] = [:]
         for entry in entries {
@@ -383,7 +384,7 @@ public struct Views: Sendable {
         }
         let unitNames = names
         var trail = AuditTrail(selector, at: moment.at, backdateHours: rules.backdateHours, hastyMinutes: rules.hastyMinutes,
-                               dueOfList: { known[$0] ?? nil }, firstUse: { uses[$0] }, unitName: { unitNames[$0] })
+                               dueOfList: { known[$0] ?? nil }, uses: { uses[$0] ?? [] }, unitName: { unitNames[$0] })
         var rows: [AuditRow] = []
         for entry in entries {
             if let row = trail.row(entry.recorded, hash: entry.hash.hex, recordedBy: entry.recordedBy), entry.shown { rows.append(row) }

@@ -28,9 +28,9 @@ struct WorkbenchTests {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("civic-workbench-\(UUID().uuidString)").path
     let sha1 = String(repeating: "a1", count: 32), sha2 = String(repeating: "b2", count: 32), sha3 = String(repeating: "c3", count: 32)
 
-    func ledger() throws -> Ledger {
+    func ledger(flushEvery: UInt64 = 10_000) throws -> Ledger {
         let box = box
-        return try Ledger(path: path, access: .create, clock: { box.clock() })
+        return try Ledger(path: path, access: .create, flushEvery: flushEvery, clock: { box.clock() })
     }
 
     /// Appends `lines` recorded at `recorded` by `by`.
@@ -42,8 +42,8 @@ struct WorkbenchTests {
     }
 
     /// The campaign: list B-1 due 2030-01-10 18:00; P-1, P-2, P-3 with U-a by then.
-    func campaign() throws -> Ledger {
-        let l = try ledger()
+    func campaign(flushEvery: UInt64 = 10_000) throws -> Ledger {
+        let l = try ledger(flushEvery: flushEvery)
         let office = ("office/li", "office", "U-office")
         func o(_ id: String, _ type: String, _ subject: String, _ time: String, _ data: String) -> String {
             line(id, type, subject, time, office.0, office.1, office.2, data)
@@ -83,9 +83,10 @@ struct WorkbenchTests {
         return rows
     }
 
-    @Test("recorded-after-due, reused-evidence, proxy and hasty-verification: each on its case, none on the near one")
-    func flags() throws {
-        let l = try campaign()
+    @Test("recorded-after-due, reused-evidence, proxy and hasty-verification: each on its case, none on the near one (evidence found in the table, and in the log after it)",
+          arguments: [1, 10_000] as [UInt64])
+    func flags(flushEvery: UInt64) throws {
+        let l = try campaign(flushEvery: flushEvery)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let p1 = try trail(l, "P-1"), p2 = try trail(l, "P-2", hasty: 30), p3 = try trail(l, "P-3")
         func flags(_ rows: [AuditRow], _ type: EventType) -> [AuditFlag] { rows.first { $0.type == type }?.flags ?? [] }

@@ -111,6 +111,18 @@ struct Import: ParsableCommand {
             var byType: [String: Int] = [:]
             for incoming in plan.events { byType[incoming.event.type.label, default: 0] += 1 }
             print("将写入：" + (byType.isEmpty ? "无" : byType.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) 个" }.joined(separator: "，")))
+            for incoming in plan.events.prefix(50) {
+                let e = incoming.event
+                var what = ""
+                switch e.data {
+                case .problemReported(let r): what = "\(r.category.label)：\(r.description)（\(r.location.area)）"
+                case .problemAssigned(let a): what = "交办 \(a.unit)，时限 \(a.deadline.chineseMinute)"
+                case .deadlineExtended(let d): what = "延至 \(d.deadline.chineseMinute)"
+                default: break
+                }
+                print("  第 \(incoming.line) 行  \(e.type.label)  \(e.subject)  \(e.time.chineseMinute)  \(what)")
+            }
+            if plan.events.count > 50 { print("  ……另有 \(plan.events.count - 50) 个事件") }
         }
         printReport(result.report)
     }

@@ -330,3 +330,20 @@ public struct RecordedEvent: Sendable {
         self.seq = seq; self.version = version; self.recordedAt = recordedAt; self.event = event
     }
 }
+
+extension Event {
+    /// The same event `seconds` later in business time: its `time` and every moment its data names
+    /// (a deadline, a list's 清零 time). For a sample campaign moved to lie around the day it is made.
+    public func shifted(by seconds: Int64) -> Event {
+        var e = self
+        e.time = time.adding(seconds: seconds)
+        switch data {
+        case .batchOpened(var b): b.dueAt = b.dueAt.adding(seconds: seconds); e.data = .batchOpened(b)
+        case .problemAssigned(var a): a.deadline = a.deadline.adding(seconds: seconds); e.data = .problemAssigned(a)
+        case .deadlineExtended(var d): d.deadline = d.deadline.adding(seconds: seconds); e.data = .deadlineExtended(d)
+        case .problemReopened(var r): r.deadline = r.deadline.adding(seconds: seconds); e.data = .problemReopened(r)
+        default: break
+        }
+        return e
+    }
+}

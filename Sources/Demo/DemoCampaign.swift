@@ -31,12 +31,32 @@ public enum DemoCampaign {
     /// The campaign is replayed as it was recorded: the store's clock is set, for each append, to the day
     /// and hour the office would have made it (a little after the last event it holds), so that `补录`
     /// and the other flags mark only what the story has recorded late (docs/views.md, "The demo").
-    public static func fillNew(path: String) throws -> (Int, LogHead) {
+    ///
+    /// Unless `storyDates`, the whole story is moved by whole weeks (weekdays and weeks kept) so that its
+    /// last day lies in the week before today: its times lie around the day the store is made, and only
+    /// what the story enters late is recorded late.
+    /// - Returns: how many events it holds, its head, and the seconds the story was moved by.
+    public static func fillNew(path: String, storyDates: Bool = false, now: Timestamp = Ledger.systemClock()) throws -> (Int, LogHead, Int64) {
         if let head = try Ledger.initialize(path: path), head.seq > 0 { throw NotEmpty(path: path) }
         let clock = ReplayClock()
         let ledger = try Ledger(path: path, clock: { clock.now })
-        let count = try fill(ledger, replay: clock)
-        return (count, try ledger.head())
+        let shift = storyDates ? 0 : weeksToNow(now) * 7 * 86_400
+        let count = try fill(ledger, replay: clock, shift: shift)
+        return (count, try ledger.head(), shift)
+    }
+
+    /// The whole weeks from the story's last day (9月8日) to a day before `now`: moved by them, the story
+    /// ends within the past week and nothing of it is recorded after `now`.
+    static func weeksToNow(_ now: Timestamp) -> Int64 {
+        let last = t("2022-09-08T12:00:00")
+        return max(0, (now.micros - 86_400_000_000 - last.micros) / (7 * 86_400_000_000))
+    }
+
+    /// `time` of the story ("2022-08-25 12:00") moved by `shift` seconds, written the same way.
+    public static func storyTime(_ time: String, shift: Int64) -> String {
+        guard let moment = Timestamp(local: time)?.adding(seconds: shift) else { return time }
+        let text = moment.inOffset(Timestamp.chinaOffset).rfc3339
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5))
     }
 
     /// The clock of a replayed campaign: set before each append.
@@ -52,8 +72,8 @@ public enum DemoCampaign {
 
     /// When the append of `events` is recorded in the replay: half an hour after the latest of them,
     /// or, for a day the story has entered late, at the time it gives.
-    static func recording(_ events: [Incoming], late: [String: String]) -> Timestamp {
-        if let first = events.first, let given = late[first.event.id] { return t(given) }
+    static func recording(_ events: [Incoming], late: [String: Timestamp]) -> Timestamp {
+        if let first = events.first, let given = late[first.event.id] { return given }
         return (events.map(\.event.time).max() ?? Timestamp(micros: 0)).adding(seconds: 1800)
     }
 
@@ -63,22 +83,27 @@ public enum DemoCampaign {
         public var description: String { "存储 \(path) 已有内容：civic demo 只填充新的存储（换一个 --store 目录）" }
     }
 
-    public static func fill(_ ledger: Ledger, replay: ReplayClock? = nil) throws -> Int {
+    public static func fill(_ ledger: Ledger, replay: ReplayClock? = nil, shift: Int64 = 0) throws -> Int {
         var total = 0
-        let setup = CloudEvents.readLines(try setupNDJSON())
+        func moved(_ events: [Incoming]) -> [Incoming] {
+            shift == 0 ? events : events.map { var e = $0; e.event = e.event.shifted(by: shift); return e }
+        }
+        let late = enteredLate.mapValues { t($0).adding(seconds: shift) }
+        let setup = moved(CloudEvents.readLines(try setupNDJSON()).events)
         // The units registered in June, the list opened in August: appends of their own days.
-        let days = Dictionary(grouping: setup.events) { $0.event.time.chinaDay }.sorted { $0.key < $1.key }.map(\.value)
-        for day in replay == nil ? [setup.events] : days {
+        let days = Dictionary(grouping: setup) { $0.event.time.chinaDay }.sorted { $0.key < $1.key }.map(\.value)
+        for day in replay == nil ? [setup] : days {
             replay?.now = recording(day, late: [:])
             total += try ledger.append(day, recordedBy: Ledger.localRecorder).appended.count
         }
         let list = try ProblemList(try Sheet.read(try problemsCSV(), fileName: "hengkou-problems.csv"))
         let office = ProblemList.Actor(actor: "office/li-xianfeng", role: .office, unit: "U-office", source: "/hengkou/chuangwen")
         let plan = try list.plan(by: office, given: try ledger.registry(), batch: nil, now: Ledger.systemClock()) { _ in nil }
-        replay?.now = recording(plan.events, late: [:])
-        total += try ledger.append(plan.events, recordedBy: Ledger.localRecorder).appended.count
-        for day in activity() {
-            replay?.now = recording(day, late: enteredLate)
+        let imported = moved(plan.events)
+        replay?.now = recording(imported, late: [:])
+        total += try ledger.append(imported, recordedBy: Ledger.localRecorder).appended.count
+        for day in activity().map(moved) {
+            replay?.now = recording(day, late: late)
             total += try ledger.append(day, recordedBy: Ledger.localRecorder).appended.count
         }
         return total

@@ -543,31 +543,39 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var listen: ListenOptions
     @Flag(name: .customLong("no-serve"), help: "Only fill the store; do not serve it.") var noServe = false
+    @Flag(name: .customLong("story-dates"), help: "Keep the story's own dates (August–September 2022) instead of moving it to end last week.")
+    var storyDates = false
 
     func run() throws {
         let path = store.path
-        let (count, head) = try DemoCampaign.fillNew(path: path)
+        let (count, head, shift) = try DemoCampaign.fillNew(path: path, storyDates: storyDates)
         let s = "--store \(path)"
+        func at(_ time: String) -> String { DemoCampaign.storyTime(time, shift: shift) }
+        let week = Week(first: Week("2022-W34")!.first + shift / 86_400)
+        let listDay = Timestamp(local: at("2022-08-19 12:00"))!.chineseMonthDay
         print("""
-        示范存储 \(path)：恒口示范区创文，8月19日曝光问题清单与之后五周的整改，共 \(count) 个事件，链头 \(head)
+        示范存储 \(path)：恒口示范区创文，\(listDay)曝光问题清单与之后五周的整改，共 \(count) 个事件，链头 \(head)
+        \(shift == 0 ? "日期为故事原有的 2022 年 8–9 月" : "故事整体平移 \(shift / 604_800) 周，结束于上周：各事件按当时登记重放，“补录”只标出故事里真正迟登的几条")
 
         可以看看（civic 即 \(CommandLine.arguments[0])）：
-          civic board \(s) --at "2022-08-25 12:00"            8月25日中午的台账：谁在整改、谁已超期
-          civic board \(s) --at "2022-08-25 12:00" --overdue  只看超期问题
+          civic board \(s) --at "\(at("2022-08-25 12:00"))"            清零前一天中午的台账：谁在整改、谁已超期
+          civic board \(s) --at "\(at("2022-08-25 12:00"))" --overdue  只看超期问题
           civic board \(s) --unit U-zt --format json          渣土运输公司的问题，JSON
           civic board \(s) --as-of seq:60                     只按前 60 个事件重建：当时登记的样子
           civic board \(s) --status assigned                  当前仍未整改的问题
-          civic progress \(s) --at "2022-08-26 20:00"         清零进度：逐单位、逐日未销号数
-          civic progress \(s) --at "2022-09-06 00:00"         9月2日清零，9月5日回头看反弹后又未清零
-          civic ranking \(s) --week 2022-W34                  第34周各责任单位排名
-          civic audit \(s) --unit U-zt                        渣土运输公司的全部记录与提示（逾期、期后补报）
+          civic progress \(s) --at "\(at("2022-08-26 20:00"))"         清零进度：逐单位、逐日未销号数
+          civic progress \(s) --at "\(at("2022-09-06 00:00"))"         清零后回头看反弹；次日补记的销号为“纸面清零”
+          civic ranking \(s) --week \(week)                  清零那一周各责任单位排名（并列）
+          civic bulletin \(s) --week \(week) -o 周通报.docx     这一周的周通报（Word）
+          civic audit \(s) --unit 渣土运输公司                    渣土运输公司的全部记录与提示（逾期、期后补报）
+          civic clues \(s)                                     问题线索：超期、退回、反弹、点球与各类提示
           civic export \(s) --after 70                        第 70 个事件之后的日志（含哈希链）
           civic verify \(s)                                   重新计算整条哈希链，并以日志核对全部派生数据
           civic stats \(s)                                    存储概况
           civic serve \(s)                                    只读服务与仪表盘（下面即已启动）
         """)
         guard !noServe else { return }
-        print("\n在浏览器打开下面的地址：问题台账、各清单的清零进度图、周排名，点“轨迹”看一个问题的全部记录；页首可把所有视图设到过去任一时刻，例如业务时间 2022-08-25 12:00。\n")
+        print("\n在浏览器打开下面的地址：问题台账、各清单的清零进度图、周排名，点“轨迹”看一个问题的全部记录；页首可把所有视图设到过去任一时刻，例如业务时间 \(at("2022-08-25 12:00"))。\n")
         flushOutput()
         try listen.serve(try store.open(.readOnly))
     }

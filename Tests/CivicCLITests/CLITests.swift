@@ -385,7 +385,7 @@ struct ViewCLITests {
     /// The demo campaign: the shared list and five weeks of what followed.
     static let demo: Folder = {
         let folder = Folder()
-        _ = try? civic(["demo", "--no-serve"], store: folder.path)
+        _ = try? civic(["demo", "--no-serve", "--story-dates"], store: folder.path)
         return folder
     }()
 

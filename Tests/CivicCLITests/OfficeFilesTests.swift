@@ -1,3 +1,4 @@
+import Campaign
 import Foundation
 import JSON
 import Ledger
@@ -8,7 +9,7 @@ import ZIPFoundation
 struct OfficeFilesTests {
     static let demo: Folder = {
         let folder = Folder()
-        _ = try? civic(["demo", "--no-serve"], store: folder.path)
+        _ = try? civic(["demo", "--no-serve", "--story-dates"], store: folder.path)
         return folder
     }()
 
@@ -106,10 +107,31 @@ struct OfficeFilesTests {
         #expect(try civic(["ranking", "--week", "2022年第34周", "--format", "json"], store: Self.demo.path).status == 0)
     }
 
+    @Test("civic demo is dated to end last week and recorded as it happened: 补录 marks only the one entry the story makes late")
+    func demoAroundToday() throws {
+        let store = Folder()
+        let made = try civic(["demo", "--no-serve"], store: store.path)
+        #expect(made.status == 0 && made.out.contains("结束于上周"), "\(made.err)")
+        let events = try civic(["export"], store: store.path).out.split(separator: "\n").map { try json(String($0)) }
+        let now = Date().timeIntervalSince1970
+        func seconds(_ v: JSONValue?) -> Double { (v?.text).flatMap { Timestamp(rfc3339: $0) }.map { Double($0.micros) / 1e6 } ?? 0 }
+        let last = events.map { seconds($0["time"]) }.max() ?? 0
+        #expect(last <= now && last > now - 8 * 86_400)
+        #expect(events.allSatisfy { seconds($0["recordedat"]) <= now })
+        var backdated: [String] = []
+        for unit in ["U-cgzf", "U-zt", "U-hw", "U-dqbj", "U-hpsq", "U-ga", "U-scjg", "U-zj"] {
+            let trail = try json(try civic(["audit", "--unit", unit, "--format", "json"], store: store.path).out)
+            for row in trail["events"]?.array ?? [] where row["flags"]?.array.contains(.string("backdated")) == true {
+                backdated.append(row["id"]?.text ?? "")
+            }
+        }
+        #expect(Set(backdated) == ["demo-051"])
+    }
+
     @Test("the office's week may end on a Friday: the ranking and the bulletin of 第34周 then run 8月20日—26日, counted day by day")
     func weekEndsFriday() throws {
         let store = Folder()
-        _ = try civic(["demo", "--no-serve"], store: store.path)
+        _ = try civic(["demo", "--no-serve", "--story-dates"], store: store.path)
         #expect(try civic(["settings", "--week-ends", "星期八"], store: store.path).status == 2)
         let set = try civic(["settings", "--week-ends", "周五"], store: store.path)
         #expect(set.status == 0 && set.out.contains("周五"), "\(set.err)")

@@ -47,10 +47,7 @@ extension Views {
     /// as a trail flags it.
     @available(*, noasync)
     public func clues(since: Timestamp?, unit only: String?, rules: AuditRules = AuditRules(), _ moment: Moment) throws -> (rows: [ClueRow], basis: ViewBasis) {
-        let only = try only.map { text -> String in
-            guard case let .board(_, unit?, _, _, _) = try resolved(.board(batch: nil, unit: text, statuses: [], overdue: false, moment)) else { return text }
-            return unit
-        }
+        let only = try only.map { try unitId($0, "unit") }
         let start = since ?? Timestamp(micros: Int64.min / 2)
         let (projection, _) = try ledger.projection(asOf: moment.asOf, at: moment.at)
         let unitNames = projection.unitNames

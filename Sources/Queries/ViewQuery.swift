@@ -228,13 +228,7 @@ public struct Views: Sendable {
         }
         func unit(_ text: String?, _ name: String) throws -> String? {
             guard let text else { return nil }
-            if try ledger.record(of: text)?.unit != nil { return text }
-            switch try known().unit(text) {
-            case .found(let id, _): return id
-            case .ambiguous(let ids): throw QueryError(name, "\(name) “\(text)” 对应多个单位（\(ids.joined(separator: "、"))）：请用单位编号")
-            case .unknown(let closest):
-                throw QueryError(name, "没有名为“\(text)”的单位" + (closest.isEmpty ? "" : "：是不是 \(closest.joined(separator: "、"))？"))
-            }
+            return try unitId(text, name, registry: known)
         }
         func batch(_ text: String?, _ name: String) throws -> String? {
             guard let text else { return nil }
@@ -268,6 +262,19 @@ public struct Views: Sendable {
             return .ranking(try ledger.officeWeek(week), asOf: asOf)
         case .audit:
             return query
+        }
+    }
+
+    /// The id of the unit `text` names: an id, a registered name or an alias.
+    /// - Throws: `QueryError` (for the parameter `name`) naming the closest units when none answers.
+    @available(*, noasync)
+    public func unitId(_ text: String, _ name: String, registry: (() throws -> Registry)? = nil) throws -> String {
+        if try ledger.record(of: text)?.unit != nil { return text }
+        switch try (registry ?? ledger.registry)().unit(text) {
+        case .found(let id, _): return id
+        case .ambiguous(let ids): throw QueryError(name, "\(name) “\(text)” 对应多个单位（\(ids.joined(separator: "、"))）：请用单位编号")
+        case .unknown(let closest):
+            throw QueryError(name, "没有名为“\(text)”的单位" + (closest.isEmpty ? "" : "：是不是 \(closest.joined(separator: "、"))？"))
         }
     }
 

@@ -199,6 +199,9 @@ public final class Ledger: @unchecked Sendable {
         return results
     }
 
+    /// Whether group appends left snapshots due (`takeOwedSnapshots` takes them).
+    public var owesSnapshots: Bool { owed.peek() }
+
     /// Takes the snapshots group appends left due, if any. - Returns: whether there were any.
     @available(*, noasync)
     @discardableResult
@@ -509,6 +512,7 @@ final class OwedFlag: @unchecked Sendable {
     private var value = false
     func set() { lock.withLock { value = true } }
     func take() -> Bool { lock.withLock { defer { value = false }; return value } }
+    func peek() -> Bool { lock.withLock { value } }
 }
 
 /// Seqs of snapshots found damaged, noted from any thread.

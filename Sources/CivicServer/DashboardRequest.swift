@@ -52,13 +52,17 @@ struct DashboardRequest: Sendable {
         else { preconditionFailure("each query answers with its own view") }
         var trail: ([AuditRow], ViewBasis)?
         if let audit, case .audit(let rows, let basis) = try views.answer(audit) { trail = (rows, basis) }
-        return Dashboard.render(DashboardContent(
+        var content = DashboardContent(
             options: options, at: at, board: rows, boardCounts: counts, boardBasis: boardBasis, progress: batches, progressBasis: progressBasis,
             ranking: ranked, week: week, rankingBasis: rankingBasis, audit: trail?.0, auditBasis: trail?.1, unitNames: names,
             evidenceAtHand: Set((trail?.0 ?? []).flatMap(\.evidence).map { $0.lowercased() }.filter { views.ledger.evidence.has($0) }),
             checkpoint: try views.ledger.latestCheckpoint().map { note in
                 let origin = (try? Checkpoint(text: note.text))?.origin
                 return (note.rendered, note.signatures.map(\.name).filter { $0 != origin })
-            }))
+            })
+        if case let .board(_, _, _, _, moment) = board {
+            content.cases = try views.ledger.cases(concerning: rows.prefix(Dashboard.boardRows).map(\.id), asOf: moment.asOf, at: moment.at)
+        }
+        return Dashboard.render(content)
     }
 }

@@ -10,7 +10,8 @@ enum Tables {
     /// Unit id ‖ 0 ‖ subject id → the seq and business time of the first event that made the subject
     /// concern the unit: which problems, cases and streams a unit's trail covers. And, under keys no unit
     /// can have (`#f` or `#r`, an evidence hash, 0, subject id), the first fix or report of each subject that
-    /// named the file: where `reused-evidence` looks (docs/storage.md).
+    /// named the file: where `reused-evidence` looks; under `#c`, a problem id, 0, a case id, the
+    /// accountability cases recorded for each problem (docs/storage.md).
     static let unitLinks = "unit-links"
     /// Seq → a snapshot of the projection (`ProjectionSnapshot`).
     static let snapshots = "snapshots"
@@ -45,6 +46,7 @@ struct UnitLink: Sendable, Equatable {
         switch event.data {
         case .rectificationSubmitted(let r): event.unitsConcerned + r.evidence.map { "#f" + $0.sha256.lowercased() }
         case .problemReported(let p): event.unitsConcerned + p.evidence.map { "#r" + $0.sha256.lowercased() }
+        case .accountabilityRecorded(let a): event.unitsConcerned + a.problems.map { "#c" + $0 }
         default: event.unitsConcerned
         }
     }

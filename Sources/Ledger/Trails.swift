@@ -37,6 +37,39 @@ extension Ledger {
         }
     }
 
+    /// The accountability cases in force for each of `problems` in the prefix `asOf` at `at` (recorded by
+    /// then, not revoked by then): found by key among the derived links (docs/storage.md), and in the log
+    /// after the tables' stamp; each case's own stream then read.
+    @available(*, noasync)
+    public func cases(concerning problems: [String], asOf: AsOf = .all, at: Timestamp = Projection.endOfTime) throws -> [String: [String]] {
+        guard !problems.isEmpty else { return [:] }
+        var found: [String: [String]] = [:]
+        let wanted = Set(problems)
+        try withIndex { index, reader in
+            for problem in problems {
+                let prefix = UnitLink.prefix("#c" + problem)
+                try reader.forEach(index.links, from: prefix) { key, _ in
+                    guard key.starts(with: prefix) else { return false }
+                    found[problem, default: []].append(String(decoding: key.dropFirst(prefix.count), as: UTF8.self))
+                    return true
+                }
+            }
+            for (key, _) in index.tailLinks where key.starts(with: Array("#c".utf8)) {
+                guard let zero = key.firstIndex(of: 0) else { continue }
+                let problem = String(decoding: key[2..<zero], as: UTF8.self)
+                let case_ = String(decoding: key[(zero + 1)...], as: UTF8.self)
+                if wanted.contains(problem), !(found[problem] ?? []).contains(case_) { found[problem, default: []].append(case_) }
+            }
+        }
+        for (problem, cases) in found {
+            found[problem] = try cases.sorted().filter { id in
+                let events = try trail(.subject(id), asOf: asOf, at: at).0.map(\.recorded.event).filter { $0.time <= at }
+                return events.contains { $0.type == .accountabilityRecorded } && !events.contains { $0.type == .accountabilityRevoked }
+            }
+        }
+        return found.filter { !$0.value.isEmpty }
+    }
+
     /// Every use, in the prefix `asOf`, of each evidence hash of `hashes`: for each subject, the first report
     /// and the first fix that named it. Found by key in the unit-links table (docs/storage.md), and in the
     /// log after the tables' stamp.

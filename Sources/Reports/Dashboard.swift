@@ -26,6 +26,8 @@ public struct DashboardContent: Sendable {
     public var checkpoint: (note: String, cosigners: [String])?
     /// The evidence files of the trail the store holds (shown as photos; the others named by their hash).
     public var evidenceAtHand: Set<String> = []
+    /// The accountability cases in force for each problem shown, by problem id.
+    public var cases: [String: [String]] = [:]
 
     public init(options: [String: String], at: Timestamp, board: [BoardRow], boardCounts: BoardCounts, boardBasis: ViewBasis, progress: [BatchProgress],
                 progressBasis: ViewBasis, ranking: [RankingRow], week: Week, rankingBasis: ViewBasis, audit: [AuditRow]?,
@@ -203,6 +205,9 @@ public enum Dashboard {
                 h.raw("<tr class=\"\(row.overdue ? "overdue" : "")\"><td class=\"id\">"); h.text(row.id)
                 h.raw("</td><td><span class=\"badge \(p.status.rawValue)\">"); h.text(p.status.label); h.raw("</span>")
                 if row.overdue { h.raw(" <span class=\"badge overdue\">超期</span>") }
+                if let cases = c.cases[row.id] {
+                    h.raw(" <a class=\"badge flag\" href=\"/cases\" title=\""); h.text(cases.joined(separator: "、")); h.raw("\">已问责</a>")
+                }
                 h.raw("</td><td>"); h.text(row.report?.category.label ?? "—")
                 h.raw("</td><td>"); h.text([row.report?.location.area, row.report?.location.street, row.report?.location.point].compactMap { $0 }.joined(separator: " "))
                 h.raw("</td><td class=\"desc\">"); h.text(row.report?.description ?? "")

@@ -137,6 +137,12 @@ struct WorkbenchTests {
         #expect(cases[0].target == "城管执法大队" && cases[0].organ == "区纪工委" && cases[0].document == "纪发〔2030〕1号")
         #expect(cases[0].problems == ["P-1"] && cases[0].actor == "discipline/chen" && cases[0].recordedBy == "local:test")
         #expect(cases.map(\.measure) == [.interview, .reorganization, .partyDiscipline, .governmentSanction])
+        // The board marks a problem with the cases in force for it: recorded by then, not revoked.
+        #expect(try l.cases(concerning: ["P-1", "P-2"]) == ["P-1": ["A-1", "A-2", "A-3", "A-4"]])
+        #expect(try l.cases(concerning: ["P-1"], at: t("2030-01-12T08:00:00")).isEmpty)
+        try append(l, "2030-01-13T10:00:00", [line("A-1r", "accountability.revoked", "A-1", "2030-01-13T09:00:00", "discipline/chen", "discipline", nil, #"{"reason":"复核撤销"}"#)])
+        #expect(try l.cases(concerning: ["P-1"]) == ["P-1": ["A-2", "A-3", "A-4"]])
+        #expect(try l.cases(concerning: ["P-1"], at: t("2030-01-12T12:00:00")) == ["P-1": ["A-1", "A-2", "A-3", "A-4"]])
         // As of before they were recorded, the ledger is empty.
         #expect(try Views(ledger: l).cases(Moment(at: t("2030-02-01T00:00:00"), asOf: .seq(16))).rows.isEmpty)
     }

@@ -240,9 +240,9 @@ struct Progress: ParsableCommand {
 
 struct Ranking: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The weekly ranking of units (周排名), judged at the end of an ISO week in UTC+8.")
+        abstract: "The weekly ranking of units (周排名), judged at the end of the office's week in UTC+8 (ISO, Monday to Sunday, unless civic settings --week-ends says otherwise); units equal on every measure share a place (并列).")
     @OptionGroup var store: StoreOptions
-    @Option(help: "The ISO week, e.g. 2022-W34 (default: the current week).") var week: Week?
+    @Option(help: "The week, 2022-W34 or 2022年第34周 (default: the current week).") var week: Week?
     @Option(name: .customLong("as-of"), help: "Transaction time: only events recorded up to this moment, or seq:N.")
     var asOf: String?
     @OptionGroup var output: OutputOptions
@@ -261,7 +261,12 @@ struct Ranking: ParsableCommand {
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The audit trail of a problem, a unit or a person: every stored event concerned, with flags.",
-        discussion: "Flags: backdated (recorded long after its time), late (a fix reported after the deadline), recorded-after-deadline (dated before the deadline, recorded after it).")
+        discussion: """
+        Flags (docs/views.md, "Flags"): backdated (recorded long after its time), late (a fix reported after the deadline), \
+        recorded-after-deadline (a fix dated before the deadline, recorded after it), recorded-after-due (a verification, \
+        rejection or withdrawal dated by the deadline or the list's 清零 time, recorded after it), proxy (recorded by an \
+        account other than its actor), reused-evidence (a fix's file named before), hasty-verification (with --hasty-minutes).
+        """)
     @OptionGroup var store: StoreOptions
     @OptionGroup var moment: MomentOptions
     @Option(help: "One stream: a problem, batch, unit or case id.") var subject: String?

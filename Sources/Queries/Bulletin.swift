@@ -18,9 +18,9 @@ extension Views {
                               filters: [("week", .string(week.description))])
         let names = projection.unitNames
         func named(_ unit: String?) -> String { unit.map { names[$0] ?? $0 } ?? "—" }
-        let board = try ledger.withReports(projection.board())
+        // The board without its reports: only the problems the bulletin names are described (below).
+        let board = projection.board()
         let byId = Dictionary(uniqueKeysWithValues: board.map { ($0.id, $0) })
-        func describe(_ id: String) -> String { byId[id]?.report?.description ?? "" }
 
         var content = BulletinContent(week: week, basis: basis)
         content.ranking = projection.ranking(week).filter { $0.assigned > 0 }
@@ -35,7 +35,7 @@ extension Views {
         for row in live where row.overdue {
             guard let deadline = row.problem.deadline else { continue }
             let days = Int((at.micros - deadline.micros + 86_399_999_999) / 86_400_000_000)
-            overdue[named(row.problem.unit), default: []].append(.init(id: row.id, description: describe(row.id), deadline: deadline, days: days))
+            overdue[named(row.problem.unit), default: []].append(.init(id: row.id, description: "", deadline: deadline, days: days))
         }
         content.overdue = overdue.map { ($0.key, $0.value.sorted { $0.days > $1.days || ($0.days == $1.days && $0.id < $1.id) }) }
             .sorted { $0.1.count > $1.1.count || ($0.1.count == $1.1.count && $0.0 < $1.0) }
@@ -54,10 +54,10 @@ extension Views {
             case .rectificationRejected where inWeek:
                 content.thisWeek.rejected += 1
             case .problemReopened(let r) where inWeek:
-                content.reopened.append(.init(id: event.subject, description: describe(event.subject), time: event.time,
+                content.reopened.append(.init(id: event.subject, description: "", time: event.time,
                                               text: r.reason, unit: named(r.unit ?? byId[event.subject]?.problem.unit)))
             case .problemEscalated(let e) where inWeek:
-                content.escalations.append(.init(id: event.subject, description: describe(event.subject), time: event.time,
+                content.escalations.append(.init(id: event.subject, description: "", time: event.time,
                                                  text: e.reason, unit: e.to))
             case .accountabilityRecorded(let a) where inWeek:
                 content.accountability.append(.init(
@@ -67,6 +67,15 @@ extension Views {
             }
             return true
         }
+        // The reports of the problems named, read from the log.
+        let shown = Set(content.overdue.flatMap { $0.problems.map(\.id) } + content.reopened.map(\.id) + content.escalations.map(\.id))
+        let described = try ledger.withReports(board.filter { shown.contains($0.id) })
+        let descriptions = Dictionary(described.map { ($0.id, $0.report?.description ?? "") }, uniquingKeysWith: { a, _ in a })
+        content.overdue = content.overdue.map { unit, problems in
+            (unit, problems.map { var p = $0; p.description = descriptions[p.id] ?? ""; return p })
+        }
+        content.reopened = content.reopened.map { var h = $0; h.description = descriptions[h.id] ?? ""; return h }
+        content.escalations = content.escalations.map { var h = $0; h.description = descriptions[h.id] ?? ""; return h }
         content.checkpoint = try? ledger.latestCheckpoint()?.rendered
         return content
     }

@@ -285,7 +285,7 @@ public struct Views: Sendable {
     public func write(_ query: ViewQuery, format: OutputFormat, to out: Output) throws -> String? {
         let query = try resolved(query)
         guard case let .board(batch, unit, statuses, overdue, moment) = query else {
-            return try answer(query).write(format, to: out)
+            return try answer(resolved: query).write(format, to: out)
         }
         let (projection, basis) = try projected(moment, filters: Self.boardFilters(batch, unit, statuses, overdue))
         let (slots, counts) = projection.boardSlots(BoardFilter(batch: batch, unit: unit, statuses: Set(statuses), overdueOnly: overdue))
@@ -331,7 +331,13 @@ public struct Views: Sendable {
     /// only the first that many rows are given (a page that shows only those).
     @available(*, noasync)
     public func answer(_ query: ViewQuery, reportsFor shown: Int = .max) throws -> ViewAnswer {
-        switch try resolved(query) {
+        try answer(resolved: try resolved(query), reportsFor: shown)
+    }
+
+    /// The answer to `query`, its names already resolved to ids.
+    @available(*, noasync)
+    private func answer(resolved query: ViewQuery, reportsFor shown: Int = .max) throws -> ViewAnswer {
+        switch query {
         case let .board(batch, unit, statuses, overdue, moment):
             let (projection, basis) = try projected(moment, filters: Self.boardFilters(batch, unit, statuses, overdue))
             let (slots, counts) = projection.boardSlots(BoardFilter(batch: batch, unit: unit, statuses: Set(statuses), overdueOnly: overdue))

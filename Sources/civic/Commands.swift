@@ -197,8 +197,7 @@ func asked<T>(_ parse: () throws(QueryError) -> T) throws -> T {
 /// usage error (exit 2) naming the closest.
 func show(_ query: ViewQuery, store: StoreOptions, output: OutputOptions) throws {
     let views = Views(ledger: try store.open(.readOnly))
-    let query = try usage { try views.resolved(query) }
-    try output.writing { out in _ = try views.write(query, format: output.chosen, to: out) }
+    try output.writing { out in _ = try usage { try views.write(query, format: output.chosen, to: out) } }
 }
 
 /// `body`, its `QueryError` a usage error (exit 2, its message alone).

@@ -15,28 +15,6 @@ public struct TrailEntry: Sendable {
 }
 
 extension Ledger {
-    /// Calls `body` with every stored event of the prefix `asOf` whose type is one of `types` (nil: all), in
-    /// seq order, decoding only those. - Returns: the head of the prefix.
-    @available(*, noasync)
-    @discardableResult
-    public func scan(types: Set<EventType>?, asOf: AsOf = .all, _ body: (TrailEntry) throws -> Void) throws -> LogHead {
-        try log.read { reader in
-            let end = try Self.end(of: asOf, reader)
-            let head = try reader.withEntry(end) { e in
-                e.map { LogHead(seq: $0.seq, hash: Array($0.hash), recordedAtMicros: $0.recordedAtMicros) } ?? LogHead.empty
-            }
-            guard end > 0 else { return head }
-            try reader.forEach(after: 0) { entry in
-                guard entry.seq <= end else { return false }
-                if let types { guard let type = EventCodec.type(of: entry.body), types.contains(type) else { return entry.seq < end } }
-                try body(TrailEntry(recorded: try EventCodec.recorded(entry), hash: Array(entry.hash), prevHash: nil,
-                                    recordedBy: entry.recordedByString))
-                return entry.seq < end
-            }
-            return head
-        }
-    }
-
     /// The accountability cases in force for each of `problems` in the prefix `asOf` at `at` (recorded by
     /// then, not revoked by then): found by key among the derived links (docs/storage.md), and in the log
     /// after the tables' stamp; each case's own stream then read.
@@ -111,11 +89,12 @@ extension Ledger {
     }
 
     /// Calls `body` with every stored event of the prefix `asOf` after seq `after`, in seq order, whole and
-    /// with its chain, until it returns false (the export, and the feed of the server).
+    /// with its chain, until it returns false (the export, and the feed of the server). With `types`, only
+    /// the events of those types are decoded and given.
     /// - Returns: the head of the prefix.
     @available(*, noasync)
     @discardableResult
-    public func events(asOf: AsOf = .all, after: UInt64 = 0, _ body: (TrailEntry) throws -> Bool) throws -> LogHead {
+    public func events(asOf: AsOf = .all, after: UInt64 = 0, types: Set<EventType>? = nil, _ body: (TrailEntry) throws -> Bool) throws -> LogHead {
         try log.read { reader in
             let end = try Self.end(of: asOf, reader)
             let head = try reader.withEntry(end) { e in
@@ -126,9 +105,10 @@ extension Ledger {
             try reader.forEach(after: after) { entry in
                 guard entry.seq <= end else { return false }
                 let hash = Array(entry.hash)
+                defer { prev = hash }
+                if let types { guard let type = EventCodec.type(of: entry.body), types.contains(type) else { return entry.seq < end } }
                 let more = try body(TrailEntry(recorded: try EventCodec.recorded(entry), hash: hash, prevHash: prev,
                                                recordedBy: entry.recordedByString))
-                prev = hash
                 return more && entry.seq < end
             }
             return head

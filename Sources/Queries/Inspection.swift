@@ -14,7 +14,7 @@ extension Views {
         var rows: [CaseRow] = []
         var index: [String: Int] = [:]
         var names: [String: String?] = [:]
-        let head = try ledger.scan(types: [.accountabilityRecorded, .accountabilityRevoked], asOf: moment.asOf) { entry in
+        func take(_ entry: TrailEntry) throws {
             let event = entry.recorded.event
             guard event.time <= moment.at else { return }
             switch event.data {
@@ -36,6 +36,10 @@ extension Views {
                 rows[k].revokeReason = reason
             default: break
             }
+        }
+        let head = try ledger.events(asOf: moment.asOf, types: [.accountabilityRecorded, .accountabilityRevoked]) { entry in
+            try take(entry)
+            return true
         }
         let basis = ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: moment.asOf.description, at: moment.at, filters: [])
         return (rows, basis)
@@ -69,7 +73,7 @@ extension Views {
         var owner: [String: String] = [:]
         var trail = AuditTrail(.actor(""), at: moment.at, backdateHours: rules.backdateHours, hastyMinutes: rules.hastyMinutes,
                                dueOfList: { seen.dues[$0] }, uses: { seen.uses[$0] ?? [] })
-        let head = try ledger.scan(types: nil, asOf: moment.asOf) { entry in
+        func take(_ entry: TrailEntry) {
             let event = entry.recorded.event
             switch event.data {
             case .batchOpened(let b): seen.dues[event.subject] = b.dueAt
@@ -101,6 +105,10 @@ extension Views {
                 people[event.actor] = person
             }
             if let unit, let counted { units[unit] = counted }
+        }
+        let head = try ledger.events(asOf: moment.asOf) { entry in
+            take(entry)
+            return true
         }
         for (id, var person) in people {
             if let account = try ledger.account(id) { person.name = account.name }

@@ -1,4 +1,5 @@
 import Foundation
+import Projections
 import Campaign
 import EventLog
 import Wire
@@ -43,13 +44,14 @@ struct UnitLink: Sendable, Equatable {
     /// The units an event makes its subject concern (`Event.unitsConcerned`), and the evidence it names
     /// (`#f<sha256>` for a fix, `#r<sha256>` for a report: `#` begins no unit id).
     static func units(of event: Event) -> [String] {
-        switch event.data {
-        case .rectificationSubmitted(let r): event.unitsConcerned + r.evidence.map { "#f" + $0.sha256.lowercased() }
-        case .problemReported(let p): event.unitsConcerned + p.evidence.map { "#r" + $0.sha256.lowercased() }
-        case .accountabilityRecorded(let a): event.unitsConcerned + a.problems.map { "#c" + $0 }
-        default: event.unitsConcerned
-        }
+        var keys = event.unitsConcerned
+        for (hash, use) in EvidenceUse.made(by: event, seq: 0) { keys.append(evidenceKey(hash, byFix: use.byFix)) }
+        if case .accountabilityRecorded(let a) = event.data { keys += a.problems.map { "#c" + $0 } }
+        return keys
     }
+
+    /// The pseudo-unit of a file's uses: `#f` (by fixes) or `#r` (by reports), then its hash.
+    static func evidenceKey(_ hash: String, byFix: Bool) -> String { (byFix ? "#f" : "#r") + hash }
 
     /// How an entry is read where links are made from stored events: what folds read, and the evidence
     /// of reports and fixes.

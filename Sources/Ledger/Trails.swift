@@ -59,14 +59,14 @@ extension Ledger {
             let end = try Self.end(of: asOf, reader)
             let stamp = try SubjectIndex.storedStamp(reader)
             for hash in hashes {
-                for kind in ["#f", "#r"] {
-                    let prefix = UnitLink.prefix(kind + hash)
+                for byFix in [true, false] {
+                    let prefix = UnitLink.prefix(UnitLink.evidenceKey(hash, byFix: byFix))
                     try reader.forEach(index.links, from: prefix) { key, value in
                         guard key.starts(with: prefix) else { return false }
                         let link = try UnitLink(stored: value)
                         if link.seq <= end {
                             uses[hash, default: []].append(EvidenceUse(subject: String(decoding: key.dropFirst(prefix.count), as: UTF8.self),
-                                                                       seq: link.seq, byFix: kind == "#f"))
+                                                                       seq: link.seq, byFix: byFix))
                         }
                         return true
                     }
@@ -77,10 +77,8 @@ extension Ledger {
                 guard entry.seq <= end else { return false }
                 guard UnitLink.reading(entry) == .whole else { return true }
                 let event = try EventCodec.recorded(entry).event
-                for unit in UnitLink.units(of: event) where unit.hasPrefix("#") {
-                    let hash = String(unit.dropFirst(2))
-                    guard hashes.contains(hash) else { continue }
-                    uses[hash, default: []].append(EvidenceUse(subject: event.subject, seq: entry.seq, byFix: unit.hasPrefix("#f")))
+                for (hash, use) in EvidenceUse.made(by: event, seq: entry.seq) where hashes.contains(hash) {
+                    uses[hash, default: []].append(use)
                 }
                 return entry.seq < end
             }

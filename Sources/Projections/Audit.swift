@@ -69,6 +69,17 @@ public struct EvidenceUse: Sendable, Equatable {
     public var seq: UInt64
     public var byFix: Bool
     public init(subject: String, seq: UInt64, byFix: Bool) { self.subject = subject; self.seq = seq; self.byFix = byFix }
+
+    /// The uses of files an event stored at `seq` makes, by hash (lowercase): a report's or a fix's evidence.
+    public static func made(by event: Event, seq: UInt64) -> [(hash: String, use: EvidenceUse)] {
+        let (files, byFix): ([Evidence], Bool)
+        switch event.data {
+        case .rectificationSubmitted(let r): (files, byFix) = (r.evidence, true)
+        case .problemReported(let p): (files, byFix) = (p.evidence, false)
+        default: return []
+        }
+        return files.map { ($0.sha256.lowercased(), EvidenceUse(subject: event.subject, seq: seq, byFix: byFix)) }
+    }
 }
 
 /// What an audit row is flagged with.

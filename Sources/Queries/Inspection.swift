@@ -129,18 +129,11 @@ private final class Seen: @unchecked Sendable {
     var dues: [String: Timestamp] = [:]
     var uses: [String: [EvidenceUse]] = [:]
 
+    /// Keeps the first use of each file by each subject's reports and by its fixes, as the store's links do.
     func note(_ event: Event, seq: UInt64) {
-        let (hashes, byFix): ([Evidence], Bool)
-        switch event.data {
-        case .rectificationSubmitted(let r): (hashes, byFix) = (r.evidence, true)
-        case .problemReported(let p): (hashes, byFix) = (p.evidence, false)
-        default: return
-        }
-        for e in hashes {
-            let hash = e.sha256.lowercased()
-            if !(uses[hash] ?? []).contains(where: { $0.subject == event.subject && $0.byFix == byFix }) {
-                uses[hash, default: []].append(EvidenceUse(subject: event.subject, seq: seq, byFix: byFix))
-            }
+        for (hash, use) in EvidenceUse.made(by: event, seq: seq)
+        where !(uses[hash] ?? []).contains(where: { $0.subject == use.subject && $0.byFix == use.byFix }) {
+            uses[hash, default: []].append(use)
         }
     }
 }

@@ -2,7 +2,6 @@ import Campaign
 import Foundation
 import JSON
 import Projections
-import ZIPFoundation
 
 /// What the weekly bulletin (周通报) says (docs/views.md, "Bulletin"): built by `Views.bulletin`, written
 /// by `BulletinReport` as JSON (with its digest), HTML (for the browser and print, A4) and Word (.docx).
@@ -432,12 +431,8 @@ enum Word {
 
     /// The package: the document with `body`, its styles and its charts.
     static func package(body: String, charts: [String]) throws -> [UInt8] {
-        let archive = try Archive(data: Data(), accessMode: .create)
-        func add(_ path: String, _ text: String) throws {
-            let data = Data(text.utf8)
-            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), modificationDate: Spreadsheet.fixedDate,
-                                 compressionMethod: .deflate) { position, size in data.subdata(in: Int(position)..<Int(position) + size) }
-        }
+        let package = try OfficePackage()
+        func add(_ path: String, _ text: String) throws { try package.add(path, text) }
         let chartTypes = charts.indices.map {
             "<Override PartName=\"/word/charts/chart\($0 + 1).xml\" ContentType=\"application/vnd.openxmlformats-officedocument.drawingml.chart+xml\"/>"
         }.joined()
@@ -460,8 +455,7 @@ enum Word {
             + "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\" xmlns:wp=\"http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing\">"
             + "<w:body>\(body)<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/><w:pgMar w:top=\"1440\" w:right=\"1247\" w:bottom=\"1440\" w:left=\"1247\" w:header=\"851\" w:footer=\"992\" w:gutter=\"0\"/></w:sectPr></w:body></w:document>")
         for (k, chart) in charts.enumerated() { try add("word/charts/chart\(k + 1).xml", chart) }
-        guard let data = archive.data else { throw CocoaError(.fileWriteUnknown) }
-        return Array(data)
+        return try package.bytes()
     }
 }
 

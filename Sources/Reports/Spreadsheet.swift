@@ -34,14 +34,8 @@ public enum Spreadsheet {
 
     /// The workbook's bytes.
     public static func workbook(_ tables: [Table]) throws -> [UInt8] {
-        let archive = try Archive(data: Data(), accessMode: .create)
-        func add(_ path: String, _ text: String) throws {
-            let data = Data(text.utf8)
-            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), modificationDate: fixedDate,
-                                 compressionMethod: .deflate) { position, size in
-                data.subdata(in: Int(position)..<Int(position) + size)
-            }
-        }
+        let package = try OfficePackage()
+        func add(_ path: String, _ text: String) throws { try package.add(path, text) }
         let names = sheetNames(tables.map(\.name))
         try add("[Content_Types].xml", """
             <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -74,12 +68,8 @@ public enum Spreadsheet {
             """)
         try add("xl/styles.xml", styles)
         for (k, table) in tables.enumerated() { try add("xl/worksheets/sheet\(k + 1).xml", sheet(table)) }
-        guard let data = archive.data else { throw CocoaError(.fileWriteUnknown) }
-        return Array(data)
+        return try package.bytes()
     }
-
-    /// A fixed time for the archive's entries: the same view makes the same bytes.
-    static let fixedDate = Date(timeIntervalSince1970: 1_640_995_200)
 
     /// Style indices of `styles.xml`: 0 plain, 1 bold header, 2 date and time, 3 percentage, 4 title, 5 wrapped text.
     private static let styles = """
@@ -183,6 +173,26 @@ public enum Spreadsheet {
             used.insert(candidate)
             return candidate
         }
+    }
+}
+
+/// An Office Open XML package (.xlsx, .docx): XML parts in a zip archive made in memory by ZIPFoundation,
+/// each entry with a fixed time, so that the same parts make the same bytes.
+final class OfficePackage {
+    private let archive: Archive
+    static let fixedDate = Date(timeIntervalSince1970: 1_640_995_200)
+
+    init() throws { archive = try Archive(data: Data(), accessMode: .create) }
+
+    func add(_ path: String, _ text: String) throws {
+        let data = Data(text.utf8)
+        try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), modificationDate: Self.fixedDate,
+                             compressionMethod: .deflate) { position, size in data.subdata(in: Int(position)..<Int(position) + size) }
+    }
+
+    func bytes() throws -> [UInt8] {
+        guard let data = archive.data else { throw CocoaError(.fileWriteUnknown) }
+        return Array(data)
     }
 }
 

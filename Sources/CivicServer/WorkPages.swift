@@ -207,12 +207,8 @@ struct WorkPages {
         let ledger = write.ledger, clock = clock
         let importer = ProblemList.Actor(actor: session.account, role: account.role, unit: account.unit, source: "civic/web")
         do {
-            let (list, plan) = try await write.lane.run { () throws -> (ProblemList, ImportPlan) in
-                let list = try ProblemList(try Sheet.read(upload.bytes, fileName: "上传的清单", sheet: upload.sheet))
-                let plan = try list.plan(by: importer, given: try ledger.registry(), batch: upload.batch, now: clock()) { id in
-                    (try? ledger.record(of: id))??.problem
-                }
-                return (list, plan)
+            let (list, plan) = try await write.lane.run {
+                try ledger.planImport(upload.bytes, fileName: "上传的清单", sheet: upload.sheet, batch: upload.batch, by: importer, now: clock())
             }
             if confirmed {
                 let report = try await write.commits.append(plan.events, recordedBy: session.account)

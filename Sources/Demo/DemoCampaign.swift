@@ -96,9 +96,8 @@ public enum DemoCampaign {
             replay?.now = recording(day, late: [:])
             total += try ledger.append(day, recordedBy: Ledger.localRecorder).appended.count
         }
-        let list = try ProblemList(try Sheet.read(try problemsCSV(), fileName: "hengkou-problems.csv"))
         let office = ProblemList.Actor(actor: "office/li-xianfeng", role: .office, unit: "U-office", source: "/hengkou/chuangwen")
-        let plan = try list.plan(by: office, given: try ledger.registry(), batch: nil, now: Ledger.systemClock()) { _ in nil }
+        let (_, plan) = try ledger.planImport(try problemsCSV(), fileName: "hengkou-problems.csv", by: office, now: Ledger.systemClock())
         let imported = moved(plan.events)
         replay?.now = recording(imported, late: [:])
         total += try ledger.append(imported, recordedBy: Ledger.localRecorder).appended.count

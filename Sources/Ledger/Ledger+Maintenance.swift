@@ -53,16 +53,26 @@ extension Ledger {
     @available(*, noasync)
     public func importList(_ file: [UInt8], fileName: String, sheet: String? = nil, batch: String? = nil,
                            by importer: ProblemList.Actor, dryRun: Bool, recordedBy: String) throws -> ImportResult {
-        let list = try ProblemList(try Sheet.read(file, fileName: fileName, sheet: sheet))
-        let plan = try list.plan(by: importer, given: try registry(), batch: batch, now: clock()) { id in
-            (try? self.record(of: id))??.problem
-        }
+        let (list, plan) = try planImport(file, fileName: fileName, sheet: sheet, batch: batch, by: importer)
         do {
             let report = try append(EventList(plan.events), AppendOptions(dryRun: dryRun, recordedBy: recordedBy))
             return ImportResult(list: list, plan: plan, report: report)
         } catch let refused as AppendRefused {
             throw ImportRefused(sheet: list.sheet.name, refused.refusals.map { .init(row: $0.line, column: nil, message: $0.refusal.message) })
         }
+    }
+
+    /// The list in `file` and what importing it would append, against the units, lists and problems the
+    /// store holds now (`now`: the store's clock unless given). Nothing is appended.
+    /// - Throws: `SheetError`, `ImportRefused`.
+    @available(*, noasync)
+    public func planImport(_ file: [UInt8], fileName: String, sheet: String? = nil, batch: String? = nil,
+                           by importer: ProblemList.Actor, now: Timestamp? = nil) throws -> (ProblemList, ImportPlan) {
+        let list = try ProblemList(try Sheet.read(file, fileName: fileName, sheet: sheet))
+        let plan = try list.plan(by: importer, given: try registry(), batch: batch, now: now ?? clock()) { id in
+            (try? self.record(of: id))??.problem
+        }
+        return (list, plan)
     }
 
     /// `verify`, and then that the log still extends a head recorded earlier (`SEQ:HASH`).

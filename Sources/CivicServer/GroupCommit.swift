@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Ledger
 
@@ -7,7 +8,14 @@ import Ledger
 /// transaction has committed. While it commits, the next requests gather: the busier the server, the
 /// more requests share one disk sync.
 final class GroupCommit: @unchecked Sendable {
-    typealias Outcome = Result<AppendReport, any Error>
+    typealias Outcome = Result<Committed, any Error>
+
+    /// A request's events stored, and how long the durable commit that stored them took (the commit of
+    /// its group: from the start of the transaction to the disk's acknowledgement).
+    struct Committed {
+        var report: AppendReport
+        var commitSeconds: Double
+    }
 
     private struct Waiting {
         var events: [Incoming]
@@ -51,8 +59,8 @@ final class GroupCommit: @unchecked Sendable {
     }
 
     /// Appends `events` recorded by `recordedBy`, once durable. - Throws: `AppendRefused`, `StoreFull`, `LMDBError`.
-    func append(_ events: [Incoming], recordedBy: String) async throws -> AppendReport {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AppendReport, any Error>) in
+    func append(_ events: [Incoming], recordedBy: String) async throws -> Committed {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Committed, any Error>) in
             enqueue(events, recordedBy: recordedBy) { continuation.resume(with: $0) }
         }
     }
@@ -84,12 +92,16 @@ final class GroupCommit: @unchecked Sendable {
 
     private func commit(_ requests: [Waiting]) {
         do {
-            let results = try ledger.append(group: requests.map { ($0.events, $0.recordedBy) }, deferringSnapshots: true)
+            let (results, seconds) = try timed {
+                try ledger.append(group: requests.map { ($0.events, $0.recordedBy) }, deferringSnapshots: true)
+            }
             condition.lock()
             groups.append(requests.count)
             if groups.count > 10_000 { groups.removeFirst(5_000) }
             condition.unlock()
-            for (request, result) in zip(requests, results) { request.answer(result.mapError { $0 }) }
+            for (request, result) in zip(requests, results) {
+                request.answer(result.map { Committed(report: $0, commitSeconds: seconds) }.mapError { $0 })
+            }
             pokeSnapshots()
         } catch {
             for request in requests { request.answer(.failure(error)) }
@@ -112,10 +124,17 @@ final class GroupCommit: @unchecked Sendable {
             pokeSnapshots()
         }
         do {
-            return try ledger.append(group: [(events, recordedBy)], deferringSnapshots: true)[0].mapError { $0 }
+            let (results, seconds) = try timed { try ledger.append(group: [(events, recordedBy)], deferringSnapshots: true) }
+            return results[0].map { Committed(report: $0, commitSeconds: seconds) }.mapError { $0 }
         } catch {
             return .failure(error)
         }
+    }
+
+    private func timed<T>(_ work: () throws -> T) rethrows -> (T, Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let value = try work()
+        return (value, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
     /// Wakes the snapshots' thread when a commit left some due (one in 10,000 seqs): waking it after every

@@ -211,7 +211,7 @@ struct WorkPages {
                 try ledger.planImport(upload.bytes, fileName: "上传的清单", sheet: upload.sheet, batch: upload.batch, by: importer, now: clock())
             }
             if confirmed {
-                let report = try await write.commits.append(plan.events, recordedBy: session.account)
+                let report = try await write.commits.append(plan.events, recordedBy: session.account).report
                 return try await workPage(session, message: ("已导入：\(report.appended.count) 个事件写入日志（新问题 \(plan.newProblems.count) 个，变化 \(plan.changes.count) 处）", false))
             }
             // The rules' answer too, before anything is kept: a dry run of the append.

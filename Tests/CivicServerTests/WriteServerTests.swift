@@ -117,6 +117,8 @@ struct WriteServerTests {
                               #"{"summary":"已清理","evidence":[{"sha256":"\#(sha)"}]}"#)
             let submitted = try await client.postEvents(submit, token: store.unitToken)
             #expect(submitted.status == .ok, "\(submitted.text)")
+            let timing = submitted.headers[HTTPField.Name("Server-Timing")!] ?? ""
+            #expect(timing.hasPrefix("commit;dur=") && Double(timing.dropFirst("commit;dur=".count)).map { $0 > 0 } == true, "\(timing)")
             let verified = try await client.postEvents(
                 line("ver-1", "rectification.verified", WritableStore.problem, "{}", time: "2022-09-10T12:00:00+08:00"), token: store.officeToken)
             #expect(verified.status == .ok, "\(verified.text)")

@@ -167,6 +167,8 @@ struct AppendBatch {
          projector: AppendProjector? = nil, snapshotTable: DerivedTable? = nil, expectedEvents: Int = 0,
          group: GroupState? = nil) {
         pending.reserveCapacity(min(expectedEvents / 3, index.heldAtMost))
+        // About one link in two events: grown from empty, the table was rehashed a score of times.
+        pendingLinks.reserveCapacity(min(expectedEvents / 2, 1 << 20))
         self.index = index
         self.options = options
         recordedAt = writer.clock(now: now)

@@ -143,6 +143,9 @@ public final class Ledger: @unchecked Sendable {
             }
             if free < needed { throw StoreFull(needed: needed, free: free, path: path) }
         }
+        // The pages the write will take, zeroed ahead on another core (a large write into the map only).
+        let warmer = (source.byteCount ?? 0) >= Self.projectingFrom && !options.dryRun ? log.warmPagesAhead() : nil
+        defer { warmer?.stop() }
         var attempt = 0
         var kept: AppendBatch?
         let outcome: Result<AppendReport, AppendRefused> = try writeIndexed { writer in

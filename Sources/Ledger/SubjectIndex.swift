@@ -193,17 +193,29 @@ final class SubjectIndex: @unchecked Sendable {
     /// transaction will leave the store once it commits (`forget` when it does not).
     func flush(_ writer: inout LogWriter, records: [String: SubjectRecord], links: [[UInt8]: UnitLink], head: UInt64) throws {
         guard let subjects = self.subjects, let unitLinks = self.links else { return }
-        // In key order, which keeps the pages a batch touches together (`<` orders ASCII ids as bytes do).
-        // Sorted as bytes (String's order compares characters, and costs far more on 200,000 ids).
-        var keys = (Array(records.keys) + tail.keys.filter { records[$0] == nil }).map { Array($0.utf8) }
-        keys.sort(by: Self.precedes)
-        for key in keys {
-            let subject = String(decoding: key, as: UTF8.self)
-            try writer.put(subjects, key, (records[subject] ?? tail[subject]!).encoded())
+        // In key order, which keeps the pages a batch touches together. Sorted as bytes (String's order
+        // compares characters, and costs far more on 200,000 ids), each key beside the place of its
+        // record: the records are neither moved by the sort nor looked up again by their subject.
+        var changed: [SubjectRecord] = []
+        var keys: [(bytes: [UInt8], slot: Int)] = []
+        changed.reserveCapacity(records.count + tail.count)
+        keys.reserveCapacity(records.count + tail.count)
+        for (subject, record) in records {
+            keys.append((Array(subject.utf8), changed.count))
+            changed.append(record)
         }
-        for key in (Array(links.keys) + tailLinks.keys.filter { links[$0] == nil }).sorted(by: Self.precedes) {
-            try writer.putIfAbsent(unitLinks, key, (tailLinks[key] ?? links[key]!).encoded)
+        for (subject, record) in tail where records[subject] == nil {
+            keys.append((Array(subject.utf8), changed.count))
+            changed.append(record)
         }
+        keys.sort { Self.precedes($0.bytes, $1.bytes) }
+        for key in keys { try writer.put(subjects, key.bytes, changed[key.slot].encoded()) }
+        // A link kept in the tail was made first (an earlier append's): it stays.
+        var linked = Array(tailLinks)
+        linked.reserveCapacity(tailLinks.count + links.count)
+        for (key, link) in links where tailLinks[key] == nil { linked.append((key, link)) }
+        linked.sort { Self.precedes($0.key, $1.key) }
+        for (key, link) in linked { try writer.putIfAbsent(unitLinks, key, link.encoded) }
         try writer.setFact(Self.stampFact, head.bigEndianBytes)
         tail = [:]
         tailLinks = [:]

@@ -117,7 +117,10 @@ def measure_mix(args, mix, events, work, raw_lines, pg_lines):
     s = stats(civic, store)
     log_ids = s["tables"]["log"] + s["tables"]["ids"]
     figures["store.bytes"] = allocated(store)
-    figures["store.ratio"] = figures["store.bytes"] / log_ids
+    # The Merkle tree (docs/transparency.md) is counted apart, as docs/performance.md's target says.
+    tree = s["tables"].get("tree", 0)
+    figures["store.ratio"] = (figures["store.bytes"] - tree) / log_ids
+    figures["store.tree_bytes_per_event"] = tree / events
     figures["store.bytes_per_event"] = figures["store.bytes"] / events
 
     def view(name, runs, *argv):
@@ -242,7 +245,8 @@ def table(mix, f, raw, pg):
         ("  the last over the first", f.get("successive.last_over_first"), "x", "<= 1.3", None, None, False),
         ("10,000 into the full store", f["append.10k_into_full_ms"], "ms", "<= 150", None, pg.get("pg.append.10k_into_full_ms"), False),
         ("one event (median)", f["append.single_ms"], "ms", "<= 50", None, pg.get("pg.append.single_ms"), False),
-        ("store on disk / (log + ids)", f["store.ratio"], "x", "<= 1.5", None, None, False),
+        ("store on disk (tree apart) / (log + ids)", f["store.ratio"], "x", "<= 1.5", None, None, False),
+        ("  the Merkle tree per event", f["store.tree_bytes_per_event"], "B", "<= 80", None, None, False),
         ("store per event", f["store.bytes_per_event"], "B", "", None, pg.get("pg.size.bytes_per_event"), False),
         ("verify", f["verify.events_per_s"], "ev/s", ">= 1,000,000", raw.get("raw.scan.rehash"), pg.get("pg.verify.events_per_s"), True),
         ("  its peak memory", f["verify.peak_mib"], "MiB", "", None, None, False),

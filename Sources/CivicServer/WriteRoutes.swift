@@ -137,7 +137,8 @@ final class WriteSide: Sendable {
             }
         }
         var response = Response.json(JSONText.render(Self.json(committed.report)) + "\n")
-        response.headers[.serverTiming] = "commit;dur=" + String(format: "%.3f", committed.commitSeconds * 1_000)
+        let micros = Int((committed.commitSeconds * 1e6).rounded())
+        response.headers[.serverTiming] = "commit;dur=\(micros / 1_000).\(String(1_000 + micros % 1_000).dropFirst())"
         return response
     }
 

@@ -161,11 +161,16 @@ final class WriteSide: Sendable {
         var refusals: [LineRefusal] = []
         try CloudEvents.forEachLine(body) { line, text in
             do {
-                let filled = try actorFilled(text, line: line, of: id, account, accounts: accounts)
-                guard text.count <= CloudEvents.maximumLineBytes else {
-                    throw LineRefusal(line: line, id: nil, subject: nil, refusal: Refusal(.malformed, "这一行超过 \(CloudEvents.maximumLineBytes) 字节"))
+                let incoming: Incoming
+                if let asItself = CloudEvents.read(line: line, text, actedBy: id, role: account.role, unit: account.unit) {
+                    incoming = asItself  // the usual line: no actor named, read straight from its bytes
+                } else {
+                    let filled = try actorFilled(text, line: line, of: id, account, accounts: accounts)
+                    guard text.count <= CloudEvents.maximumLineBytes else {
+                        throw LineRefusal(line: line, id: nil, subject: nil, refusal: Refusal(.malformed, "这一行超过 \(CloudEvents.maximumLineBytes) 字节"))
+                    }
+                    incoming = try CloudEvents.read(line: line, value: filled)
                 }
-                let incoming = try CloudEvents.read(line: line, value: filled)
                 for sha256 in incoming.event.evidence.map({ $0.sha256.lowercased() }) where !evidence.has(sha256) {
                     throw LineRefusal(line: line, id: incoming.event.id, subject: incoming.event.subject, refusal: Refusal(
                         .reference, "佐证材料 \(sha256) 未上传：请先 POST /api/evidence 上传照片或文件，再用它给出的 sha256"))

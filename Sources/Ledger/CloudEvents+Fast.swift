@@ -17,16 +17,24 @@ struct FastEventLine {
     /// Why the fast reading gave up: the line goes to the full reader.
     struct GiveUp: Error {}
 
-    /// The event of `line`, or nil when the full reader must decide.
-    static func read(_ line: UnsafeRawBufferPointer, number: Int) -> Incoming? {
+    /// The event of `line`, or nil when the full reader must decide. With `actedBy`, the line must name
+    /// no actor, role or unit (else nil) and takes them from it.
+    static func read(_ line: UnsafeRawBufferPointer, number: Int, actedBy: Actor? = nil) -> Incoming? {
         guard line.count <= CloudEvents.maximumLineBytes, UTF8Check.isValid(line) else { return nil }
         var reader = FastEventLine(line)
-        return try? reader.event(number)
+        return try? reader.event(number, actedBy: actedBy)
+    }
+
+    /// Who acted, for lines that leave it to the writer: the account that signed in.
+    struct Actor {
+        var id: String
+        var role: Role
+        var unit: String?
     }
 
     // MARK: the envelope
 
-    private mutating func event(_ number: Int) throws(GiveUp) -> Incoming {
+    private mutating func event(_ number: Int, actedBy: Actor?) throws(GiveUp) -> Incoming {
         var specversion: String?, id: String?, source: String?, type: String?, subject: String?, time: String?
         var actor: String?, actorRole: String?, actorUnit: String?, contentType: String?
         var expected: UInt64?
@@ -78,6 +86,10 @@ struct FastEventLine {
             }
         }
         space()
+        if let actedBy {
+            guard seen & (1 << 6 | 1 << 7 | 1 << 8) == 0 else { throw GiveUp() }
+            (actor, actorRole, actorUnit) = (actedBy.id, actedBy.role.rawValue, actedBy.unit)
+        }
         guard i == bytes.count, specversion == "1.0", let typeName = type, let eventType = EventType(rawValue: typeName),
               let id, let source, let subject, let time, let moment = Timestamp(rfc3339: time), let actor,
               let roleName = actorRole, let role = Role(rawValue: roleName), data != nil || parsedData != nil

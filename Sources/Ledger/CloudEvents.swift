@@ -46,6 +46,16 @@ public enum CloudEvents {
         return try readWhole(line: line, text)
     }
 
+    /// The event of a line that names no actor, role or unit, acted by `actor` (of `role`, of `unit`): the
+    /// writable server's reading of a line its account wrote as itself. Nil when the line names any of
+    /// them, or is not one the fast reading is sure of: then the caller reads it as a JSON value, and
+    /// fills in the actor or refuses the line with its message.
+    public static func read(line: Int, _ text: some Collection<UInt8>, actedBy actor: String, role: Role, unit: String?) -> Incoming? {
+        text.withContiguousStorageIfAvailable {
+            FastEventLine.read(UnsafeRawBufferPointer($0), number: line, actedBy: .init(id: actor, role: role, unit: unit))
+        } ?? nil
+    }
+
     /// `read` through a JSON value: the reference the fast reading is held to, and every refusal's message.
     static func readWhole(line: Int, _ text: some Collection<UInt8>) throws(LineRefusal) -> Incoming {
         guard text.count <= maximumLineBytes else {

@@ -390,11 +390,11 @@ extension Event {
     }
 }
 
-/// The context of every request: the client's address, for limiting failed sign-ins.
 extension HTTPField.Name {
     static let serverTiming = Self("Server-Timing")!
 }
 
+/// The context of every request: the client's address, for limiting failed sign-ins.
 public struct CivicContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?

@@ -140,7 +140,7 @@ public final class Ledger: @unchecked Sendable {
             // written), and a transaction keeps a copy of every page it touches: in a large store each event
             // touches a few pages in random places (its id's, its subject's and its units' records), so the
             // room is reckoned by the events too. A map filled midway undoes the append and runs it again
-            // (a 10,000-event append into a 1M-event store did, and took 2.5 times as long).
+            // (a 10,000-event append into a 1M-event store did: its work was done twice).
             let room = largeWrites ? needed : max(needed * 2, (bytes / 300 + 1) * 6 * 4096)
             let free: Int
             do { free = try log.reserve(bytes: room) } catch let error as LMDBError where error.code == .noSpace {

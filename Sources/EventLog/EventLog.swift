@@ -215,9 +215,9 @@ public final class EventLog: @unchecked Sendable {
     /// Gives back to the disk what a large write reserved and did not use.
     public func releaseUnused() { environment.releaseUnused() }
 
-    /// Reads ahead, on a thread of its own, the pages a large write into the map will take
-    /// (`PageWarmer`); nil when the store is not opened for large writes.
-    public func warmPagesAhead() -> PageWarmer? { environment.warmPagesAhead() }
+    /// Reads ahead, on a thread of its own, the pages a large write of about `bytes` into the map will
+    /// take (`PageWarmer`); nil when the store is not opened for large writes.
+    public func warmPagesAhead(bytes: Int) -> PageWarmer? { environment.warmPagesAhead(bytes: bytes) }
 
     /// Cuts the data file back to what the last committed append uses, after a write that failed for want
     /// of room (its pages are not part of the store).

@@ -37,10 +37,11 @@ public final class PageWarmer: @unchecked Sendable {
 }
 
 extension Environment {
-    /// Reads ahead the pages after those in use, up to the map's end, for a large write into the map;
-    /// nil when pages are not written into the map (then liblmdb writes whole pages itself).
-    public func warmPagesAhead() -> PageWarmer? {
+    /// Reads ahead the `bytes` after the pages in use (no further than the map's end), for a large write
+    /// into the map; nil when pages are not written into the map (then liblmdb writes whole pages itself).
+    public func warmPagesAhead(bytes: Int) -> PageWarmer? {
         guard writesMap, !isReadOnly else { return nil }
-        return PageWarmer(file: path + "/data.mdb", from: usedBytes, to: mapSize)
+        let used = usedBytes
+        return PageWarmer(file: path + "/data.mdb", from: used, to: min(mapSize, used + bytes))
     }
 }

@@ -128,13 +128,17 @@ public final class Ledger: @unchecked Sendable {
     /// Whether this ledger was opened for large writes.
     let largeWrites: Bool
 
+    /// What the store is reckoned to grow by for an input of `bytes` of NDJSON: its events stored and
+    /// indexed, their derived data written (the room an append reserves, and the pages it reads ahead).
+    static func bytesNeeded(forInput bytes: Int) -> Int { bytes + bytes / 2 + (1 << 20) }
+
     @available(*, noasync)
     private func lockedAppend(_ source: EventSource, _ options: AppendOptions) throws -> AppendReport {
         lock.lock()
         defer { lock.unlock() }
         if let bytes = source.byteCount, !options.dryRun {
             // Room ahead of the write, from the input's size: the map need not fill and the append run again.
-            let needed = bytes + bytes / 2 + (1 << 20)
+            let needed = Self.bytesNeeded(forInput: bytes)
             // What it needs when pages are written into the map, whose blocks are taken from the disk at
             // once. When they are copied at commit the map is cheap (the file grows only by the pages
             // written), and a transaction keeps a copy of every page it touches: in a large store each event
@@ -148,8 +152,9 @@ public final class Ledger: @unchecked Sendable {
             }
             if free < needed { throw StoreFull(needed: needed, free: free, path: path) }
         }
-        // The pages the write will take, zeroed ahead on another core (a large write into the map only).
-        let warmer = (source.byteCount ?? 0) >= Self.projectingFrom && !options.dryRun ? log.warmPagesAhead() : nil
+        // The pages the write will take, zeroed ahead on another core: a large write into the map only.
+        let bytes = source.byteCount ?? 0
+        let warmer = bytes >= Self.projectingFrom && !options.dryRun ? log.warmPagesAhead(bytes: Self.bytesNeeded(forInput: bytes)) : nil
         defer { warmer?.stop() }
         var attempt = 0
         var kept: AppendBatch?

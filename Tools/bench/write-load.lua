@@ -42,10 +42,12 @@ function done(summary, latency, requests)
     for _, ms in ipairs(thread:get("commits") or {}) do table.insert(all, ms) end
   end
   table.sort(all)
-  local commit_p50 = #all > 0 and all[math.max(1, math.floor(#all / 2))] or 0
-  local commit_max = #all > 0 and all[#all] or 0
-  io.write(string.format("requests %d errors %d non200 %d seconds %.2f rps %.0f p50_ms %.2f p99_ms %.2f commit_p50_ms %.3f commit_max_ms %.1f\n",
+  local timing = ""
+  if #all > 0 then
+    timing = string.format(" commit_p50_ms %.3f commit_max_ms %.1f", all[math.max(1, math.floor(#all / 2))], all[#all])
+  end
+  io.write(string.format("requests %d errors %d non200 %d seconds %.2f rps %.0f p50_ms %.2f p99_ms %.2f%s\n",
     summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, commit_p50, commit_max))
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, timing))
 end

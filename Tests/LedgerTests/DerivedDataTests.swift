@@ -323,4 +323,35 @@ struct DerivedDataTests {
         #expect(ledger.lastAppendAttempts == 1)
         #expect(try ledger.verify().derived.isEmpty)
     }
+
+    @Test("a large append written into the map (its pages read ahead on another thread) stores what one copied at commit stores, each in one run")
+    func largeWriteAsCopied() throws {
+        let campaign = TemporaryStore()
+        let source = try Ledger(path: campaign.path, access: .create, mapSize: 1 << 20, snapshotInterval: 1_000, clock: campaign.clock)
+        try randomCampaign(seed: 9, events: 8_500, into: source, store: campaign)
+        let file = campaign.path + "-input.ndjson"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var text = ""
+        try source.events { entry in
+            text += JSONText.render(CloudEvents.json(entry.recorded.event)) + "\n"
+            return true
+        }
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        // Past the size from which an append takes its snapshots as it goes, and reads its pages ahead.
+        #expect(text.utf8.count >= Ledger.projectingFrom)
+        var heads: [LogHead] = []
+        for largeWrites in [true, false] {
+            let store = TemporaryStore()
+            let ledger = try Ledger(path: store.path, access: .create, mapSize: 64 << 10, snapshotInterval: 1_000,
+                                    largeWrites: largeWrites, clock: store.clock)
+            let report = try ledger.append(try NDJSONInput(path: file), AppendOptions(recordedBy: "local:test"))
+            #expect(report.appended.count == 8_500)
+            #expect(ledger.lastAppendAttempts == 1, "largeWrites \(largeWrites)")
+            let verified = try ledger.verify()
+            #expect(verified.derived.isEmpty)
+            #expect(verified.snapshots == 8)
+            heads.append(report.head)
+        }
+        #expect(heads[0] == heads[1])
+    }
 }

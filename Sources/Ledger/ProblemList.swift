@@ -97,13 +97,13 @@ public struct ProblemList: Sendable {
             var field = text.isEmpty ? nil : Self.field(forHeader: text)
             if let f = field {
                 if let first = seen[f] {
-                    throw ImportRefused(sheet: sheet.name, [.init(row: header.number, column: Sheet.columnLetter(k),
+                    throw ImportRefused(sheet: sheet.name, [.init(row: header.number, column: SpreadsheetColumn.letters(k),
                         message: "“\(text)”与第 \(first) 列都表示“\(f)”：请只保留一列")])
                 }
-                seen[f] = Sheet.columnLetter(k)
+                seen[f] = SpreadsheetColumn.letters(k)
             }
             if text.isEmpty { field = nil }
-            columns.append((Sheet.columnLetter(k), text, field))
+            columns.append((SpreadsheetColumn.letters(k), text, field))
         }
         self.columns = columns
         let missing = Self.required.filter { seen[$0] == nil }

@@ -118,7 +118,7 @@ public enum Spreadsheet {
             r += 1
             xml += "<row r=\"\(r)\">"
             for (c, (value, style)) in cells.enumerated() {
-                let ref = "\(column(c))\(r)"
+                let ref = "\(SpreadsheetColumn.letters(c))\(r)"
                 switch value {
                 case .empty: xml += "<c r=\"\(ref)\" s=\"\(style)\"/>"
                 case .text(let s): xml += "<c r=\"\(ref)\" s=\"\(style)\" t=\"inlineStr\"><is><t xml:space=\"preserve\">\(XML.escape(s))</t></is></c>"
@@ -139,7 +139,7 @@ public enum Spreadsheet {
         }
         for note in table.notes { r += 1; xml += "<row r=\"\(r)\"><c r=\"A\(r)\" t=\"inlineStr\"><is><t>\(XML.escape(note))</t></is></c></row>" }
         xml += "</sheetData>"
-        if table.title != nil, table.headers.count > 1 { xml += "<mergeCells count=\"1\"><mergeCell ref=\"A1:\(column(table.headers.count - 1))1\"/></mergeCells>" }
+        if table.title != nil, table.headers.count > 1 { xml += "<mergeCells count=\"1\"><mergeCell ref=\"A1:\(SpreadsheetColumn.letters(table.headers.count - 1))1\"/></mergeCells>" }
         return xml + "<pageSetup paperSize=\"9\" orientation=\"landscape\"/></worksheet>"
     }
 
@@ -147,15 +147,6 @@ public enum Spreadsheet {
     public static func serial(_ t: Timestamp) -> Double {
         let local = Double(t.micros) / 1_000_000 + Double(Timestamp.chinaOffset) * 60
         return (local / 86_400 + 25_569 ).rounded(toPlaces: 8)
-    }
-
-    static func column(_ k: Int) -> String {
-        var k = k, letters = ""
-        repeat {
-            letters = String(UnicodeScalar(UInt8(65 + k % 26))) + letters
-            k = k / 26 - 1
-        } while k >= 0
-        return letters
     }
 
     static func number(_ n: Double) -> String {

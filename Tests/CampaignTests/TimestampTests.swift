@@ -155,3 +155,11 @@ struct TimestampTests {
         #expect(start.adding(seconds: 86_400).chinaDate == "2022-08-20")
     }
 }
+
+@Suite("Spreadsheet columns as Excel names them")
+struct SpreadsheetColumnTests {
+    @Test("0 is A, 25 Z, 26 AA, 701 ZZ, 702 AAA", arguments: [(0, "A"), (5, "F"), (25, "Z"), (26, "AA"), (27, "AB"), (701, "ZZ"), (702, "AAA")])
+    func letters(k: Int, expected: String) {
+        #expect(SpreadsheetColumn.letters(k) == expected)
+    }
+}

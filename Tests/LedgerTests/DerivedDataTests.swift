@@ -91,6 +91,18 @@ func randomCampaign(seed: UInt64, events count: Int, into ledger: Ledger, store:
 }
 
 /// A store whose derived data is written often: snapshots every 37 events, subjects' records every 23.
+/// The events of `ledger` as an NDJSON file at `file`, as `civic append` reads one. - Returns: its bytes.
+@discardableResult
+func writeNDJSON(of ledger: Ledger, to file: String) throws -> Int {
+    var text = ""
+    try ledger.events { entry in
+        text += JSONText.render(CloudEvents.json(entry.recorded.event)) + "\n"
+        return true
+    }
+    try text.write(toFile: file, atomically: true, encoding: .utf8)
+    return text.utf8.count
+}
+
 func smallIntervals(_ store: TemporaryStore) throws -> Ledger {
     try Ledger(path: store.path, access: .create, mapSize: 1 << 20, snapshotInterval: 37, flushEvery: 23, clock: store.clock)
 }
@@ -312,12 +324,7 @@ struct DerivedDataTests {
         try randomCampaign(seed: 6, events: 2_000, into: source, store: campaign)
         let file = store.path + "-input.ndjson"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        var text = ""
-        try source.events { entry in
-            text += JSONText.render(CloudEvents.json(entry.recorded.event)) + "\n"
-            return true
-        }
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        try writeNDJSON(of: source, to: file)
         let report = try ledger.append(try NDJSONInput(path: file), AppendOptions(recordedBy: "local:test"))
         #expect(report.appended.count == 2_000)
         #expect(ledger.lastAppendAttempts == 1)
@@ -331,14 +338,9 @@ struct DerivedDataTests {
         try randomCampaign(seed: 9, events: 8_500, into: source, store: campaign)
         let file = campaign.path + "-input.ndjson"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        var text = ""
-        try source.events { entry in
-            text += JSONText.render(CloudEvents.json(entry.recorded.event)) + "\n"
-            return true
-        }
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let bytes = try writeNDJSON(of: source, to: file)
         // Past the size from which an append takes its snapshots as it goes, and reads its pages ahead.
-        #expect(text.utf8.count >= Ledger.projectingFrom)
+        #expect(bytes >= Ledger.projectingFrom)
         var heads: [LogHead] = []
         for largeWrites in [true, false] {
             let store = TemporaryStore()

@@ -31,16 +31,6 @@ public struct Sheet: Sendable {
         self.name = name; self.rows = rows; self.kind = kind
     }
 
-    /// The letter of a column as Excel names it: 0 → A, 26 → AA.
-    public static func columnLetter(_ k: Int) -> String {
-        var k = k, letters = ""
-        repeat {
-            letters = String(UnicodeScalar(UInt8(65 + k % 26))) + letters
-            k = k / 26 - 1
-        } while k >= 0
-        return letters
-    }
-
     /// The sheet in `bytes`: a workbook when it is a zip archive, else text in the encoding it is in.
     /// - Parameter sheet: the workbook's sheet to read (by name); nil: the first.
     /// - Throws: `SheetError` with a clerk's message.

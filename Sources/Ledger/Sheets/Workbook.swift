@@ -1,3 +1,4 @@
+import Campaign
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -153,7 +154,7 @@ private final class SheetReader: NSObject, XMLParserDelegate {
             switch type {
             case "s":
                 guard let k = Int(value), shared.indices.contains(k) else {
-                    problem = "第 \(rowNumber) 行第 \(Sheet.columnLetter(column)) 列引用了不存在的共享文本"
+                    problem = "第 \(rowNumber) 行第 \(SpreadsheetColumn.letters(column)) 列引用了不存在的共享文本"
                     parser.abortParsing()
                     return
                 }

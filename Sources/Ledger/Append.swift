@@ -155,7 +155,7 @@ struct AppendBatch {
     private(set) var heldAtMost = 0
     /// For a large append: takes its snapshots as it goes, fed the stored events.
     private let projector: AppendProjector?
-    private let snapshotTable: DerivedTable?
+    private let snapshots: Snapshots?
     private var projected: [(seq: UInt64, prepared: Prepared)] = []
     /// In a group commit, what the requests before this one in the same transaction made; the tables are
     /// then written once for the group, never by one of its requests.
@@ -164,7 +164,7 @@ struct AppendBatch {
     private var actors: [String: SubjectRecord?] = [:]
 
     init(index: SubjectIndex, options: AppendOptions, writer: borrowing LogWriter, now: Int64,
-         projector: AppendProjector? = nil, snapshotTable: DerivedTable? = nil, expectedEvents: Int = 0,
+         projector: AppendProjector? = nil, snapshots: Snapshots? = nil, expectedEvents: Int = 0,
          group: GroupState? = nil) {
         pending.reserveCapacity(min(expectedEvents / 3, index.heldAtMost))
         // About one link in two events: grown from empty, the table was rehashed a score of times.
@@ -174,7 +174,7 @@ struct AppendBatch {
         recordedAt = writer.clock(now: now)
         before = writer.head
         self.projector = projector
-        self.snapshotTable = snapshotTable
+        self.snapshots = snapshots
         self.group = group
         projected.reserveCapacity(1_024)
     }
@@ -187,8 +187,8 @@ struct AppendBatch {
     }
 
     private func put(_ snapshots: [(seq: UInt64, bytes: [UInt8])], _ writer: inout LogWriter) throws {
-        guard let table = snapshotTable else { return }
-        for snapshot in snapshots { try writer.put(table, snapshot.seq.bigEndianBytes, snapshot.bytes) }
+        guard let store = self.snapshots else { return }
+        for snapshot in snapshots { try store.put(snapshot.seq, snapshot.bytes, &writer) }
     }
 
     private var isRefused: Bool { !refusals.isEmpty || moreRefusals > 0 }

@@ -79,20 +79,22 @@ public final class Ledger: @unchecked Sendable {
     /// - Parameters:
     ///   - access: `.readOnly` opens it with `MDB_RDONLY` (every write is refused); `.create` makes the store
     ///     (folder 0700, files 0600) when there is none.
+    ///   - snapshotInterval, snapshotPartBytes: how many seqs apart snapshots are taken, and the size of the
+    ///     parts a large one is written in by the writable server (tests pass small ones).
     ///   - clock: the store's clock (tests pass their own).
     /// - Throws: `LMDBError` (`.noSuchFile`: no store there); `StoreFormatMismatch`.
     /// With `largeWrites`, for one large append (a whole file): its pages are written straight into the
     /// map, on disk blocks given ahead, and what was not used is given back after it (docs/storage.md,
     /// "Large appends").
     public init(path: String, access: StoreAccess = .readWrite, mapSize: Int = 64 << 20, maximumMapSize: Int = 1 << 40,
-                snapshotInterval: UInt64 = Ledger.snapshotInterval, flushEvery: UInt64 = 10_000, largeWrites: Bool = false,
-                clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) throws {
+                snapshotInterval: UInt64 = Ledger.snapshotInterval, snapshotPartBytes: Int = 1 << 20, flushEvery: UInt64 = 10_000,
+                largeWrites: Bool = false, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) throws {
         log = try EventLog(path: path, access: access, tables: Tables.all, mapSize: mapSize, maximumMapSize: maximumMapSize,
                            largeWrites: largeWrites)
         self.largeWrites = largeWrites
         self.clock = clock
         index = SubjectIndex(log: log, flushEvery: flushEvery)
-        snapshots = Snapshots(table: log.table(Tables.snapshots), interval: snapshotInterval)
+        snapshots = Snapshots(table: log.table(Tables.snapshots), interval: snapshotInterval, partBytes: snapshotPartBytes)
     }
 
     /// The folder of the store.
@@ -174,7 +176,7 @@ public final class Ledger: @unchecked Sendable {
                 ? AppendProjector(log: log, snapshots: snapshots, head: writer.head.seq, recordedAt: Timestamp(micros: writer.clock(now: now))) : nil
             defer { projector?.cancel() }
             var batch = AppendBatch(index: index, options: options, writer: writer, now: now,
-                                    projector: projector, snapshotTable: snapshots.table,
+                                    projector: projector, snapshots: snapshots,
                                     expectedEvents: (source.byteCount ?? 0) / 300)
             while let chunk = try preparation.next() {
                 for item in chunk { try batch.take(item, into: &writer) }
@@ -198,9 +200,9 @@ public final class Ledger: @unchecked Sendable {
     /// transaction committed, so a request is acknowledged only when it is durable.
     /// - Returns: per request, its report or `AppendRefused`.
     /// - Throws: what fails the store itself (`StoreFull`, `LMDBError`): then no request was stored.
-    @available(*, noasync)
     ///   With `deferringSnapshots`, snapshots it makes due are left for `takeOwedSnapshots` (the server
     ///   takes them on another thread, so that no request waits for a fold).
+    @available(*, noasync)
     public func append(group requests: [(events: [Incoming], recordedBy: String)], deferringSnapshots: Bool = false)
         throws -> [Result<AppendReport, AppendRefused>] {
         let (results, before, after) = try lockedAppend(group: requests)
@@ -215,12 +217,13 @@ public final class Ledger: @unchecked Sendable {
     /// Whether group appends left snapshots due (`takeOwedSnapshots` takes them).
     public var owesSnapshots: Bool { owed.peek() }
 
-    /// Takes the snapshots group appends left due, if any. - Returns: whether there were any.
+    /// Takes the snapshots group appends left due, if any, the large ones in parts (the commits go on
+    /// between them). - Returns: whether there were any.
     @available(*, noasync)
     @discardableResult
     public func takeOwedSnapshots() throws -> Bool {
         guard owed.take() else { return false }
-        try takeSnapshots()
+        try takeSnapshots(inParts: true)
         return true
     }
 
@@ -471,12 +474,13 @@ public final class Ledger: @unchecked Sendable {
 
     /// Takes the snapshots the log lacks: every `interval` seqs up to the head, folding from the latest
     /// sound one; damaged ones are taken again. Snapshots are derived data: this changes no answer, only
-    /// how fast views come back.
+    /// how fast views come back. `inParts`: large ones are written in parts, each in a transaction of its
+    /// own (`Snapshots.write`), for a writer that must not hold up others' commits (the writable server).
     /// - Returns: the seqs of the snapshots taken.
     @available(*, noasync)
     @discardableResult
-    public func takeSnapshots(progress: (@Sendable (WorkProgress) -> Void)? = nil) throws -> [UInt64] {
-        guard let table = snapshots.table else { return [] }
+    public func takeSnapshots(inParts: Bool = false, progress: (@Sendable (WorkProgress) -> Void)? = nil) throws -> [UInt64] {
+        guard snapshots.table != nil else { return [] }
         snapshotLock.lock()
         defer { snapshotLock.unlock() }
         let head = try log.head().seq
@@ -505,10 +509,7 @@ public final class Ledger: @unchecked Sendable {
                 return made
             }
             if let made {
-                try log.write { writer in
-                    try writer.put(table, made.seq.bigEndianBytes, made.bytes)
-                    return .commit(())
-                }
+                try snapshots.write(made.seq, made.bytes, into: log, inParts: inParts)
                 taken.append(made.seq)
             }
             from = through

@@ -1,5 +1,6 @@
 import Campaign
 import EventLog
+import Foundation
 import Projections
 
 /// The snapshots of the projection kept in the derived table `snapshots`, one every `interval` seqs: a
@@ -11,6 +12,8 @@ import Projections
 struct Snapshots {
     let table: DerivedTable?
     let interval: UInt64
+    /// The size of the parts a snapshot is written in by `write(_:_:into:inParts:)`.
+    var partBytes = 1 << 20
 
     /// A stored snapshot's header and size.
     struct Stored {
@@ -18,11 +21,28 @@ struct Snapshots {
         var size: Int
     }
 
-    /// The headers of the stored snapshots at or before `end`, in seq order; those that do not begin as
-    /// snapshots are left out (and so is whatever rests on them).
+    /// The key of part `k` (1, 2, …) of the snapshot at `seq`: the seq and k, big-endian. The snapshot's
+    /// first part is under the seq alone, so its parts sort right after it and before the next seq.
+    static func partKey(_ seq: UInt64, _ k: UInt32) -> [UInt8] {
+        seq.bigEndianBytes + withUnsafeBytes(of: k.bigEndian) { Array($0) }
+    }
+
+    /// Whether `key` is that of a part (after the first) of a snapshot; its seq and part number.
+    static func part(_ key: UnsafeRawBufferPointer) -> (seq: UInt64, k: UInt32)? {
+        guard key.count == 12 else { return nil }
+        let k = UInt32(key[8]) << 24 | UInt32(key[9]) << 16 | UInt32(key[10]) << 8 | UInt32(key[11])
+        return k == 0 ? nil : (UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: key[..<8])), k)
+    }
+
+    /// The headers of the stored snapshots at or before `end`, in seq order, with their sizes (their
+    /// parts counted in); those that do not begin as snapshots are left out (and so is whatever rests on them).
     func stored(upTo end: UInt64 = .max, _ reader: borrowing LogReader) throws -> [Stored] {
         var found: [Stored] = []
         try reader.forEach(table) { key, value in
+            if let part = Self.part(key) {
+                if part.seq == found.last?.header.seq { found[found.count - 1].size += value.count }
+                return true
+            }
             guard key.count == 8 else { return true }
             let seq = UInt64(bigEndianBytes: key)
             guard seq <= end else { return false }
@@ -30,6 +50,78 @@ struct Snapshots {
             return true
         }
         return found
+    }
+
+    /// Calls `body` with the bytes of the snapshot stored at `seq` (nil: none): in place when it is one
+    /// value, else its first part and the parts after it put together in order (a part missing makes
+    /// bytes whose checksum fails, so the snapshot reads as damaged).
+    func withSnapshot<R>(_ seq: UInt64, _ reader: borrowing LogReader, _ body: (UnsafeRawBufferPointer?) throws -> R) throws -> R {
+        var rest: [UInt8]?
+        var expected: UInt32 = 1
+        try reader.forEach(table, from: Self.partKey(seq, 1)) { key, value in
+            guard let part = Self.part(key), part.seq == seq, part.k == expected else { return false }
+            expected += 1
+            if rest == nil { rest = [] }
+            rest!.append(contentsOf: value)
+            return true
+        }
+        guard let rest else { return try reader.withValue(table, seq.bigEndianBytes, body) }
+        return try reader.withValue(table, seq.bigEndianBytes) { first in
+            guard let first else { return try body(nil) }
+            var whole = [UInt8]()
+            whole.reserveCapacity(first.count + rest.count)
+            whole.append(contentsOf: first)
+            whole.append(contentsOf: rest)
+            return try whole.withUnsafeBytes { try body($0) }
+        }
+    }
+
+    /// Writes the snapshot `bytes` at `seq` inside `writer`'s transaction, in one value, removing the parts
+    /// of an earlier write of the same seq that did not finish.
+    func put(_ seq: UInt64, _ bytes: [UInt8], _ writer: inout LogWriter) throws {
+        guard let table else { return }
+        try removeParts(of: seq, &writer)
+        try writer.put(table, seq.bigEndianBytes, bytes)
+    }
+
+    /// Writes the snapshot `bytes` at `seq`. `inParts`: a large one goes in parts of `partBytes`, each in a
+    /// write transaction of its own and the first part last, so that the snapshot appears whole or not at
+    /// all, and the writer lock is never held for the whole of it: a request of the writable server waits
+    /// behind one part (a millisecond or two), not behind tens of megabytes (docs/storage.md,
+    /// "Snapshots in parts"). Parts of a write cut short are derived data nobody reads; the next write of
+    /// that seq removes them.
+    func write(_ seq: UInt64, _ bytes: [UInt8], into log: EventLog, inParts: Bool) throws {
+        guard let table else { return }
+        guard inParts, bytes.count > partBytes else {
+            return try log.write { writer in try put(seq, bytes, &writer); return .commit(()) }
+        }
+        let starts = Array(stride(from: 0, to: bytes.count, by: partBytes))
+        for (k, start) in starts.enumerated().dropFirst() {
+            try log.write { writer in
+                if k == 1 {
+                    try writer.delete(table, seq.bigEndianBytes)
+                    try removeParts(of: seq, &writer)
+                }
+                try writer.put(table, Self.partKey(seq, UInt32(k)), bytes[start..<min(start + partBytes, bytes.count)])
+                return .commit(())
+            }
+            Thread.sleep(forTimeInterval: 0.001)  // the lock goes to a commit waiting for it, not back to this thread
+        }
+        try log.write { writer in
+            try writer.put(table, seq.bigEndianBytes, bytes[..<partBytes])
+            return .commit(())
+        }
+    }
+
+    private func removeParts(of seq: UInt64, _ writer: inout LogWriter) throws {
+        guard let table else { return }
+        var keys: [[UInt8]] = []
+        try writer.read.forEach(table, from: Self.partKey(seq, 1)) { key, _ in
+            guard let part = Self.part(key), part.seq == seq else { return false }
+            keys.append(Array(key))
+            return true
+        }
+        for key in keys { try writer.delete(table, key) }
     }
 
     /// The projection restored from the latest sound snapshot at or before `end` that holds no event after
@@ -57,7 +149,7 @@ struct Snapshots {
             var projection = Projection(at: Projection.endOfTime)
             var sound = true
             for seq in chain.reversed() {
-                let ok = try reader.withValue(table, seq.bigEndianBytes) { value -> Bool in
+                let ok = try withSnapshot(seq, reader) { value -> Bool in
                     guard let value else { return false }
                     do { try ProjectionSnapshot.apply(value, to: &projection) } catch { return false }
                     return true

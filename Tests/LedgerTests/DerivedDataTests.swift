@@ -219,6 +219,60 @@ struct DerivedDataTests {
         #expect(try ledger.projection(at: at).0 == before)
     }
 
+    @Test("snapshots written in parts (the writable server's way) read as those written in one value; a part lost is named by verify and changes no answer; parts a write cut short left are read by nobody, and the next write of that seq removes them")
+    func snapshotsInParts() throws {
+        let oneStore = TemporaryStore(), partedStore = TemporaryStore()
+        let one = try smallIntervals(oneStore)
+        let parted = try Ledger(path: partedStore.path, access: .create, mapSize: 1 << 20, snapshotInterval: 37, snapshotPartBytes: 100,
+                                flushEvery: 23, clock: partedStore.clock)
+        try randomCampaign(seed: 17, events: 300, into: one, store: oneStore)
+        try randomCampaign(seed: 17, events: 300, into: parted, store: partedStore)
+        let table = try #require(parted.snapshots.table)
+        _ = try parted.log.write { w in try w.clear(table); return .commit(()) }
+        let taken = try parted.takeSnapshots(inParts: true)
+        #expect(taken == (1...(try parted.log.head().seq / 37)).map { $0 * 37 })
+        let keys = try parted.log.read { reader -> [[UInt8]] in
+            var keys: [[UInt8]] = []
+            try reader.forEach(table) { key, _ in keys.append(Array(key)); return true }
+            return keys
+        }
+        #expect(keys.count > taken.count * 2, "most snapshots are larger than 100 bytes, so in parts")
+        for seq in taken {
+            let written = try one.log.read { try $0.value(one.snapshots.table, seq.bigEndianBytes) }
+            let read = try parted.log.read { reader in try parted.snapshots.withSnapshot(seq, reader) { $0.map { Array($0) } } }
+            #expect(read == written, "seq \(seq)")
+        }
+        let at = Timestamp(rfc3339: "2022-09-30T00:00:00+08:00")!
+        let truth = try parted.projection(at: at, fromLog: true).0
+        #expect(try parted.projection(at: at).0 == truth)
+        #expect(try parted.verify().derived.isEmpty)
+
+        // A part lost from the middle of the snapshot at 222.
+        _ = try parted.log.write { w in try w.delete(table, Snapshots.partKey(222, 2)); return .commit(()) }
+        #expect(try parted.projection(at: at).0 == truth)
+        #expect(try parted.verify().derived.map(\.key) == ["seq 222"])
+        try parted.rebuildDerived()
+        #expect(try parted.verify().derived.isEmpty)
+
+        // A write of the next snapshot cut short: its later parts stored, its first not.
+        let next = (try parted.log.head().seq / 37 + 1) * 37
+        _ = try parted.log.write { w in
+            for k in 1...3 { try w.put(table, Snapshots.partKey(next, UInt32(k)), Array("left over \(k)".utf8)) }
+            return .commit(())
+        }
+        #expect(try parted.verify().derived.isEmpty)
+        let head = try parted.log.head().seq
+        let more = (head..<next).map { n in
+            Incoming(line: Int(n - head), event: Event(id: "more\(n)", source: "/more", subject: "U-more\(n)",
+                                                  time: Timestamp(rfc3339: "2022-10-01T09:00:00+08:00")!, actor: "office/li", role: .office,
+                                                  actorUnit: "U-0", data: .unitRegistered(UnitRegistration(name: "单位\(n)", kind: .department))))
+        }
+        _ = try parted.append(more, recordedBy: "local:test")  // makes `next` due: taken after it, in one value
+        #expect(try parted.log.read { try $0.value(table, Snapshots.partKey(next, 1)) } == nil)
+        #expect(try parted.verify().derived.isEmpty)
+        #expect(try parted.projection(at: Projection.endOfTime).0 == (try parted.projection(at: Projection.endOfTime, fromLog: true).0))
+    }
+
     @Test("a forged snapshot (checksummed, well formed, telling another story) is named by verify; --from-log is not fooled")
     func forgedSnapshotNamed() throws {
         let store = TemporaryStore()

@@ -46,8 +46,8 @@ function done(summary, latency, requests)
   if #all > 0 then
     timing = string.format(" commit_p50_ms %.3f commit_max_ms %.1f", all[math.max(1, math.floor(#all / 2))], all[#all])
   end
-  io.write(string.format("requests %d errors %d non200 %d seconds %.2f rps %.0f p50_ms %.2f p99_ms %.2f%s\n",
+  io.write(string.format("requests %d errors %d non200 %d seconds %.2f rps %.0f p50_ms %.2f p99_ms %.2f p999_ms %.2f max_ms %.1f%s\n",
     summary.requests, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.errors.status, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, timing))
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, latency.max / 1000, timing))
 end

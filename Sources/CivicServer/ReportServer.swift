@@ -516,7 +516,7 @@ struct ErrorsAsJSON: RouterMiddleware {
             response.headers[.retryAfter] = String(busy.retryAfter)
             return response
         } catch let error as HTTPError where error.status == .notFound {
-            return .error(.notFound, "没有这个地址：\(request.uri.path)；可用 /、/api/board、/api/progress、/api/ranking、/api/audit、/api/events、/api/verify")
+            return .error(.notFound, "没有这个地址：\(request.uri.path)；可用 /、/cases、/clues、/bulletin、/checkpoint、/api/board、/api/progress、/api/ranking、/api/audit、/api/events、/api/verify、/api/cases、/api/clues、/api/evidence/SHA256、/api/proof/inclusion、/api/proof/consistency、/api/entry/SEQ（可写服务另有 /signin、/work）")
         } catch let error as HTTPError {
             return .error(error.status, error.body ?? "\(error.status)")
         } catch {

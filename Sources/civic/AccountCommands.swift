@@ -27,7 +27,7 @@ struct AccountCommand: ParsableCommand {
     }
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Enroll an account and print its token, once.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Enroll an account and print its token, once.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The actor id the account acts as, e.g. unit/hw-wang.") var id: String
         @Option(help: "The person's name.") var name: String
@@ -45,7 +45,7 @@ struct AccountCommand: ParsableCommand {
     }
 
     struct Token: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Give an account a new token (the old one stops working) and print it, once.")
+        static let configuration = CommandConfiguration(commandName: "token", abstract: "Give an account a new token (the old one stops working) and print it, once.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The account's actor id.") var id: String
 
@@ -57,7 +57,7 @@ struct AccountCommand: ParsableCommand {
     }
 
     struct Change: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change an account's role or unit.")
+        static let configuration = CommandConfiguration(commandName: "change", abstract: "Change an account's role or unit.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The account's actor id.") var id: String
         @Option(help: "Its new role.") var role: Role?
@@ -76,7 +76,7 @@ struct AccountCommand: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke an account: it writes nothing more, and its token stops working.")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke an account: it writes nothing more, and its token stops working.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The account's actor id.") var id: String
         @Option(help: "Why (recorded in the log).") var reason: String
@@ -90,7 +90,7 @@ struct AccountCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List accounts: role, unit, whether revoked, when each last signed in.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List accounts: role, unit, whether revoked, when each last signed in.")
         @OptionGroup var store: StoreOptions
         @Option(help: "table (Chinese, default) or json.") var format: OutputFormat = .table
 
@@ -121,7 +121,7 @@ struct AccountCommand: ParsableCommand {
             var rows: [[String]] = [["账号", "姓名", "角色", "单位", "状态", "最近使用"]]
             for (id, a) in accounts {
                 let status = a.revoked ? "已停用" : tokens[id]?.hasToken == true ? "有效" : "无令牌"
-                let used = time(tokens[id]?.lastUsed) ?? "从未使用"
+                let used = (tokens[id]?.lastUsed).flatMap { $0 > 0 ? Timestamp(micros: $0).chineseMinute : nil } ?? "从未使用"
                 rows.append([id, a.name, a.role.label, a.unit ?? "—", status, used])
             }
             let widths = rows[0].indices.map { k in rows.map { Render.width($0[k]) }.max()! }

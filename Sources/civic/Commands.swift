@@ -10,7 +10,7 @@ import Reports
 import Transparency
 
 struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create an empty store (folder readable by its owner only).")
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create an empty store (folder readable by its owner only).")
     @OptionGroup var store: StoreOptions
 
     func run() throws {
@@ -24,6 +24,7 @@ struct Init: ParsableCommand {
 
 struct Append: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "append",
         abstract: "Append events from an NDJSON file (CloudEvents, one per line), all or nothing.",
         discussion: "Each event is checked against every rule; if any is refused, none is stored and each refusal is listed with its line. A large file is read as it is appended, in bounded memory.")
     @OptionGroup var store: StoreOptions
@@ -63,6 +64,7 @@ func printReport(_ report: AppendReport) {
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "import",
         abstract: "Import a problem list as offices keep it: an Excel workbook (.xlsx) or CSV (UTF-8, GBK, UTF-16).",
         discussion: """
         Columns: \(ProblemList.headers.joined(separator: " ")), or the other words offices use for them (序号, 存在问题, \
@@ -209,7 +211,7 @@ func usage<T>(_ body: () throws -> T) throws -> T {
 struct UsageError: Error { var message: String }
 
 struct Board: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The issue board (问题台账) as of any moment.")
+    static let configuration = CommandConfiguration(commandName: "board", abstract: "The issue board (问题台账) as of any moment.")
     @OptionGroup var store: StoreOptions
     @OptionGroup var moment: MomentOptions
     @Option(help: "Only this batch.") var batch: String?
@@ -227,7 +229,7 @@ struct Board: ParsableCommand {
 }
 
 struct Progress: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The zero-out (清零) progress of every list, per unit, day by day.")
+    static let configuration = CommandConfiguration(commandName: "progress", abstract: "The zero-out (清零) progress of every list, per unit, day by day.")
     @OptionGroup var store: StoreOptions
     @OptionGroup var moment: MomentOptions
     @Option(help: "Only this batch.") var batch: String?
@@ -239,6 +241,7 @@ struct Progress: ParsableCommand {
 
 struct Ranking: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "ranking",
         abstract: "The weekly ranking of units (周排名), judged at the end of the office's week in UTC+8 (ISO, Monday to Sunday, unless civic settings --week-ends says otherwise); units equal on every measure share a place (并列).")
     @OptionGroup var store: StoreOptions
     @Option(help: "The week, 2022-W34 or 2022年第34周 (default: the current week).") var week: Week?
@@ -259,6 +262,7 @@ struct Ranking: ParsableCommand {
 
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "The audit trail of a problem, a unit or a person: every stored event concerned, with flags.",
         discussion: """
         Flags (docs/views.md, "Flags"): backdated (recorded long after its time), late (a fix reported after the deadline), \
@@ -291,7 +295,7 @@ struct Audit: ParsableCommand {
 }
 
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write the stored events as NDJSON (CloudEvents with seq, version, recordedat, recordedby, prevhash, hash).")
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write the stored events as NDJSON (CloudEvents with seq, version, recordedat, recordedby, prevhash, hash).")
     @OptionGroup var store: StoreOptions
     @Option(help: "Only events after this seq.") var after: UInt64 = 0
     @Option(name: .customLong("as-of"), help: "Only events recorded up to this moment, or seq:N.") var asOf: String?
@@ -304,6 +308,7 @@ struct Export: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Re-read every stored byte, recompute the hash chain and every index, and check all derived data against the log; exit 3 naming the first bad seq or the damaged derived data.")
     @OptionGroup var store: StoreOptions
     @Option(name: .customLong("expect-head"), help: "SEQ:HASH recorded earlier (civic head): fail unless the log still extends it.")
@@ -365,13 +370,13 @@ struct CheckpointMismatch: Error, CustomStringConvertible {
 }
 
 struct Head: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the log's head SEQ:HASH, to record outside the store (verify --expect-head).")
+    static let configuration = CommandConfiguration(commandName: "head", abstract: "Print the log's head SEQ:HASH, to record outside the store (verify --expect-head).")
     @OptionGroup var store: StoreOptions
     func run() throws { print(try store.open(.readOnly).head()) }
 }
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "What the store holds: events by type, subjects, problems by status, size.")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "What the store holds: events by type, subjects, problems by status, size.")
     @OptionGroup var store: StoreOptions
     @Option(help: "table (Chinese, default) or json.") var format: OutputFormat = .table
 
@@ -409,6 +414,7 @@ struct Stats: ParsableCommand {
 
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "migrate",
         abstract: "Make a store of this version from one an earlier civic made (store format 1).",
         discussion: "The former store is verified and copied entry by entry (same seqs, ids, times and events), each entry gaining the seq of its stream's previous entry; the former chain's head is kept in the new store. The former store is left as it was.")
     @Option(help: "The former store's folder.") var from: String
@@ -423,6 +429,7 @@ struct Migrate: ParsableCommand {
 
 struct Rebuild: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rebuild",
         abstract: "Throw away all derived data (subjects' records, unit links, view snapshots) and make it again from the log alone.")
     @OptionGroup var store: StoreOptions
 

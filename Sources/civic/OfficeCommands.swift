@@ -10,6 +10,7 @@ import Reports
 
 struct Bulletin: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bulletin",
         abstract: "The weekly bulletin (周通报) as Word (.docx), HTML (for print, A4), JSON or text.",
         discussion: """
         基本情况, the 红黑榜 (ties share a place; units with nothing assigned left out), overdue problems with days \
@@ -58,6 +59,7 @@ struct Bulletin: ParsableCommand {
 
 struct Settings: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "settings",
         abstract: "The store's settings: the weekday the office's week ends on (the ranking's and the bulletin's weeks).")
     @OptionGroup var store: StoreOptions
     @Option(name: .customLong("week-ends"), help: "周一 … 周日 (or monday … sunday); default 周日, the ISO week.") var weekEnds: String?
@@ -77,6 +79,7 @@ struct Settings: ParsableCommand {
 
 struct Cases: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cases",
         abstract: "The accountability ledger (问责台账) as of any moment: case, target by name, measure, reason, problems, organ and document, recorded and revoked by whom.")
     @OptionGroup var store: StoreOptions
     @OptionGroup var moment: MomentOptions
@@ -93,6 +96,7 @@ struct Cases: ParsableCommand {
 
 struct Clues: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "clues",
         abstract: "The clues an inspector starts from (线索): units and people ranked by days overdue, rejections, reopenings, escalations and flagged events, each with the trail that proves it.",
         discussion: "Score: a day overdue 1, a rejection 3, a reopening, an escalation or a flagged event 5 (docs/views.md, \"Clues\").")
     @OptionGroup var store: StoreOptions

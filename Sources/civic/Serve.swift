@@ -56,6 +56,7 @@ private final class Outcome: @unchecked Sendable {
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve the views and the dashboard: read-only (the store opened with MDB_RDONLY), or with --writable the write routes for accounts.",
         discussion: "GET /  the dashboard · /api/board /api/progress /api/ranking /api/audit (the JSON of the commands, options as query parameters: at, asOf, batch, unit, status, overdue, week, subject, actor, backdateHours) · /api/events?after=SEQ&limit=N · /api/verify")
     @OptionGroup var store: StoreOptions

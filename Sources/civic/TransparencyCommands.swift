@@ -8,11 +8,12 @@ import Transparency
 /// `civic keys init|show` (docs/transparency.md).
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "keys",
         abstract: "Signing keys of the log (or of a witness): Ed25519, kept outside the store.",
         subcommands: [Init.self, Show.self])
 
     struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a key (file 0600) and print its verifier key, to give to inspectors and witnesses.")
+        static let configuration = CommandConfiguration(commandName: "init", abstract: "Make a key (file 0600) and print its verifier key, to give to inspectors and witnesses.")
         @Option(help: "The log's (or witness's) name, e.g. hengkou.chuangwen/ledger.") var origin: String
         @Option(help: "Where to write the private key; never inside the store.") var key: String
 
@@ -31,7 +32,7 @@ struct Keys: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the verifier keys of a key file.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the verifier keys of a key file.")
         @Option(help: "The private key file.") var key: String
         func run() throws {
             let signer = try readSigner(key)
@@ -147,6 +148,7 @@ func post(_ url: String, _ body: String) throws -> (Int, String) {
 
 struct Proof: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "proof",
         abstract: "Write an offline proof of events (C2SP tlog-proof each, with the entry's bytes) against the latest checkpoint.",
         discussion: "Check it anywhere with civic-verify-proof or Tools/verify-proof, given the log's verifier key.")
     @OptionGroup var store: StoreOptions

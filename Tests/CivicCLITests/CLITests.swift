@@ -70,6 +70,21 @@ extension JSONValue {
 
 @Suite("The command line, end to end on a temporary store", .serialized)
 struct CLITests {
+    @Test("account add prints the token once; account list shows who has an account, never a token")
+    func accountList() throws {
+        let folder = try filledStore()
+        let added = try civic(["account", "add", "--id", "office/li", "--name", "李先锋", "--role", "office", "--unit", "U-office"], store: folder.path)
+        #expect(added.status == 0, "\(added.err)")
+        let token = try #require(added.out.split(separator: "\n").last.map(String.init))
+        #expect(token.hasPrefix("civic_"))
+        let list = try civic(["account", "list"], store: folder.path)
+        #expect(list.status == 0)
+        #expect(list.out.contains("office/li") && list.out.contains("李先锋") && list.out.contains("有效") && list.out.contains("从未使用"), "\(list.out)")
+        #expect(!list.out.contains(token))
+        let exported = try civic(["export"], store: folder.path)
+        #expect(exported.out.contains("account.enrolled") && !exported.out.contains(token))
+    }
+
     @Test("init makes a store only its owner can read; a second init changes nothing")
     func initStore() throws {
         let folder = Folder()

@@ -13,6 +13,9 @@ public struct Verification: Sendable {
     public var snapshots = 0
     public var records = 0
     public var links = 0
+    /// The seq the stored records and links were written up to (0: none yet); the events after it are
+    /// folded from the log by each process that needs them (docs/storage.md).
+    public var recordsThrough: UInt64 = 0
 }
 
 extension Ledger {
@@ -55,7 +58,8 @@ extension Ledger {
             derived.append(DerivedDamage(table: "tree", key: "—", problem: damage.problem))
         }
         return Verification(head: outcome.head, derived: derived,
-                            snapshots: outcome.snapshotsChecked, records: outcome.recordsChecked, links: outcome.linksChecked)
+                            snapshots: outcome.snapshotsChecked, records: outcome.recordsChecked, links: outcome.linksChecked,
+                            recordsThrough: outcome.recordsThrough)
     }
 }
 
@@ -139,6 +143,7 @@ final class VerificationWork: @unchecked Sendable {
         var snapshotFindings: [DerivedDamage]
         var startsForged: Bool
         var snapshotsChecked: Int, recordsChecked: Int, linksChecked: Int
+        var recordsThrough: UInt64
     }
 
     init(snapshots: Snapshots, subjects: DerivedTable?, links: DerivedTable?, progress: (@Sendable (WorkProgress) -> Void)?) {
@@ -426,7 +431,8 @@ final class VerificationWork: @unchecked Sendable {
             let starts = Set(plan.stretches.map { $0.lowerBound - 1 })
             let forgedStart = snapshotFindings.contains { f in starts.contains { $0 > 0 && f.key == "seq \($0)" } }
             return Outcome(head: head, records: fold.findings, snapshotFindings: snapshotFindings, startsForged: forgedStart,
-                           snapshotsChecked: all.reduce(0) { $0 + $1.checked }, recordsChecked: fold.records, linksChecked: fold.links)
+                           snapshotsChecked: all.reduce(0) { $0 + $1.checked }, recordsChecked: fold.records, linksChecked: fold.links,
+                           recordsThrough: plan.stamp)
         }
     }
 }

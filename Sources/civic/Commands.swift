@@ -332,7 +332,12 @@ struct Verify: ParsableCommand {
                                                       progress: Terminal.progress("校验"))
         Terminal.done()
         guard result.derived.isEmpty else { throw DerivedFindings(verification: result) }
-        let derived = logOnly ? "" : "，派生数据（\(result.snapshots) 个视图快照、\(result.records) 个对象记录、\(result.links) 个单位关联）与日志一致"
+        // The subjects' records and links are written in batches: those of the latest events are folded
+        // from the log by each process, and were checked so too.
+        let through = result.recordsThrough == 0 ? "；对象记录与单位关联尚未成批写入，由日志折叠"
+            : result.recordsThrough < result.head.seq ? "；对象记录与单位关联写至 seq \(result.recordsThrough)，其后的由日志折叠" : ""
+        let derived = logOnly ? ""
+            : "，派生数据（\(result.snapshots) 个视图快照、\(result.records) 个对象记录、\(result.links) 个单位关联\(through)）与日志一致"
         print("校验通过：\(result.head.seq) 个事件，哈希链完整\(derived)，链头 \(result.head)")
         if logOnly { return }
         let evidence = try store.open(.readOnly).checkEvidence()

@@ -8,7 +8,8 @@ import Wire
 /// temporary name, synced, renamed into place and its folder synced, so that once `store` returns the
 /// file survives a crash; it is never changed or removed after. The log names files by their hash only.
 public struct EvidenceStore: Sendable {
-    /// The kinds of file taken, told by their first bytes (never by a name or a declared type).
+    /// The kinds of file taken, told by their content (never by a name or a declared type): an upload by
+    /// its structure (`init(checking:)`), a stored file by its first bytes.
     public enum Kind: String, Sendable, CaseIterable {
         case jpeg = "image/jpeg"
         case png = "image/png"
@@ -58,7 +59,7 @@ public struct EvidenceStore: Sendable {
         public var description: String {
             switch reason {
             case .tooLarge: "文件超过 \(EvidenceStore.maximumBytes >> 20) MB，未保存"
-            case .notAcceptedKind: "只接受 JPEG、PNG、HEIC 照片或 PDF 文件（按文件内容判断），该文件不属于其中任何一种，未保存"
+            case .notAcceptedKind: "只接受完整的 JPEG、PNG、HEIC 照片或 PDF 文件（按文件内容判断）：该文件不属于其中任何一种，或不完整（上传中断？），未保存"
             case .empty: "文件为空，未保存"
             }
         }
@@ -98,7 +99,7 @@ public struct EvidenceStore: Sendable {
     public func store(_ bytes: [UInt8]) throws -> Stored {
         guard !bytes.isEmpty else { throw Refused(reason: .empty) }
         guard bytes.count <= Self.maximumBytes else { throw Refused(reason: .tooLarge) }
-        guard let kind = Kind(sniffing: bytes) else { throw Refused(reason: .notAcceptedKind) }
+        guard let kind = Kind(checking: bytes) else { throw Refused(reason: .notAcceptedKind) }
         let sha256 = Array(SHA256.hash(data: bytes)).hex
         let stored = Stored(sha256: sha256, size: bytes.count, kind: kind)
         let final = path(of: sha256)

@@ -167,7 +167,7 @@ struct ReportsTests {
         #expect(sink.text == "\"" + long + "\"")
     }
 
-    @Test("rows rendered in pieces on two threads are written in order, byte for byte as on one", arguments: [0, 1, 2047, 2048, 2049, 10_000])
+    @Test("rows rendered in pieces on two threads are written in order, byte for byte as on one", arguments: [0, 1, 2047, 2048, 2049, 10_000, 41_000])
     func piecesInOrder(count: Int) throws {
         let rows = RowSource(Array(0..<count))
         let twoThreads = MemorySink()

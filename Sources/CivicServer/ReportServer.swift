@@ -241,7 +241,8 @@ final class ServerState: Sendable {
         self.limits = limits
         let cache = ProjectionCache(ledger: ledger, capacity: limits.projections)
         self.cache = cache
-        views = Views(ledger: ledger, project: { asOf, at in try cache.projection(asOf: asOf, at: at) })
+        // The cache keeps every projection with its weekly counts: one projection answers every view.
+        views = Views(ledger: ledger, project: { asOf, at, _ in try cache.projection(asOf: asOf, at: at) })
         quick = WorkLane(name: "quick", threads: limits.quickThreads, queued: limits.quickQueue)
         bulk = WorkLane(name: "bulk", threads: limits.bulkThreads, queued: limits.bulkQueue, niceness: 5)
         heavy = WorkLane(name: "heavy", threads: limits.heavyThreads, queued: limits.heavyQueue, niceness: 10)

@@ -360,19 +360,22 @@ public final class Ledger: @unchecked Sendable {
     /// event after `at`), passes over the blocks of the log between snapshots whose events all lie after
     /// `at`, and folds the rest of the prefix. With `fromLog` it reads no derived data: it folds the
     /// whole prefix, for an inspector who trusts only the log (and the tests, which hold the two equal).
+    /// Without `weeks`, the weekly counts are left out (`Projection.keepsWeeks`): for a view other than
+    /// the ranking.
     /// - Returns: the projection and the head of the prefix it read.
     @available(*, noasync)
-    public func projection(asOf: AsOf = .all, at: Timestamp, fromLog: Bool = false) throws -> (Projection, LogHead) {
+    public func projection(asOf: AsOf = .all, at: Timestamp, fromLog: Bool = false, weeks: Bool = true) throws -> (Projection, LogHead) {
         try log.read { reader in
             let end = try Self.end(of: asOf, reader)
             var projection = Projection(at: Projection.endOfTime)
             var skip: [(seqs: ClosedRange<UInt64>, latest: Timestamp?)] = []
             if !fromLog {
                 var bad: [UInt64] = []
-                projection = try snapshots.restore(upTo: end, before: at, reader, skipped: &bad)
+                projection = try snapshots.restore(upTo: end, before: at, reader, skipped: &bad, weeks: weeks)
                 if !bad.isEmpty { damaged.insert(bad) }
                 skip = try snapshots.skippable(after: projection.seq, upTo: end, at: at, reader)
             }
+            if !weeks { projection.leaveOutWeeks() }  // also when no snapshot was restored: the fold keeps none
             projection = projection.judged(at: at)
             var from = projection.seq
             for block in skip + [((end + 1)...(end + 1), nil)] where block.seqs.lowerBound > from {

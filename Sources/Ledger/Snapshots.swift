@@ -126,9 +126,10 @@ struct Snapshots {
 
     /// The projection restored from the latest sound snapshot at or before `end` that holds no event after
     /// `at` (all of them when `at` is the end of time), judged at the end of time; an empty one when there
-    /// is none. `skipped` names the snapshots found damaged on the way, which are passed over.
+    /// is none. `skipped` names the snapshots found damaged on the way, which are passed over. Without
+    /// `weeks`, the weekly counts are left out (`Projection.keepsWeeks`).
     func restore(upTo end: UInt64, before at: Timestamp, _ reader: borrowing LogReader,
-                 skipped: inout [UInt64]) throws -> Projection {
+                 skipped: inout [UInt64], weeks: Bool = true) throws -> Projection {
         let all = try stored(upTo: end, reader)
         var bySeq: [UInt64: Stored] = [:]
         for s in all { bySeq[s.header.seq] = s }
@@ -151,7 +152,7 @@ struct Snapshots {
             for seq in chain.reversed() {
                 let ok = try withSnapshot(seq, reader) { value -> Bool in
                     guard let value else { return false }
-                    do { try ProjectionSnapshot.apply(value, to: &projection) } catch { return false }
+                    do { try ProjectionSnapshot.apply(value, to: &projection, weeks: weeks) } catch { return false }
                     return true
                 }
                 if !ok {

@@ -99,8 +99,18 @@ public struct Projection: Sendable {
     var registeredNames: [Int32: String] = [:]
     /// Every unit ever given a problem (assigned, or moved to by a reopening), by the number of its id.
     var unitsAssigned: Set<Int32> = []
-    /// Per week (its Monday) and unit.
+    /// Per day and unit: what the ranking adds up into weeks.
     var weeks: [WeekKey: WeekCounts] = [:]
+    /// Whether it keeps `weeks`: a projection restored for a view that never asks for them (the board,
+    /// progress, the clues) leaves them out, decoding a snapshot's weeks being much of restoring it on a
+    /// mix of many units (docs/performance.md); it then neither ranks nor makes snapshots.
+    public internal(set) var keepsWeeks = true
+
+    /// Leaves the weekly counts out, from now on (`keepsWeeks`).
+    public mutating func leaveOutWeeks() {
+        keepsWeeks = false
+        weeks = [:]
+    }
     /// The seq of the last event offered (folded, or skipped for its time).
     public internal(set) var seq: UInt64 = 0
     /// The latest `time` among the events offered; nil before the first.
@@ -231,7 +241,7 @@ public struct Projection: Sendable {
         if unit >= 0, unit != before.unit || event.type == .problemAssigned {
             if unitsAssigned.insert(unit).inserted { changes?.unitsAssigned.insert(unit) }
         }
-        guard unit >= 0 else { return }
+        guard unit >= 0, keepsWeeks else { return }
         let key = WeekKey(day: event.time.chinaDay, unit: unit)
         switch event.data {
         case .rectificationVerified: weeks[key, default: WeekCounts()].closed += 1

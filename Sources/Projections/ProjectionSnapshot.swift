@@ -35,6 +35,7 @@ public enum ProjectionSnapshot {
     /// started at the snapshot `base` (`Projection.startNoting`). `blockStart` is the seq of the snapshot
     /// before it in the store. Noting starts afresh for the next one.
     public static func take(_ projection: inout Projection, base: UInt64?, blockStart: UInt64) -> [UInt8] {
+        precondition(projection.keepsWeeks, "a snapshot holds the weekly counts: take it of a projection that keeps them")
         let changes = projection.changes ?? Projection.Changes(slotsBefore: 0, namesBefore: 0)
         var w = WireWriter(capacity: 1 << 16)
         w.varint(projection.seq)
@@ -134,9 +135,10 @@ public enum ProjectionSnapshot {
 
     /// Adds stored snapshot `bytes` to `projection`: a full one to an empty projection, a delta to the
     /// projection of its base. Afterwards the projection is that of the snapshot's seq, at the end of time.
+    /// Without `weeks`, the weekly counts are read (and checked) but not kept (`Projection.keepsWeeks`).
     /// - Throws: `Damaged` when the checksum fails, the bytes do not decode, or they do not follow the
     ///   projection they are added to. The projection is then unusable.
-    public static func apply(_ bytes: UnsafeRawBufferPointer, to projection: inout Projection) throws(Damaged) {
+    public static func apply(_ bytes: UnsafeRawBufferPointer, to projection: inout Projection, weeks: Bool = true) throws(Damaged) {
         guard bytes.count > magic.count + 8, bytes.prefix(magic.count).elementsEqual(magic) else { throw Damaged() }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[(magic.count + 8)...])
         guard checksum(payload) == UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: magic.count, as: UInt64.self)) else {
@@ -207,10 +209,13 @@ public enum ProjectionSnapshot {
                 projection.registeredNames[try name(try r.varint())] = try r.validString()
             }
             for _ in 0..<(try r.count(atMost: r.remaining)) { projection.unitsAssigned.insert(try name(try r.varint())) }
+            let keep = weeks && projection.keepsWeeks
+            if !keep { projection.leaveOutWeeks() }
             for _ in 0..<(try r.count(atMost: r.remaining)) {
                 let key = WeekKey(day: try r.zigzag(), unit: try name(try r.varint()))
-                projection.weeks[key] = WeekCounts(closed: try r.count(atMost: Int(Int32.max)), rejected: try r.count(atMost: Int(Int32.max)),
-                                                   reopened: try r.count(atMost: Int(Int32.max)), escalated: try r.count(atMost: Int(Int32.max)))
+                let counts = WeekCounts(closed: try r.count(atMost: Int(Int32.max)), rejected: try r.count(atMost: Int(Int32.max)),
+                                        reopened: try r.count(atMost: Int(Int32.max)), escalated: try r.count(atMost: Int(Int32.max)))
+                if keep { projection.weeks[key] = counts }
             }
             guard r.isAtEnd else { throw Damaged() }
             projection.seq = seq

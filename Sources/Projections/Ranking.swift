@@ -39,6 +39,7 @@ extension Projection {
     }
 
     public func ranking(_ week: Week) -> [RankingRow] {
+        precondition(keepsWeeks, "a ranking needs the weekly counts: a projection restored with its weeks")
         var tallies: [Int32: (assigned: Int, closed: Int, overdue: Int)] = [:]
         for slot in 0..<problems.count {
             let r = problems.record(at: slot)

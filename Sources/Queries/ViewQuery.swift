@@ -201,16 +201,17 @@ public enum ViewAnswer: Sendable {
     }
 }
 
-/// Answers view queries from a ledger. `project` gives the projection of a prefix at a moment; by
-/// default the ledger's own (a server may put a cache in front of it).
+/// Answers view queries from a ledger. `project` gives the projection of a prefix at a moment, with the
+/// weekly counts when asked (`Projection.keepsWeeks`: the ranking's); by default the ledger's own (a
+/// server may put a cache in front of it, which keeps them always).
 public struct Views: Sendable {
-    public typealias Project = @Sendable (AsOf, Timestamp) throws -> (Projection, LogHead)
+    public typealias Project = @Sendable (_ asOf: AsOf, _ at: Timestamp, _ weeks: Bool) throws -> (Projection, LogHead)
     public let ledger: Ledger
     private let project: Project
 
     public init(ledger: Ledger, project: Project? = nil) {
         self.ledger = ledger
-        self.project = project ?? { asOf, at in try ledger.projection(asOf: asOf, at: at) }
+        self.project = project ?? { asOf, at, weeks in try ledger.projection(asOf: asOf, at: at, weeks: weeks) }
     }
 
     /// `query` with the names it was given for ids (docs/views.md, "Filters"): a unit by its id, registered
@@ -349,7 +350,8 @@ public struct Views: Sendable {
         case let .ranking(week, asOf):
             let ends = try ledger.weekEnds()
             let (projection, basis) = try projected(Moment(at: week.lastInstant, asOf: asOf), filters: [("week", .string(week.description))]
-                                                    + (ends == Week.sunday ? [] : [("weekEnds", .string(Week.weekdayNames[ends]))]))
+                                                    + (ends == Week.sunday ? [] : [("weekEnds", .string(Week.weekdayNames[ends]))]),
+                                                    weeks: true)
             return .ranking(projection.ranking(week), week, basis, unitNames: projection.unitNames)
         case let .audit(selector, rules, moment):
             return try audit(selector, rules: rules, moment)
@@ -358,8 +360,9 @@ public struct Views: Sendable {
 
     /// The projection of `moment` and what it was built from; with `pinned`, the log is read up to that
     /// seq (the pages of one view after its first), its prefix still named as asked.
-    func projected(_ moment: Moment, filters: [(key: String, value: JSONValue)], pinned: UInt64? = nil) throws -> (Projection, ViewBasis) {
-        let (projection, head) = try project(pinned.map(AsOf.seq) ?? moment.asOf, moment.at)
+    func projected(_ moment: Moment, filters: [(key: String, value: JSONValue)], pinned: UInt64? = nil,
+                   weeks: Bool = false) throws -> (Projection, ViewBasis) {
+        let (projection, head) = try project(pinned.map(AsOf.seq) ?? moment.asOf, moment.at, weeks)
         return (projection, ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: moment.asOf.description,
                                       at: moment.at, filters: filters))
     }

@@ -219,6 +219,23 @@ struct DerivedDataTests {
         #expect(try ledger.projection(at: at).0 == before)
     }
 
+    @Test("a projection restored without the weekly counts gives every other view the same answer, and folds no weeks")
+    func withoutWeeks() throws {
+        let store = TemporaryStore()
+        let ledger = try smallIntervals(store)
+        try randomCampaign(seed: 23, events: 400, into: ledger, store: store)
+        for asOf in [AsOf.all, .seq(200), .seq(230)] {
+            for at in [Projection.endOfTime, Timestamp(rfc3339: "2022-08-20T00:00:00+08:00")!] {
+                let (whole, _) = try ledger.projection(asOf: asOf, at: at)
+                let (lean, _) = try ledger.projection(asOf: asOf, at: at, weeks: false)
+                #expect(whole.keepsWeeks && !lean.keepsWeeks)
+                #expect(!whole.weeks.isEmpty && lean.weeks.isEmpty, "\(asOf)")
+                #expect(lean.board() == whole.board())
+                #expect(lean.progress(batch: nil) == whole.progress(batch: nil))
+            }
+        }
+    }
+
     @Test("snapshots written in parts (the writable server's way) read as those written in one value; a part lost is named by verify and changes no answer; parts a write cut short left are read by nobody, and the next write of that seq removes them")
     func snapshotsInParts() throws {
         let oneStore = TemporaryStore(), partedStore = TemporaryStore()

@@ -102,7 +102,7 @@ public struct Projection: Sendable {
     /// Per day and unit: what the ranking adds up into weeks.
     var weeks: [WeekKey: WeekCounts] = [:]
     /// Whether it keeps `weeks`: a projection restored for a view that never asks for them (the board,
-    /// progress, the clues) leaves them out, decoding a snapshot's weeks being much of restoring it on a
+    /// progress) leaves them out, decoding a snapshot's weeks being much of restoring it on a
     /// mix of many units (docs/performance.md); it then neither ranks nor makes snapshots.
     public internal(set) var keepsWeeks = true
 

@@ -56,8 +56,8 @@ enum Identifiers {
         }
     }
 
-    /// `text` with every unseen character written as its code, for the message.
-    private static func visible(_ text: String) -> String {
+    /// `text` with every unseen character written as its code, for a message.
+    static func visible(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.flatMap { s -> [Unicode.Scalar] in
             isSeen(s) && s.value >= 0x20 && s.value != 0x7F ? [s] : Array("<U+\(String(s.value, radix: 16, uppercase: true))>".unicodeScalars)
         }))

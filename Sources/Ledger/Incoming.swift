@@ -28,7 +28,8 @@ public struct LineRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     /// `第 3 行 (id e-0003, subject P-1)：… [lifecycle]`
     public var description: String {
         var place = "第 \(line) 行"
-        let named = [id.map { "id \($0)" }, subject.map { "subject \($0)" }].compactMap { $0 }
+        // As written, unseen characters shown by their codes: the line's id may be what was refused for them.
+        let named = [id.map { "id \(Identifiers.visible($0))" }, subject.map { "subject \(Identifiers.visible($0))" }].compactMap { $0 }
         if !named.isEmpty { place += "（\(named.joined(separator: "，"))）" }
         return "\(place)：\(refusal.message) [\(refusal.rule.rawValue)]"
     }

@@ -99,6 +99,9 @@ struct AccountLedgerTests {
         let refused = #expect(throws: AppendRefused.self) { try ledger.append([Incoming(line: 1, event: event)], recordedBy: "local:test") }
         #expect(refused?.refusals.first?.refusal.rule == .malformed)
         #expect(refused?.refusals.first?.refusal.message.contains(field) == true, "\(refused?.description ?? "")")
+        // The whole line of the refusal shows no unseen character as such: the subject is written with its codes.
+        let told = refused?.refusals.first?.description ?? ""
+        #expect(!told.unicodeScalars.contains { [0x200B, 0xFEFF, 0x202E, 0x07].contains($0.value) }, "\(told.debugDescription)")
         #expect(try ledger.head() == before)
         // The same text in NFC, with nothing unseen, is taken.
         let fine = Event(id: "look-2", source: "/test", subject: "P-café", time: event.time, actor: "office/li", role: .office,

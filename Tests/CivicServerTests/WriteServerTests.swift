@@ -156,6 +156,7 @@ struct WriteServerTests {
             let cases: [(String, HTTPResponse.Status, () async throws -> TestResponse)] = [
                 ("no token", .unauthorized, { try await client.postEvents(fix, token: nil) }),
                 ("a wrong token", .unauthorized, { try await client.postEvents(fix, token: "civic_" + String(repeating: "A", count: 43)) }),
+                ("a Bearer without a token", .unauthorized, { try await client.postEvents(fix, token: "  ") }),
                 ("a revoked account", .unauthorized, { try await client.postEvents(fix, token: revoked) }),
                 ("another unit's problem", .unprocessableContent, { try await client.postEvents(fix, token: otherUnit) }),
                 ("another actor", .forbidden, {
@@ -205,6 +206,13 @@ struct WriteServerTests {
         }
         #expect(try blocking { try store.ledger.head().description } == before)
         _ = try blocking { try store.ledger.verify() }
+        // The spaces around a token are not part of it.
+        try await store.withClient { client in
+            let sha = try await client.upload(png(4), token: store.unitToken)
+            let fix = line("fix-s", "rectification.submitted", WritableStore.problem, #"{"summary":"已清理","evidence":[{"sha256":"\#(sha)"}]}"#)
+            let spaced = try await client.postEvents(fix, token: " \t\(store.unitToken)  ")
+            #expect(spaced.status == .ok, "\(spaced.text)")
+        }
     }
 
     @Test("the office records a fix for an enrolled unit (代录): stored as the unit's, recorded by the office, flagged proxy")

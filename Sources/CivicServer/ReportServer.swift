@@ -54,7 +54,7 @@ public enum ReportServer {
         let state = ServerState(ledger: ledger, limits: limits)
         let router = Router(context: CivicContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ReadOnlyMethods(writes: writable ? WriteRoutes.posted : []))
-        if logRequests { router.add(middleware: LogRequestsMiddleware(.info)) }
+        if logRequests { router.add(middleware: AccessLogMiddleware(log: .standardError)) }
         router.add(middleware: ErrorsAsJSON())
 
         for view in ["board", "progress", "ranking", "audit"] {
@@ -195,6 +195,9 @@ public enum ReportServer {
             configuration: .init(address: .hostname(host, port: port), serverName: "civic"),
             onServerRunning: { channel in listening(channel.localAddress?.port ?? port) }, logger: logger)
     }
+
+    /// Writes the access log's lines not yet written (at the server's stop).
+    public static func flushAccessLog() { AccessLog.standardError.flush() }
 
     /// `after` (default 0) and `limit` (default and most: `maxPage`) of `/api/events`.
     static func eventsPage(_ parameters: [(String, String)]) throws(QueryError) -> (after: UInt64, limit: Int) {

@@ -34,6 +34,7 @@ struct ListenOptions: ParsableArguments {
             done.signal()
         }
         done.wait()
+        ReportServer.flushAccessLog()
         if let failure = outcome.failure { throw ServeFailure(message: "服务未能启动或异常停止：\(failure)") }
     }
 }

@@ -9,6 +9,8 @@ import Hummingbird
 /// events, not this, is the record of what was written.
 final class AccessLog: @unchecked Sendable {
     private let lock = NSLock()
+    /// Held through a flush, so that two (the timer's and a full buffer's) write in the order they took.
+    private let writing = NSLock()
     private var pending: [UInt8] = []
     private let descriptor: Int32
     static let flushBytes = 64 << 10
@@ -43,6 +45,8 @@ final class AccessLog: @unchecked Sendable {
 
     /// Writes what is gathered.
     func flush() {
+        writing.lock()
+        defer { writing.unlock() }
         lock.lock()
         let bytes = pending
         pending.removeAll(keepingCapacity: true)

@@ -86,16 +86,23 @@ public final class Ledger: @unchecked Sendable {
     /// With `largeWrites`, for one large append (a whole file): its pages are written straight into the
     /// map, on disk blocks given ahead, and what was not used is given back after it (docs/storage.md,
     /// "Large appends").
+    /// With `fromLog`, for reading: no derived data is read, every view, record and trail is folded from
+    /// the log itself (`--from-log`, for an inspector who trusts only the log; docs/storage.md).
     public init(path: String, access: StoreAccess = .readWrite, mapSize: Int = 64 << 20, maximumMapSize: Int = 1 << 40,
                 snapshotInterval: UInt64 = Ledger.snapshotInterval, snapshotPartBytes: Int = 1 << 20, flushEvery: UInt64 = 10_000,
-                largeWrites: Bool = false, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) throws {
+                largeWrites: Bool = false, fromLog: Bool = false, clock: @escaping @Sendable () -> Timestamp = Ledger.systemClock) throws {
+        precondition(!fromLog || access == .readOnly, "a ledger that reads no derived data only reads")
         log = try EventLog(path: path, access: access, tables: Tables.all, mapSize: mapSize, maximumMapSize: maximumMapSize,
                            largeWrites: largeWrites)
         self.largeWrites = largeWrites
+        self.fromLog = fromLog
         self.clock = clock
-        index = SubjectIndex(log: log, flushEvery: flushEvery)
-        snapshots = Snapshots(table: log.table(Tables.snapshots), interval: snapshotInterval, partBytes: snapshotPartBytes)
+        index = SubjectIndex(log: log, flushEvery: flushEvery, readingTables: !fromLog)
+        snapshots = Snapshots(table: fromLog ? nil : log.table(Tables.snapshots), interval: snapshotInterval, partBytes: snapshotPartBytes)
     }
+
+    /// Whether this ledger reads no derived data (`init(…fromLog:…)`).
+    public let fromLog: Bool
 
     /// The folder of the store.
     public var path: String { log.path }
@@ -369,7 +376,7 @@ public final class Ledger: @unchecked Sendable {
             let end = try Self.end(of: asOf, reader)
             var projection = Projection(at: Projection.endOfTime)
             var skip: [(seqs: ClosedRange<UInt64>, latest: Timestamp?)] = []
-            if !fromLog {
+            if !fromLog && !self.fromLog {
                 var bad: [UInt64] = []
                 projection = try snapshots.restore(upTo: end, before: at, reader, skipped: &bad, weeks: weeks)
                 if !bad.isEmpty { damaged.insert(bad) }

@@ -101,9 +101,11 @@ final class SubjectIndex: @unchecked Sendable {
 
     static let stampFact = "subjects.seq"
 
-    init(log: EventLog, flushEvery: UInt64 = 10_000) {
-        subjects = log.table(Tables.subjects)
-        links = log.table(Tables.unitLinks)
+    /// Without `readingTables`, the tables are left unread: every record and link is folded from the log
+    /// (a ledger opened `fromLog`).
+    init(log: EventLog, flushEvery: UInt64 = 10_000, readingTables: Bool = true) {
+        subjects = readingTables ? log.table(Tables.subjects) : nil
+        links = readingTables ? log.table(Tables.unitLinks) : nil
         self.flushEvery = flushEvery
     }
 
@@ -116,7 +118,7 @@ final class SubjectIndex: @unchecked Sendable {
     /// Folds into the tail whatever the log holds after what it knows, reading the stamp again: another
     /// process may have appended, or written the tables, since.
     func catchUp(_ reader: borrowing LogReader) throws {
-        let stored = try Self.storedStamp(reader)
+        let stored = subjects == nil ? 0 : try Self.storedStamp(reader)
         let head = try reader.head().seq
         if known == nil || stored != stamp || known! > head {
             stamp = stored

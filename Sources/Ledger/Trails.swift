@@ -57,7 +57,7 @@ extension Ledger {
         var uses: [String: [EvidenceUse]] = [:]
         try log.read { reader in
             let end = try Self.end(of: asOf, reader)
-            let stamp = try SubjectIndex.storedStamp(reader)
+            let stamp = fromLog ? 0 : try SubjectIndex.storedStamp(reader)  // from the log: all of it read
             for hash in hashes {
                 for byFix in [true, false] {
                     let prefix = UnitLink.prefix(UnitLink.evidenceKey(hash, byFix: byFix))
@@ -128,7 +128,7 @@ extension Ledger {
                 e.map { LogHead(seq: $0.seq, hash: Array($0.hash), recordedAtMicros: $0.recordedAtMicros) } ?? LogHead.empty
             }
             var entries: [TrailEntry] = []
-            if fromLog || { if case .actor = selector { true } else { false } }() {
+            if fromLog || self.fromLog || { if case .actor = selector { true } else { false } }() {
                 try Self.scanTrail(selector, through: end, at: at, reader, into: &entries)
                 return (entries, head)
             }

@@ -113,6 +113,18 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
+/// `--from-log`, shared by every view: read no derived data (docs/storage.md, "Derived data").
+struct ReadOptions: ParsableArguments {
+    @Flag(name: .customLong("from-log"),
+          help: "Build the view from the log alone, reading no derived data (snapshots, records, links): for an inspector who trusts only the log. Slower: the whole prefix is folded.")
+    var fromLog = false
+
+    /// The store of `store`, opened read-only, reading derived data unless `--from-log`.
+    func open(_ store: StoreOptions) throws -> Ledger {
+        try Ledger(path: store.path, access: .readOnly, fromLog: fromLog)
+    }
+}
+
 extension FileHandle {
     func write(_ text: String) { write(Data(text.utf8)) }
 }

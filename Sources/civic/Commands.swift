@@ -197,8 +197,8 @@ func asked<T>(_ parse: () throws(QueryError) -> T) throws -> T {
 
 /// Writes the view `query` asks of the store where `output` says. A name a filter does not know is a
 /// usage error (exit 2) naming the closest.
-func show(_ query: ViewQuery, store: StoreOptions, output: OutputOptions) throws {
-    let views = Views(ledger: try store.open(.readOnly))
+func show(_ query: ViewQuery, store: StoreOptions, reading: ReadOptions, output: OutputOptions) throws {
+    let views = Views(ledger: try reading.open(store))
     try output.writing { out in _ = try usage { try views.write(query, format: output.chosen, to: out) } }
 }
 
@@ -213,6 +213,7 @@ struct UsageError: Error { var message: String }
 struct Board: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "board", abstract: "The issue board (问题台账) as of any moment.")
     @OptionGroup var store: StoreOptions
+    @OptionGroup var reading: ReadOptions
     @OptionGroup var moment: MomentOptions
     @Option(help: "Only this batch.") var batch: String?
     @Option(help: "Only problems assigned to this unit.") var unit: String?
@@ -224,18 +225,19 @@ struct Board: ParsableCommand {
 
     func run() throws {
         try show(.board(batch: batch, unit: unit, statuses: try statuses(), overdue: overdue, try moment.moment()),
-                 store: store, output: moment.output)
+                 store: store, reading: reading, output: moment.output)
     }
 }
 
 struct Progress: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "progress", abstract: "The zero-out (清零) progress of every list, per unit, day by day.")
     @OptionGroup var store: StoreOptions
+    @OptionGroup var reading: ReadOptions
     @OptionGroup var moment: MomentOptions
     @Option(help: "Only this batch.") var batch: String?
 
     func run() throws {
-        try show(.progress(batch: batch, try moment.moment()), store: store, output: moment.output)
+        try show(.progress(batch: batch, try moment.moment()), store: store, reading: reading, output: moment.output)
     }
 }
 
@@ -244,6 +246,7 @@ struct Ranking: ParsableCommand {
         commandName: "ranking",
         abstract: "The weekly ranking of units (周排名), judged at the end of the office's week in UTC+8 (ISO, Monday to Sunday, unless civic settings --week-ends says otherwise); units equal on every measure share a place (并列).")
     @OptionGroup var store: StoreOptions
+    @OptionGroup var reading: ReadOptions
     @Option(help: "The week, 2022-W34 or 2022年第34周 (default: the current week).") var week: Week?
     @Option(name: .customLong("as-of"), help: "Transaction time: only events recorded up to this moment, or seq:N.")
     var asOf: String?
@@ -257,7 +260,7 @@ struct Ranking: ParsableCommand {
         }
     }
 
-    func run() throws { try show(try query(), store: store, output: output) }
+    func run() throws { try show(try query(), store: store, reading: reading, output: output) }
 }
 
 struct Audit: ParsableCommand {
@@ -271,6 +274,7 @@ struct Audit: ParsableCommand {
         account other than its actor), reused-evidence (a fix's file named before), hasty-verification (with --hasty-minutes).
         """)
     @OptionGroup var store: StoreOptions
+    @OptionGroup var reading: ReadOptions
     @OptionGroup var moment: MomentOptions
     @Option(help: "One stream: a problem, batch, unit or case id.") var subject: String?
     @Option(help: "A unit: its problems, accountability aimed at it, its own stream.") var unit: String?
@@ -291,7 +295,7 @@ struct Audit: ParsableCommand {
         }
     }
 
-    func run() throws { try show(try query(), store: store, output: moment.output) }
+    func run() throws { try show(try query(), store: store, reading: reading, output: moment.output) }
 }
 
 struct Export: ParsableCommand {

@@ -18,6 +18,7 @@ struct Bulletin: ParsableCommand {
         signed checkpoint and the digest of the bulletin's JSON (civic bulletin --format json).
         """)
     @OptionGroup var store: StoreOptions
+    @OptionGroup var reading: ReadOptions
     @Option(help: "The week: 2022年第34周 or 2022-W34 (default: the last week ended).") var week: Week?
     @Option(name: .customLong("as-of"), help: "Transaction time: only events recorded up to this moment, or seq:N.")
     var asOf: String?
@@ -43,7 +44,7 @@ struct Bulletin: ParsableCommand {
         let current = Week(containing: clock)
         let week = week ?? (clock >= current.lastInstant ? current : current.previous)
         let prefix = try asked { () throws(QueryError) in try Moment.asOf(asOf, "--as-of") }
-        let content = try Views(ledger: try store.open(.readOnly)).bulletin(week, asOf: prefix)
+        let content = try Views(ledger: try reading.open(store)).bulletin(week, asOf: prefix)
         let format = try chosen()
         try OutputOptions.writing(to: output) { out in
             switch format {
@@ -82,10 +83,11 @@ struct Cases: ParsableCommand {
         commandName: "cases",
         abstract: "The accountability ledger (问责台账) as of any moment: case, target by name, measure, reason, problems, organ and document, recorded and revoked by whom.")
     @OptionGroup var store: StoreOptions
+    @OptionGroup var reading: ReadOptions
     @OptionGroup var moment: MomentOptions
 
     func run() throws {
-        let views = Views(ledger: try store.open(.readOnly))
+        let views = Views(ledger: try reading.open(store))
         let (rows, basis) = try views.cases(try moment.moment())
         try moment.output.writing { out in
             _ = try InspectionReport.write(rows, InspectionReport.caseColumns, view: "cases", member: "cases", title: "问责台账",
@@ -100,6 +102,7 @@ struct Clues: ParsableCommand {
         abstract: "The clues an inspector starts from (线索): units and people ranked by days overdue, rejections, reopenings, escalations and flagged events, each with the trail that proves it.",
         discussion: "Score: a day overdue 1, a rejection 3, a reopening, an escalation or a flagged event 5 (docs/views.md, \"Clues\").")
     @OptionGroup var store: StoreOptions
+    @OptionGroup var reading: ReadOptions
     @OptionGroup var moment: MomentOptions
     @Option(help: "Only events from this moment on (RFC 3339, or \"2022-08-26 18:00\" in UTC+8).") var since: String?
     @Option(help: "Only this unit (id, name or alias) and its people.") var unit: String?
@@ -107,7 +110,7 @@ struct Clues: ParsableCommand {
     var hastyMinutes: String?
 
     func run() throws {
-        let views = Views(ledger: try store.open(.readOnly))
+        let views = Views(ledger: try reading.open(store))
         let start = try since.map { text in try asked { () throws(QueryError) in try Moment.time(text, "--since") } }
         let rules = AuditRules(hastyMinutes: try asked { () throws(QueryError) in try ViewQuery.hastyMinutes(hastyMinutes, "--hasty-minutes") })
         let (rows, basis) = try usage { try views.clues(since: start, unit: unit, rules: rules, try moment.moment()) }

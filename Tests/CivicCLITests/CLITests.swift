@@ -1,4 +1,5 @@
 import Campaign
+import Demo
 import Foundation
 import JSON
 import Ledger
@@ -476,6 +477,29 @@ struct ViewCLITests {
         #expect(strict["events"]?.array.first?["content"]?.text?.contains("砂石路") == true)
         #expect(try civic(["audit"], store: Self.demo.path).status == 2)
         #expect(try civic(["audit", "--unit", "U-zt", "--actor", "x"], store: Self.demo.path).status == 2)
+    }
+
+    @Test("every view read from the log alone (--from-log) is byte for byte the view read from the derived data")
+    func fromLog() throws {
+        // The demo campaign with its derived data written often (snapshots every 20 seqs, records every 10).
+        let folder = Folder()
+        do {
+            let ledger = try Ledger(path: folder.path, access: .create, snapshotInterval: 20, flushEvery: 10)
+            _ = try DemoCampaign.fill(ledger)
+        }
+        let at = ["--at", "2022-08-26T20:00:00+08:00"]
+        let views: [[String]] = [
+            ["board", "--format", "json"] + at, ["board", "--format", "json", "--as-of", "seq:60", "--unit", "住建局"] + at,
+            ["progress", "--format", "json"] + at, ["ranking", "--week", "2022-W34", "--format", "json"],
+            ["audit", "--unit", "U-zj", "--format", "json"] + at, ["audit", "--actor", "office/li-xianfeng", "--format", "json"] + at,
+            ["cases", "--format", "json"] + at, ["clues", "--format", "json"] + at, ["bulletin", "--week", "2022-W34", "--format", "json"],
+        ]
+        for view in views {
+            let derived = try civic(view, store: folder.path), alone = try civic(view + ["--from-log"], store: folder.path)
+            #expect(derived.status == 0 && alone.status == 0, "\(view): \(derived.err) \(alone.err)")
+            #expect(!derived.out.isEmpty && alone.out == derived.out, "\(view)")
+        }
+        #expect(try civic(["append", "--from-log", setupFile], store: folder.path).status == 2)  // only views read this way
     }
 
     @Test("views as of a past seq use the checkpoints yet equal the full fold: the demo store at seq 60")

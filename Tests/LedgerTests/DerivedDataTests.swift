@@ -310,6 +310,10 @@ struct DerivedDataTests {
         let truth = try ledger.projection(asOf: .seq(230), at: Projection.endOfTime, fromLog: true).0.board().first { $0.id == id }
         #expect(fooled?.problem.leader == "伪造的领导")  // views trust derived data; verify is what checks it
         #expect(truth?.problem.leader != "伪造的领导")
+        // A store opened to read the log alone (`--from-log`) gives the truth in every view.
+        let inspector = try Ledger(path: store.path, access: .readOnly, fromLog: true)
+        let seen = try inspector.projection(asOf: .seq(230), at: Projection.endOfTime).0.board().first { $0.id == id }
+        #expect(seen?.problem.leader == truth?.problem.leader)
         let found = try ledger.verify()
         #expect(found.derived.map(\.key) == ["seq 222"], "\(found.derived)")
         #expect(try ledger.verify(logOnly: true).derived.isEmpty)  // the log itself holds
@@ -340,6 +344,9 @@ struct DerivedDataTests {
         changed.status = .closed
         record.payload = .problem(changed)
         _ = try ledger.log.write { w in try w.put(table, Array(problem.utf8), record.encoded()); return .commit(()) }
+        #expect(try smallIntervals(store).record(of: problem)?.problem?.status == .closed)  // a new process reads the forgery
+        let inspector = try Ledger(path: store.path, access: .readOnly, fromLog: true)
+        #expect(try inspector.record(of: problem)?.problem?.status == .assigned)  // from the log alone: the truth
         let found = try ledger.verify()
         #expect(found.derived.contains { $0.table == "subjects" && $0.key == problem }, "\(found.derived)")
         try ledger.rebuildDerived()

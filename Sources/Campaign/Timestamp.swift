@@ -237,7 +237,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
 }
 
-/// ASCII bytes written into a buffer of fixed size.
+/// Text written as bytes into a buffer of fixed size (ASCII, and the UTF-8 of 年月日 for Chinese dates).
 private struct ASCIIBuffer {
     let bytes: UnsafeMutableBufferPointer<UInt8>
     var count = 0
@@ -289,14 +289,27 @@ extension Timestamp {
     public var chineseMinute: String {
         let local = micros + Int64(Self.chinaOffset) * 60_000_000
         let minuteOfDay = Self.floorDivide(local, 60_000_000).0 - chinaDay * 1440
-        let h = minuteOfDay / 60, m = minuteOfDay % 60
-        return chineseDate + " " + (h < 10 ? "0" : "") + "\(h):" + (m < 10 ? "0" : "") + "\(m)"
+        // Written into one buffer (a board or progress table shows thousands).
+        return Self.text { out in
+            writeChineseDate(&out)
+            out.append(UInt8(ascii: " "))
+            out.digits(minuteOfDay / 60, 2)
+            out.append(UInt8(ascii: ":"))
+            out.digits(minuteOfDay % 60, 2)
+        }
     }
 
     /// `2022年8月25日` in UTC+8.
-    public var chineseDate: String {
+    public var chineseDate: String { Self.text { writeChineseDate(&$0) } }
+
+    private func writeChineseDate(_ out: inout ASCIIBuffer) {
         let (y, m, d) = Self.civil(fromDays: chinaDay)
-        return "\(y)年\(m)月\(d)日"
+        out.digits(y, 1)
+        for b in "年".utf8 { out.append(b) }
+        out.digits(m, 1)
+        for b in "月".utf8 { out.append(b) }
+        out.digits(d, 1)
+        for b in "日".utf8 { out.append(b) }
     }
 
     /// `8月25日` in UTC+8.

@@ -186,32 +186,57 @@ public enum Render {
 
     /// A table for a terminal, with Chinese headers, aligned by display width (CJK counts double).
     public static func table<Row>(_ rows: [Row], _ columns: [Column<Row>], to out: Output) throws {
-        let cells = rows.map { row in columns.map { $0.display(row) } }
-        var widths = columns.map { width($0.header) }
-        for line in cells { for k in line.indices { widths[k] = max(widths[k], width(line[k])) } }
-        func line(_ cells: [String]) {
-            for (k, cell) in cells.enumerated() {
-                out.text(cell)
-                if k < cells.count - 1 { out.text(String(repeating: " ", count: widths[k] - width(cell) + 2)) }
+        // Each cell's text and width, taken once, row after row.
+        var cells: [(text: String, width: Int)] = []
+        cells.reserveCapacity((rows.count + 1) * columns.count)
+        for column in columns { cells.append((column.header, width(column.header))) }
+        for row in rows { for column in columns { let text = column.display(row); cells.append((text, width(text))) } }
+        var widths = [Int](repeating: 0, count: columns.count)
+        for (k, cell) in cells.enumerated() { widths[k % columns.count] = max(widths[k % columns.count], cell.width) }
+        func line(_ cells: ArraySlice<(text: String, width: Int)>) {
+            for (k, cell) in zip(0..., cells) {
+                out.text(cell.text)
+                if k < columns.count - 1 { for _ in 0..<(widths[k] - cell.width + 2) { out.byte(32) } }
             }
             out.byte(10)
         }
-        line(columns.map(\.header))
-        line(widths.map { String(repeating: "─", count: $0) })
-        for row in cells {
-            line(row)
+        guard !columns.isEmpty else { return }
+        line(cells[0..<columns.count])
+        line(ArraySlice(widths.map { (String(repeating: "─", count: $0), $0) }))
+        for start in stride(from: columns.count, to: cells.count, by: columns.count) {
+            line(cells[start..<(start + columns.count)])
             try out.flushIfFull()
         }
     }
 
-    /// Display width in a terminal: East Asian wide and full-width characters take two cells.
+    /// Display width in a terminal: East Asian wide and full-width characters take two cells. Read from
+    /// the UTF-8 bytes: the wide ranges all lie past U+1100, so only three- and four-byte characters are
+    /// decoded.
     public static func width(_ text: String) -> Int {
-        text.unicodeScalars.reduce(0) { sum, s in
-            let v = s.value
-            let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
-                || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
-                || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
-            return sum + (wide ? 2 : 1)
+        var text = text
+        return text.withUTF8 { bytes in
+            var sum = 0, k = 0
+            while k < bytes.count {
+                let lead = bytes[k]
+                let length = lead < 0xE0 ? 1 : lead < 0xF0 ? 3 : 4
+                guard length > 1, k + length <= bytes.count else {
+                    // ASCII, the lead of a two-byte character (its second byte counts nothing), or a
+                    // continuation byte.
+                    if lead < 0x80 || lead >= 0xC0 { sum += 1 }
+                    k += 1
+                    continue
+                }
+                let v = length == 3
+                    ? UInt32(lead & 0x0F) << 12 | UInt32(bytes[k + 1] & 0x3F) << 6 | UInt32(bytes[k + 2] & 0x3F)
+                    : UInt32(lead & 0x07) << 18 | UInt32(bytes[k + 1] & 0x3F) << 12 | UInt32(bytes[k + 2] & 0x3F) << 6
+                        | UInt32(bytes[k + 3] & 0x3F)
+                k += length
+                let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+                    || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+                    || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
+                sum += wide ? 2 : 1
+            }
+            return sum
         }
     }
 

@@ -27,6 +27,20 @@ struct TimestampTests {
         #expect(t.offsetMinutes == offset)
     }
 
+    @Test("a moment as a clerk reads it: the date and minute in UTC+8, hours and minutes with two digits", arguments: [
+        ("2022-08-19T16:00:00+08:00", "2022年8月19日 16:00", "2022年8月19日", "8月19日"),
+        ("2022-08-19T15:59:59Z", "2022年8月19日 23:59", "2022年8月19日", "8月19日"),
+        ("2022-08-19T16:05:00Z", "2022年8月20日 00:05", "2022年8月20日", "8月20日"),
+        ("2022-12-31T16:00:00Z", "2023年1月1日 00:00", "2023年1月1日", "1月1日"),
+        ("1969-12-31T15:59:00Z", "1969年12月31日 23:59", "1969年12月31日", "12月31日"),
+    ])
+    func chineseForms(_ text: String, _ minute: String, _ date: String, _ monthDay: String) throws {
+        let t = try #require(Timestamp(rfc3339: text))
+        #expect(t.chineseMinute == minute)
+        #expect(t.chineseDate == date)
+        #expect(t.chineseMonthDay == monthDay)
+    }
+
     @Test("leap years are honoured")
     func leapYears() {
         #expect(Timestamp(rfc3339: "2024-02-29T12:00:00+08:00") != nil)

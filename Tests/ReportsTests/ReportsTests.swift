@@ -141,6 +141,31 @@ struct ReportsTests {
         #expect(Render.width("城管") == 4 && Render.width("ab") == 2)
     }
 
+    @Test("display width read from the bytes is the width of each character by its code point")
+    func widthByBytes() throws {
+        func reference(_ text: String) -> Int {
+            text.unicodeScalars.reduce(0) { sum, s in
+                let v = s.value
+                let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+                    || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+                    || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
+                return sum + (wide ? 2 : 1)
+            }
+        }
+        // Each range's edges and some inside, in one, two, three and four bytes.
+        let points: [UInt32] = [0x41, 0x7F, 0xE9, 0x7FF, 0x800, 0x10FF, 0x1100, 0x115F, 0x1160, 0x2E7F, 0x2E80, 0x4E2D, 0xA4CF,
+                                0xA4D0, 0xAC00, 0xD7A3, 0xD7A4, 0xF900, 0xFAFF, 0xFE30, 0xFE4F, 0xFF01, 0xFF60, 0xFF61, 0xFFE0,
+                                0xFFE6, 0xFFE7, 0x1F600, 0x1FFFF, 0x20000, 0x2A6D6, 0x3FFFD, 0x3FFFE, 0x10FFFF]
+        let scalars = points.compactMap(Unicode.Scalar.init)
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...12, using: &random) { text.unicodeScalars.append(scalars.randomElement(using: &random)!) }
+            #expect(Render.width(text) == reference(text), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+        #expect(Render.width("城管执法大队 2022年8月26日 18:00") == 32)
+    }
+
     @Test("JSON strings escape what RFC 8259 requires and read back the same")
     func jsonStrings() throws {
         let texts = ["quote \" and \\ backslash", "line\nfeed\ttab\rreturn", "\u{01}\u{1F}", "中文 ✓ 😀", "</script>"] + hostile

@@ -319,7 +319,8 @@ public final class Ledger: @unchecked Sendable {
     /// The units and lists registered as of the head, with their names: what an imported list names.
     @available(*, noasync)
     public func registry() throws -> Registry {
-        let (projection, _) = try projection(at: Projection.endOfTime)
+        // The names only: no weekly counts restored (a name given for a unit is resolved this way).
+        let (projection, _) = try projection(at: Projection.endOfTime, weeks: false)
         return try withIndex { index, reader in
             let units = try projection.unitNames.map { id, name in
                 let registration = try index.record(id, reader)?.unit

@@ -158,6 +158,25 @@ public enum EventCodec {
     }
 
     /// The type of the event stored as `body`, read from its data field alone; nil when it has none.
+    /// The business time of the stored event `body`, read as `decode` reads it (the last field 2 and 3
+    /// given win) without decoding the rest; nil when its fields do not read.
+    public static func time(of body: UnsafeRawBufferPointer) -> Timestamp? {
+        var r = WireReader(body)
+        var micros: UInt64 = 0, offset: UInt64 = 0
+        while !r.isAtEnd {
+            guard let (field, wire) = try? r.tag() else { return nil }
+            switch (field, wire) {
+            case (2, 0): guard let v = try? r.varint() else { return nil }; micros = v
+            case (3, 0): guard let v = try? r.varint() else { return nil }; offset = v
+            default: guard (try? r.skip(wire, field: field)) != nil else { return nil }
+            }
+        }
+        var top = Fields()
+        top.n2 = micros
+        top.n3 = offset
+        return Timestamp(micros: top.int64(2), offsetMinutes: top.int32(3))
+    }
+
     public static func type(of body: UnsafeRawBufferPointer) -> EventType? {
         var r = WireReader(body)
         var found: EventType?

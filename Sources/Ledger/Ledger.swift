@@ -399,11 +399,18 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Folds the entries after `from` through `end` into `projection`.
+    /// An event dated after the moment the projection is judged at is passed over from its time alone
+    /// (`Projection.pass`): a view `--at` a past moment folds many of them.
     static func fold(_ projection: inout Projection, after from: UInt64, through end: UInt64, _ reader: borrowing LogReader) throws {
         guard from < end else { return }
+        let judged = projection.at != Projection.endOfTime
         try reader.forEach(after: from) { entry in
             guard entry.seq <= end else { return false }
-            projection.apply(try EventCodec.recorded(entry, reading: .forFolds))
+            if judged, let time = EventCodec.time(of: entry.body), time > projection.at {
+                projection.pass(seq: entry.seq, time: time, recordedAt: Timestamp(micros: entry.recordedAtMicros))
+            } else {
+                projection.apply(try EventCodec.recorded(entry, reading: .forFolds))
+            }
             return entry.seq < end
         }
     }

@@ -153,14 +153,21 @@ public struct Projection: Sendable {
     }
 
     /// Folds one stored event (skipped when its `time` lies after `at`).
+    /// What every event folded tells, whatever its time: its seq, when it was recorded, its time. For an
+    /// event dated after `at` that is all `apply` takes of it, so a fold may pass over such an event
+    /// knowing only its time (`EventCodec.time(of:)`), without decoding the rest.
+    public mutating func pass(seq: UInt64, time: Timestamp, recordedAt: Timestamp?) {
+        self.seq = seq
+        folding = recordedAt
+        if latestTime.map({ time > $0 }) ?? true { latestTime = time }
+        if changes != nil { changes!.offered(time) }
+    }
+
     public mutating func apply(_ recorded: RecordedEvent) { apply(seq: recorded.seq, recorded.event, recordedAt: recorded.recordedAt) }
 
     /// Folds the event stored at `seq`, recorded at `recordedAt` (skipped when its `time` lies after `at`).
     public mutating func apply(seq: UInt64, _ event: borrowing Event, recordedAt: Timestamp?) {
-        self.seq = seq
-        folding = recordedAt
-        if latestTime.map({ event.time > $0 }) ?? true { latestTime = event.time }
-        if changes != nil { changes!.offered(event.time) }
+        pass(seq: seq, time: event.time, recordedAt: recordedAt)
         guard event.time <= at else { return }
         let subject = event.subject
         switch event.data {

@@ -200,7 +200,10 @@ public enum Render {
             }
             out.byte(10)
         }
-        guard !columns.isEmpty else { return }
+        guard !columns.isEmpty else {
+            for _ in 0..<(rows.count + 2) { out.byte(10) }  // an empty line each, header and rule included
+            return
+        }
         line(cells[0..<columns.count])
         line(ArraySlice(widths.map { (String(repeating: "─", count: $0), $0) }))
         for start in stride(from: columns.count, to: cells.count, by: columns.count) {

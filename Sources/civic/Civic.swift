@@ -113,10 +113,10 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
-/// `--from-log`, shared by every view: read no derived data (docs/storage.md, "Derived data").
+/// `--from-log`, shared by every view: read no derived data (docs/views.md, "The projection: one fold of the log").
 struct ReadOptions: ParsableArguments {
     @Flag(name: .customLong("from-log"),
-          help: "Build the view from the log alone, reading no derived data (snapshots, records, links): for an inspector who trusts only the log. Slower: the whole prefix is folded.")
+          help: "Build the view from the log alone, reading no derived data (snapshots, records, links): for an inspector who trusts only the log. Slower: the view's prefix is folded, and the records it names from the whole log.")
     var fromLog = false
 
     /// The store of `store`, opened read-only, reading derived data unless `--from-log`.

@@ -3,6 +3,7 @@ import Demo
 import Foundation
 import JSON
 import Ledger
+import LMDB
 import Testing
 
 /// The package's root folder, found from this file.
@@ -500,6 +501,32 @@ struct ViewCLITests {
             #expect(!derived.out.isEmpty && alone.out == derived.out, "\(view)")
         }
         #expect(try civic(["append", "--from-log", setupFile], store: folder.path).status == 2)  // only views read this way
+
+        // A unit link forged into the derived table, as an operator with write access could: a problem never
+        // given to 住建局 linked to it (the value copied from one of its true links, so it reads well).
+        let audit = ["audit", "--unit", "U-zj", "--format", "json"] + at
+        let truth = try civic(audit, store: folder.path).out
+        let environment = try Environment(path: folder.path)
+        let links = try environment.database("unit-links")
+        let stranger = try environment.write { txn -> String in
+            let own = Array("U-zj".utf8) + [0]
+            var value: [UInt8] = [], linked: Set<String> = [], others: [String] = []
+            try txn.forEach(links) { key, v in
+                let k = Array(key)
+                guard let zero = k.firstIndex(of: 0) else { return true }
+                let subject = String(decoding: k[(zero + 1)...], as: UTF8.self)
+                if k.starts(with: own) { value = Array(v); linked.insert(subject) } else if subject.hasPrefix("P-") { others.append(subject) }
+                return true
+            }
+            let stranger = try #require(others.first { !linked.contains($0) })
+            try txn.put(links, key: own + Array(stranger.utf8), value: try #require(value.isEmpty ? nil : value))
+            return stranger
+        }
+        let fooled = try civic(audit, store: folder.path).out
+        #expect(fooled != truth && fooled.contains(stranger))  // views trust derived data
+        #expect(try civic(audit + ["--from-log"], store: folder.path).out == truth)  // not read from the log alone
+        let verified = try civic(["verify"], store: folder.path)
+        #expect(verified.status == 3 && (verified.out + verified.err).contains("unit-links"), "\(verified.out) \(verified.err)")
     }
 
     @Test("views as of a past seq use the checkpoints yet equal the full fold: the demo store at seq 60")

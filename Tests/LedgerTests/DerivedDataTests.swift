@@ -134,6 +134,11 @@ struct DerivedDataTests {
             let (fast, fastHead) = try ledger.projection(asOf: asOf, at: at)
             let (full, fullHead) = try ledger.projection(asOf: asOf, at: at, fromLog: true)
             #expect(fast == full, "seed \(seed), asOf \(asOf), at \(at)")
+            // Both pass over the events dated after `at` from their time alone: a fold that decodes each
+            // one whole gives the same.
+            var whole = Projection(at: Projection.endOfTime).judged(at: at)
+            try ledger.events(asOf: asOf) { entry in whole.apply(entry.recorded); return true }
+            #expect(full == whole, "seed \(seed), asOf \(asOf), at \(at)")
             #expect(fastHead == fullHead)
             #expect(fast.board() == full.board())
             if at != Projection.endOfTime { #expect(fast.progress() == full.progress()) }
@@ -143,6 +148,38 @@ struct DerivedDataTests {
         let verified = try ledger.verify()
         #expect(verified.derived.isEmpty, "\(verified.derived)")
         #expect(verified.snapshots == Int(head.seq / 37))
+    }
+
+    @Test("an event's time read alone is the time its whole decoding gives, the last of a field given twice")
+    func timeReadAlone() throws {
+        let store = TemporaryStore()
+        let ledger = try smallIntervals(store)
+        try randomCampaign(seed: 11, events: 300, into: ledger, store: store)
+        var count = 0
+        try ledger.log.read { reader in
+            try reader.forEach(after: 0) { entry in
+                let decoded = try EventCodec.recorded(entry).event.time
+                let alone = EventCodec.time(of: entry.body)
+                #expect(alone?.micros == decoded.micros && alone?.offsetMinutes == decoded.offsetMinutes, "seq \(entry.seq)")
+                count += 1
+                return true
+            }
+        }
+        #expect(count == 300)
+        // Field 2 (the time, zigzag) given twice and field 3 (the offset) once, after the rest: the last wins.
+        let event = Event(id: "e-1", source: "/t", subject: "U-1", time: Timestamp(rfc3339: "2022-08-19T16:00:00+08:00")!,
+                          actor: "office/a", role: .office, actorUnit: "U-office",
+                          data: .unitRegistered(UnitRegistration(name: "单位", kind: .department)))
+        let later = Timestamp(rfc3339: "2022-08-20T09:30:00-05:30")!
+        var body = EventCodec.encode(event)
+        body += [0x10] + varint(UInt64(bitPattern: (later.micros << 1) ^ (later.micros >> 63)))
+        body += [0x18] + varint(UInt64(UInt32(bitPattern: (Int32(later.offsetMinutes) << 1) ^ (Int32(later.offsetMinutes) >> 31))))
+        let whole = try body.withUnsafeBytes { try EventCodec.decode($0, id: "e-1", subject: "U-1") }.time
+        let alone = try #require(body.withUnsafeBytes { EventCodec.time(of: $0) })
+        #expect(whole.micros == later.micros && whole.offsetMinutes == later.offsetMinutes)
+        #expect(alone.micros == whole.micros && alone.offsetMinutes == whole.offsetMinutes)
+        // A body whose fields do not read has no time.
+        #expect([UInt8]([0x10, 0xFF]).withUnsafeBytes { EventCodec.time(of: $0) } == nil)
     }
 
     @Test("the derived data a store keeps equals what a fold of its log gives, after every append (verify finds nothing)")
@@ -434,4 +471,11 @@ struct DerivedDataTests {
         }
         #expect(heads[0] == heads[1])
     }
+}
+
+/// `v` as a protobuf varint.
+func varint(_ v: UInt64) -> [UInt8] {
+    var v = v, out: [UInt8] = []
+    while v >= 0x80 { out.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+    return out + [UInt8(v)]
 }

@@ -141,6 +141,23 @@ struct ReportsTests {
         #expect(Render.width("城管") == 4 && Render.width("ab") == 2)
     }
 
+    @Test("a table's bytes: cells padded to the widest of their column plus two spaces, the last column not padded")
+    func tableBytes() throws {
+        struct Row: Sendable { var name: String; var note: String; var n: Int }
+        let columns: [Column<Row>] = [.string("name", "责任单位名称", { $0.name }), .string("note", "备注", { $0.note }),
+                                      .int("n", "数", { $0.n })]
+        let sink = MemorySink()
+        let out = Output(sink)
+        try Render.table([Row(name: "城管", note: "", n: 3), Row(name: "ab", note: "é说明", n: 12_345)], columns, to: out)
+        try out.flush()
+        #expect(sink.text == "责任单位名称  备注   数\n────────────  ─────  ─────\n城管                 3\nab            é说明  12345\n")
+        let none = MemorySink()
+        let empty = Output(none)
+        try Render.table([Row(name: "x", note: "", n: 1)], [], to: empty)
+        try empty.flush()
+        #expect(none.text == "\n\n\n")
+    }
+
     @Test("display width read from the bytes is the width of each character by its code point")
     func widthByBytes() throws {
         func reference(_ text: String) -> Int {

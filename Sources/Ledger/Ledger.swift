@@ -58,6 +58,8 @@ public final class Ledger: @unchecked Sendable {
     let snapshots: Snapshots
     /// Snapshots found damaged by views of this process: passed over, and taken again by the next writer.
     private let damaged = DamagedSnapshots()
+    /// The head's projection `registry()` restored, for the view that follows it (`projection`).
+    let registryHead = KeptProjection()
     /// How the last append went, for the tests: how many times its transaction ran (the map filling makes
     /// it run again), and the most subjects' records it held in memory at once.
     private(set) var lastAppendAttempts = 0
@@ -319,8 +321,10 @@ public final class Ledger: @unchecked Sendable {
     /// The units and lists registered as of the head, with their names: what an imported list names.
     @available(*, noasync)
     public func registry() throws -> Registry {
-        // The names only: no weekly counts restored (a name given for a unit is resolved this way).
-        let (projection, _) = try projection(at: Projection.endOfTime, weeks: false)
+        // The names only: no weekly counts restored (a name given for a unit is resolved this way). The
+        // projection is kept: the view asked by that name is often of the same head, and then starts from it.
+        let (projection, head) = try projection(at: Projection.endOfTime, weeks: false)
+        registryHead.keep(projection, head, fromLog: fromLog)
         return try withIndex { index, reader in
             let units = try projection.unitNames.map { id, name in
                 let registration = try index.record(id, reader)?.unit
@@ -373,8 +377,17 @@ public final class Ledger: @unchecked Sendable {
     /// - Returns: the projection and the head of the prefix it read.
     @available(*, noasync)
     public func projection(asOf: AsOf = .all, at: Timestamp, fromLog: Bool = false, weeks: Bool = true) throws -> (Projection, LogHead) {
-        try log.read { reader in
+        let kept = registryHead.take()
+        return try log.read { reader in
             let end = try Self.end(of: asOf, reader)
+            // The head `registry()` just restored, when it is this prefix and no event of it lies after
+            // `at`: then the same snapshot is chosen, no block passed over and every event folded, so the
+            // projection judged at `at` is the one this would fold.
+            if let kept, !weeks, kept.fromLog == (fromLog || self.fromLog), kept.head.seq == end,
+               kept.projection.latestTime.map({ $0 <= at }) ?? true {
+                registryHead.noteUsed()
+                return (kept.projection.judged(at: at), kept.head)
+            }
             var projection = Projection(at: Projection.endOfTime)
             var skip: [(seqs: ClosedRange<UInt64>, latest: Timestamp?)] = []
             if !fromLog && !self.fromLog {
@@ -545,6 +558,17 @@ final class OwedFlag: @unchecked Sendable {
     func set() { lock.withLock { value = true } }
     func take() -> Bool { lock.withLock { defer { value = false }; return value } }
     func peek() -> Bool { lock.withLock { value } }
+}
+
+/// The projection of a head, kept by one call for the next (taken once).
+final class KeptProjection: @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: (projection: Projection, head: LogHead, fromLog: Bool)?
+    /// How many kept projections were used (for the tests).
+    private(set) var used = 0
+    func keep(_ projection: Projection, _ head: LogHead, fromLog: Bool) { lock.withLock { kept = (projection, head, fromLog) } }
+    func take() -> (projection: Projection, head: LogHead, fromLog: Bool)? { lock.withLock { defer { kept = nil }; return kept } }
+    func noteUsed() { lock.withLock { used += 1 } }
 }
 
 /// Seqs of snapshots found damaged, noted from any thread.

@@ -139,12 +139,20 @@ struct DerivedDataTests {
             var whole = Projection(at: Projection.endOfTime).judged(at: at)
             try ledger.events(asOf: asOf) { entry in whole.apply(entry.recorded); return true }
             #expect(full == whole, "seed \(seed), asOf \(asOf), at \(at)")
+            // A view asked by a unit's name: the registry's projection of the head, then the view's own,
+            // which starts from it when it may.
+            _ = try ledger.registry()
+            let (named, namedHead) = try ledger.projection(asOf: asOf, at: at, weeks: false)
+            #expect(namedHead == fullHead && named.seq == full.seq && named.at == full.at && named.latestTime == full.latestTime)
+            #expect(named.board() == full.board(), "seed \(seed), asOf \(asOf), at \(at)")
+            if at != Projection.endOfTime { #expect(named.progress() == full.progress()) }
             #expect(fastHead == fullHead)
             #expect(fast.board() == full.board())
             if at != Projection.endOfTime { #expect(fast.progress() == full.progress()) }
             let week = Week(containing: at == Projection.endOfTime ? Timestamp(micros: latest) : at)
             #expect(fast.judged(at: week.lastInstant).ranking(week) == full.judged(at: week.lastInstant).ranking(week))
         }
+        #expect(ledger.registryHead.used > 0)  // some views started from the registry's projection
         let verified = try ledger.verify()
         #expect(verified.derived.isEmpty, "\(verified.derived)")
         #expect(verified.snapshots == Int(head.seq / 37))

@@ -157,7 +157,6 @@ public enum EventCodec {
         return (try? readEvent(&r, id: "", subject: "")) != nil
     }
 
-    /// The type of the event stored as `body`, read from its data field alone; nil when it has none.
     /// The business time of the stored event `body`, read as `decode` reads it (the last field 2 and 3
     /// given win) without decoding the rest; nil when its fields do not read.
     public static func time(of body: UnsafeRawBufferPointer) -> Timestamp? {
@@ -177,6 +176,7 @@ public enum EventCodec {
         return Timestamp(micros: top.int64(2), offsetMinutes: top.int32(3))
     }
 
+    /// The type of the event stored as `body`, read from its data field alone; nil when it has none.
     public static func type(of body: UnsafeRawBufferPointer) -> EventType? {
         var r = WireReader(body)
         var found: EventType?

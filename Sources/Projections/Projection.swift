@@ -152,7 +152,6 @@ public struct Projection: Sendable {
         return names
     }
 
-    /// Folds one stored event (skipped when its `time` lies after `at`).
     /// What every event folded tells, whatever its time: its seq, when it was recorded, its time. For an
     /// event dated after `at` that is all `apply` takes of it, so a fold may pass over such an event
     /// knowing only its time (`EventCodec.time(of:)`), without decoding the rest.
@@ -163,6 +162,7 @@ public struct Projection: Sendable {
         if changes != nil { changes!.offered(time) }
     }
 
+    /// Folds one stored event (skipped when its `time` lies after `at`).
     public mutating func apply(_ recorded: RecordedEvent) { apply(seq: recorded.seq, recorded.event, recordedAt: recorded.recordedAt) }
 
     /// Folds the event stored at `seq`, recorded at `recordedAt` (skipped when its `time` lies after `at`).

@@ -29,6 +29,19 @@ struct StringIndexTests {
         #expect(empty.number(of: "") == nil)
     }
 
+    @Test("an index restored whole (its strings appended, no table) finds every string on its first look-up")
+    func restoredIndexFound() {
+        let strings = (0..<120_000).map { "P-\($0 % 7)-\($0)" }
+        var bytes: [UInt8] = [], ends: [UInt32] = []
+        for string in strings { bytes += Array(string.utf8); ends.append(UInt32(bytes.count)) }
+        var index = StringIndex()
+        index.append(bytes: bytes, ends: ends)
+        for (n, string) in strings.enumerated() where n % 97 == 0 || n == strings.count - 1 { #expect(index.number(of: string) == Int32(n)) }
+        #expect(index.number(of: "P-0-120000") == nil && index.number(of: "") == nil)
+        #expect(index.intern("P-new") == Int32(strings.count))
+        #expect(strings.indices.allSatisfy { index.number(of: strings[$0]) == Int32($0) })
+    }
+
     @Test("two indexes (two seeds) number the same strings the same")
     func numbersDoNotDependOnTheSeed() {
         var a = StringIndex(), b = StringIndex()

@@ -112,6 +112,27 @@ public struct ProblemTable: Sendable {
         return true
     }
 
+    /// Sets the bytes of `slot`'s record at the offsets `mask` names (bit k: byte k) to `changed`, in
+    /// order, when the record they make is sound: a delta snapshot's change, laid over the stored bytes.
+    /// - Returns: false when it is not a record of this table (nothing is changed then).
+    mutating func patch(_ slot: Int, mask: UInt64, _ changed: UnsafeRawBufferPointer, names: Int32) -> Bool {
+        let size = ProblemRecord.size
+        return recordBytes.withUnsafeMutableBytes { all in
+            withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { record in
+                record.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[(slot * size)..<(slot * size + size)]))
+                var k = 0, left = mask
+                while left != 0 {
+                    record[left.trailingZeroBitCount] = changed[k]
+                    k += 1
+                    left &= left - 1
+                }
+                guard ProblemRecord.isSound(UnsafeRawBufferPointer(record), names: names) else { return false }
+                UnsafeMutableRawBufferPointer(rebasing: all[(slot * size)...]).copyMemory(from: UnsafeRawBufferPointer(record))
+                return true
+            }
+        }
+    }
+
     /// Every slot, in the order of their ids' bytes.
     func slotsInIDOrder() -> [Int32] {
         idOrder.slots(count) {

@@ -169,24 +169,12 @@ public enum ProjectionSnapshot {
             guard added.count == idEnds.count * ProblemRecord.size, projection.problems.appendRecords(added) else { throw Damaged() }
             let changed = try r.count(atMost: slotsBefore)
             var slot = -1
-            var record = [UInt8](repeating: 0, count: ProblemRecord.size)
             for _ in 0..<changed {
                 slot += 1 + (try r.count(atMost: slotsBefore))
                 guard slot < slotsBefore else { throw Damaged() }
                 let mask = UInt64(littleEndian: try r.fixed(8).loadUnaligned(as: UInt64.self))
                 let bytes = try r.fixed(mask.nonzeroBitCount)
-                var sound = true
-                record.withUnsafeMutableBytes { b in
-                    projection.problems[slot].write(into: b)
-                    var k = 0
-                    for at in 0..<ProblemRecord.size where mask & (1 << UInt64(at)) != 0 {
-                        b[at] = bytes[k]
-                        k += 1
-                    }
-                    sound = ProblemRecord.isSound(UnsafeRawBufferPointer(b), names: names)
-                    if sound { projection.problems[slot] = ProblemRecord(UnsafeRawBufferPointer(b)) }
-                }
-                guard sound else { throw Damaged() }
+                guard projection.problems.patch(slot, mask: mask, bytes, names: names) else { throw Damaged() }
             }
             guard projection.problems.count == slotCount else { throw Damaged() }
             for _ in 0..<(try r.count(atMost: r.remaining)) {

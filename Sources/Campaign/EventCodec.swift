@@ -170,6 +170,11 @@ public enum EventCodec {
             default: guard (try? r.skip(wire, field: field)) != nil else { return nil }
             }
         }
+        return time(micros, offset)
+    }
+
+    /// The time of fields 2 (sint64) and 3 (sint32) as read: swift-protobuf's readings of them.
+    private static func time(_ micros: UInt64, _ offset: UInt64) -> Timestamp {
         var top = Fields()
         top.n2 = micros
         top.n3 = offset
@@ -373,10 +378,8 @@ public enum EventCodec {
         }
         guard let data else { throw Unreadable() }
         var top = Fields()
-        top.n2 = time
-        top.n3 = offset
         top.n4 = role
-        return Event(id: id, source: source, subject: subject, time: Timestamp(micros: top.int64(2), offsetMinutes: top.int32(3)),
+        return Event(id: id, source: source, subject: subject, time: Self.time(time, offset),
                      actor: actor, role: try code(top.enumNumber(4)), actorUnit: actorUnit,
                      data: try eventData(data.field, data.fields))
     }

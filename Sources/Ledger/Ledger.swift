@@ -324,7 +324,7 @@ public final class Ledger: @unchecked Sendable {
         // The names only: no weekly counts restored (a name given for a unit is resolved this way). The
         // projection is kept: the view asked by that name is often of the same head, and then starts from it.
         let (projection, head) = try projection(at: Projection.endOfTime, weeks: false)
-        registryHead.keep(projection, head, fromLog: fromLog)
+        registryHead.keep(projection, head)
         return try withIndex { index, reader in
             let units = try projection.unitNames.map { id, name in
                 let registration = try index.record(id, reader)?.unit
@@ -378,19 +378,21 @@ public final class Ledger: @unchecked Sendable {
     @available(*, noasync)
     public func projection(asOf: AsOf = .all, at: Timestamp, fromLog: Bool = false, weeks: Bool = true) throws -> (Projection, LogHead) {
         let kept = registryHead.take()
+        let fromLog = fromLog || self.fromLog
         return try log.read { reader in
             let end = try Self.end(of: asOf, reader)
-            // The head `registry()` just restored, when it is this prefix and no event of it lies after
-            // `at`: then the same snapshot is chosen, no block passed over and every event folded, so the
-            // projection judged at `at` is the one this would fold.
-            if let kept, !weeks, kept.fromLog == (fromLog || self.fromLog), kept.head.seq == end,
+            // The head `registry()` just restored (read as this ledger reads), when it is this prefix,
+            // read the same way, and no event of it lies after `at`: then the same snapshot is chosen, no
+            // block passed over and every event folded, so the projection judged at `at` is the one this
+            // would fold.
+            if let kept, !weeks, fromLog == self.fromLog, kept.head.seq == end,
                kept.projection.latestTime.map({ $0 <= at }) ?? true {
                 registryHead.noteUsed()
                 return (kept.projection.judged(at: at), kept.head)
             }
             var projection = Projection(at: Projection.endOfTime)
             var skip: [(seqs: ClosedRange<UInt64>, latest: Timestamp?)] = []
-            if !fromLog && !self.fromLog {
+            if !fromLog {
                 var bad: [UInt64] = []
                 projection = try snapshots.restore(upTo: end, before: at, reader, skipped: &bad, weeks: weeks)
                 if !bad.isEmpty { damaged.insert(bad) }
@@ -563,11 +565,11 @@ final class OwedFlag: @unchecked Sendable {
 /// The projection of a head, kept by one call for the next (taken once).
 final class KeptProjection: @unchecked Sendable {
     private let lock = NSLock()
-    private var kept: (projection: Projection, head: LogHead, fromLog: Bool)?
+    private var kept: (projection: Projection, head: LogHead)?
     /// How many kept projections were used (for the tests).
     private(set) var used = 0
-    func keep(_ projection: Projection, _ head: LogHead, fromLog: Bool) { lock.withLock { kept = (projection, head, fromLog) } }
-    func take() -> (projection: Projection, head: LogHead, fromLog: Bool)? { lock.withLock { defer { kept = nil }; return kept } }
+    func keep(_ projection: Projection, _ head: LogHead) { lock.withLock { kept = (projection, head) } }
+    func take() -> (projection: Projection, head: LogHead)? { lock.withLock { defer { kept = nil }; return kept } }
     func noteUsed() { lock.withLock { used += 1 } }
 }
 

@@ -186,6 +186,10 @@ public enum Render {
 
     /// A table for a terminal, with Chinese headers, aligned by display width (CJK counts double).
     public static func table<Row>(_ rows: [Row], _ columns: [Column<Row>], to out: Output) throws {
+        guard !columns.isEmpty else {
+            for _ in 0..<(rows.count + 2) { out.byte(10) }  // an empty line each, header and rule included
+            return
+        }
         // Each cell's text and width, taken once, row after row.
         var cells: [(text: String, width: Int)] = []
         cells.reserveCapacity((rows.count + 1) * columns.count)
@@ -199,10 +203,6 @@ public enum Render {
                 if k < columns.count - 1 { for _ in 0..<(widths[k] - cell.width + 2) { out.byte(32) } }
             }
             out.byte(10)
-        }
-        guard !columns.isEmpty else {
-            for _ in 0..<(rows.count + 2) { out.byte(10) }  // an empty line each, header and rule included
-            return
         }
         line(cells[0..<columns.count])
         line(ArraySlice(widths.map { (String(repeating: "─", count: $0), $0) }))

@@ -108,8 +108,8 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store there.
-    func open(_ access: StoreAccess = .readWrite, largeWrites: Bool = false, flushEvery: UInt64 = 10_000) throws -> Ledger {
-        try Ledger(path: path, access: access, flushEvery: flushEvery, largeWrites: largeWrites)
+    func open(_ access: StoreAccess = .readWrite, largeWrites: Bool = false, flushEvery: UInt64 = 10_000, fromLog: Bool = false) throws -> Ledger {
+        try Ledger(path: path, access: access, flushEvery: flushEvery, largeWrites: largeWrites, fromLog: fromLog)
     }
 }
 
@@ -121,7 +121,7 @@ struct ReadOptions: ParsableArguments {
 
     /// The store of `store`, opened read-only, reading derived data unless `--from-log`.
     func open(_ store: StoreOptions) throws -> Ledger {
-        try Ledger(path: store.path, access: .readOnly, fromLog: fromLog)
+        try store.open(.readOnly, fromLog: fromLog)
     }
 }
 

@@ -149,10 +149,12 @@ struct Snapshots {
             if broken { continue }
             var projection = Projection(at: Projection.endOfTime)
             var sound = true
+            var deltas = chain.dropLast().reduce(0) { $0 + bySeq[$1]!.size }
             for seq in chain.reversed() {
                 let ok = try withSnapshot(seq, reader) { value -> Bool in
                     guard let value else { return false }
-                    do { try ProjectionSnapshot.apply(value, to: &projection, weeks: weeks) } catch { return false }
+                    do { try ProjectionSnapshot.apply(value, to: &projection, weeks: weeks, room: deltas) } catch { return false }
+                    deltas = 0
                     return true
                 }
                 if !ok {

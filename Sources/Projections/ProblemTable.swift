@@ -93,21 +93,18 @@ public struct ProblemTable: Sendable {
         self[start / ProblemRecord.size] = record
     }
 
-    /// Adds the records of the next slots, as stored (`ProblemRecord.size` bytes each), checked.
+    /// Adds the records of the next slots, as stored (`ProblemRecord.size` bytes each), checked, with
+    /// room for `room` bytes of records more.
     /// - Returns: false when one of them is not a record of this table (a status or a name it does not have).
-    mutating func appendRecords(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    mutating func appendRecords(_ bytes: UnsafeRawBufferPointer, room: Int = 0) -> Bool {
         guard bytes.count % ProblemRecord.size == 0 else { return false }
         let names = Int32(nameCount)
         for k in stride(from: 0, to: bytes.count, by: ProblemRecord.size) {
             guard ProblemRecord.isSound(UnsafeRawBufferPointer(rebasing: bytes[k...]), names: names) else { return false }
         }
-        // A table restored whole then takes the deltas after it: room for them from the start spares
-        // copying it all when the first one comes.
-        if recordBytes.isEmpty {
-            recordBytes.reserveCapacity(bytes.count + bytes.count / 4)
-            recordBytes.withUnsafeMutableBytes { _ in }
-            Self.preferLargePages(&recordBytes)
-        }
+        // A table restored whole then takes the deltas after it, and the fold after them: room for both
+        // from the start spares copying it all when the first one comes.
+        recordBytes.reserveInLargePages(recordBytes.count + bytes.count + room + (recordBytes.isEmpty ? bytes.count / 4 : 0))
         recordBytes.append(contentsOf: bytes)
         return true
     }
@@ -149,8 +146,9 @@ public struct ProblemTable: Sendable {
     }
 
     /// Adds the ids of problems restored from a snapshot (`ProjectionSnapshot`), their records to follow.
-    mutating func appendIDs(bytes: some Collection<UInt8>, ends: [UInt32]) {
-        ids.append(bytes: bytes, ends: ends)
+    mutating func appendIDs(bytes: some Collection<UInt8>, ends: [UInt32], room: Int = 0) {
+        // A problem a delta adds takes its record's 64 bytes and its id's in it: its id is some fraction of `room`.
+        ids.append(bytes: bytes, ends: ends, room: (bytes: room / 4, ends: room / ProblemRecord.size))
         idOrder = IDOrder()
     }
 }
@@ -270,25 +268,6 @@ struct ProblemRecord: Sendable, Equatable {
 
     /// Whether it still counts as outstanding (reported, assigned or submitted).
     var isOutstanding: Bool { status == .reported || status == .assigned || status == .submitted }
-}
-
-extension ProblemTable {
-    /// Asks the kernel to back the array's storage with 2 MB pages where it can (`MADV_HUGEPAGE`): a
-    /// restored table of 200,000 problems is 13 MB, which in 4 KB pages costs some 3,300 page faults
-    /// before the copy (docs/performance.md, "Restoring a snapshot").
-    static func preferLargePages(_ array: inout [UInt8]) {
-        #if os(Linux)
-        let capacity = array.capacity
-        guard capacity >= 4 << 20 else { return }
-        array.withUnsafeMutableBytes { b in
-            guard let base = b.baseAddress else { return }
-            let huge = 2 << 20
-            let start = (Int(bitPattern: base) + huge - 1) / huge * huge
-            let end = (Int(bitPattern: base) + capacity) / huge * huge
-            if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 14 /* MADV_HUGEPAGE */) }
-        }
-        #endif
-    }
 }
 
 /// The slots of a table in the order of their ids, once sorted.

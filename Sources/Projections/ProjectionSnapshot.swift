@@ -136,9 +136,12 @@ public enum ProjectionSnapshot {
     /// Adds stored snapshot `bytes` to `projection`: a full one to an empty projection, a delta to the
     /// projection of its base. Afterwards the projection is that of the snapshot's seq, at the end of time.
     /// Without `weeks`, the weekly counts are read (and checked) but not kept (`Projection.keepsWeeks`).
+    /// `room`: the bytes of the deltas still to be added after this one, for whose problems the table
+    /// makes room at once (each grows it by less than its size).
     /// - Throws: `Damaged` when the checksum fails, the bytes do not decode, or they do not follow the
     ///   projection they are added to. The projection is then unusable.
-    public static func apply(_ bytes: UnsafeRawBufferPointer, to projection: inout Projection, weeks: Bool = true) throws(Damaged) {
+    public static func apply(_ bytes: UnsafeRawBufferPointer, to projection: inout Projection, weeks: Bool = true,
+                             room: Int = 0) throws(Damaged) {
         guard bytes.count > magic.count + 8, bytes.prefix(magic.count).elementsEqual(magic) else { throw Damaged() }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[(magic.count + 8)...])
         guard checksum(payload) == UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: magic.count, as: UInt64.self)) else {
@@ -158,7 +161,7 @@ public enum ProjectionSnapshot {
             let slotsBefore = projection.problems.count
             guard try r.varint() == UInt64(slotsBefore) else { throw Damaged() }
             let (idBytes, idEnds) = try strings(&r)
-            projection.problems.appendIDs(bytes: idBytes, ends: idEnds)
+            projection.problems.appendIDs(bytes: idBytes, ends: idEnds, room: room)
             let slotCount = slotsBefore + idEnds.count
             let names = Int32(projection.problems.nameCount)
             func name(_ n: UInt64) throws(WireReader.Malformed) -> Int32 {
@@ -166,7 +169,7 @@ public enum ProjectionSnapshot {
                 return Int32(n)
             }
             let added = try r.slice()
-            guard added.count == idEnds.count * ProblemRecord.size, projection.problems.appendRecords(added) else { throw Damaged() }
+            guard added.count == idEnds.count * ProblemRecord.size, projection.problems.appendRecords(added, room: room) else { throw Damaged() }
             let changed = try r.count(atMost: slotsBefore)
             var slot = -1
             for _ in 0..<changed {
@@ -182,11 +185,17 @@ public enum ProjectionSnapshot {
                 let opening = BatchOpening(name: try r.validString(), source: try vocabulary(&r), dueAt: try requiredTime(&r))
                 projection.batches[n] = BatchView(opening: opening, openedAt: try requiredTime(&r))
             }
-            for _ in 0..<(try r.count(atMost: r.remaining)) {
+            // The tables grown to their count at once: grown one by one, a restore of 12,000 zero-out
+            // records rehashed them a dozen times, each time into fresh pages.
+            let days = try r.count(atMost: r.remaining)
+            projection.outstandingChanges.reserveCapacity(projection.outstandingChanges.count + days)
+            for _ in 0..<days {
                 let key = DayKey(batch: try name(try r.varint()), day: try r.zigzag())
                 projection.outstandingChanges[key] = Int(try r.zigzag())
             }
-            for _ in 0..<(try r.count(atMost: r.remaining)) {
+            let zeroRecords = try r.count(atMost: r.remaining)
+            projection.zeroRecords.reserveCapacity(projection.zeroRecords.count + zeroRecords)
+            for _ in 0..<zeroRecords {
                 let batch = try name(try r.varint())
                 let unit = try r.zigzag()
                 guard unit >= -1, unit < Int64(names) else { throw Damaged() }
@@ -199,7 +208,9 @@ public enum ProjectionSnapshot {
             for _ in 0..<(try r.count(atMost: r.remaining)) { projection.unitsAssigned.insert(try name(try r.varint())) }
             let keep = weeks && projection.keepsWeeks
             if !keep { projection.leaveOutWeeks() }
-            for _ in 0..<(try r.count(atMost: r.remaining)) {
+            let weekCounts = try r.count(atMost: r.remaining)
+            if keep { projection.weeks.reserveCapacity(projection.weeks.count + weekCounts) }
+            for _ in 0..<weekCounts {
                 let key = WeekKey(day: try r.zigzag(), unit: try name(try r.varint()))
                 let counts = WeekCounts(closed: try r.count(atMost: Int(Int32.max)), rejected: try r.count(atMost: Int(Int32.max)),
                                         reopened: try r.count(atMost: Int(Int32.max)), escalated: try r.count(atMost: Int(Int32.max)))
@@ -253,9 +264,9 @@ public enum ProjectionSnapshot {
         w.lengthPrefixed(s.bytes)
     }
 
-    /// Strings written by `strings(_:_:)`, as their bytes and ends. Each is UTF-8: the block is, and no
-    /// string begins inside a character.
-    private static func strings(_ r: inout WireReader) throws(WireReader.Malformed) -> ([UInt8], [UInt32]) {
+    /// Strings written by `strings(_:_:)`, as their bytes (in the snapshot's, copied once by the index
+    /// that takes them) and ends. Each is UTF-8: the block is, and no string begins inside a character.
+    private static func strings(_ r: inout WireReader) throws(WireReader.Malformed) -> (UnsafeRawBufferPointer, [UInt32]) {
         let n = try r.count(atMost: r.remaining)
         var ends: [UInt32] = []
         ends.reserveCapacity(n)
@@ -267,7 +278,7 @@ public enum ProjectionSnapshot {
         let block = try r.slice()
         guard block.count == total, total <= Int(UInt32.max), UTF8Check.isValid(block) else { throw WireReader.Malformed() }
         for end in ends where Int(end) < total && block[Int(end)] & 0xC0 == 0x80 { throw WireReader.Malformed() }
-        return (Array(block), ends)
+        return (block, ends)
     }
 }
 

@@ -31,15 +31,15 @@ public struct StringIndex: Sendable {
     public var count: Int { ends.count }
 
     /// Adds strings given as their bytes and ends (relative to the first of them), without looking them
-    /// up: what a snapshot restores. The table of numbers is built again on the next look-up.
+    /// up: what a snapshot restores. The table of numbers is built again on the next look-up. `room`:
+    /// bytes and strings to make room for beyond these.
     /// - Precondition: the strings are new and distinct.
-    mutating func append(bytes more: some Collection<UInt8>, ends moreEnds: [UInt32]) {
+    mutating func append(bytes more: some Collection<UInt8>, ends moreEnds: [UInt32], room: (bytes: Int, ends: Int) = (0, 0)) {
         let base = UInt32(bytes.count)
-        if bytes.isEmpty {
-            // Restored whole, then added to: room from the start spares copying it all.
-            bytes.reserveCapacity(more.count + more.count / 4)
-            ends.reserveCapacity(moreEnds.count + moreEnds.count / 4)
-        }
+        // Restored whole, then added to: room from the start spares copying it all.
+        let whole = bytes.isEmpty
+        bytes.reserveInLargePages(bytes.count + more.count + room.bytes + (whole ? more.count / 4 : 0))
+        ends.reserveInLargePages(ends.count + moreEnds.count + room.ends + (whole ? moreEnds.count / 4 : 0))
         bytes.append(contentsOf: more)
         ends.append(contentsOf: moreEnds.lazy.map { $0 + base })
         buckets = []
@@ -155,7 +155,7 @@ public struct StringIndex: Sendable {
             order[next[r]] = UInt32(n)
             next[r] += 1
         }
-        var table = [UInt64](repeating: 0, count: size)
+        var table = [UInt64](zerosInLargePages: size)
         table.withUnsafeMutableBufferPointer { buckets in
             for n in order {
                 let h = hashes[Int(n)]

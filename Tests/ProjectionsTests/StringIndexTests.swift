@@ -61,3 +61,24 @@ struct StringIndexTests {
         }
     }
 }
+
+@Suite("Arrays of megabytes asked in large pages keep what they hold")
+struct LargePagesTests {
+    @Test("growing keeps the elements in order and at least doubles the room; zeros are zeros")
+    func growsAndKeeps() {
+        var bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let before = bytes
+        bytes.reserveInLargePages(8 << 20)
+        #expect(bytes == before)
+        #expect(bytes.capacity >= 8 << 20)
+        let room = bytes.capacity
+        bytes.reserveInLargePages(room + 1)
+        #expect(bytes.capacity >= 2 * room)
+        #expect(bytes == before)
+        bytes.reserveInLargePages(10)
+        #expect(bytes.capacity >= 2 * room)
+        let zeros = [UInt64](zerosInLargePages: 1 << 20)
+        #expect(zeros.count == 1 << 20)
+        #expect(zeros.allSatisfy { $0 == 0 })
+    }
+}

@@ -79,9 +79,12 @@ final class AppendProjector: @unchecked Sendable {
                 var skipped: [UInt64] = []
                 let stored = try snapshots.stored(upTo: head, reader)
                 let projection = try snapshots.restore(upTo: head, before: Projection.endOfTime, reader, skipped: &skipped)
-                var maker = SnapshotMaker(snapshots, from: projection, stored: stored)
-                if projection.seq < head {
-                    try reader.forEach(after: projection.seq) { entry in
+                let restored = projection.seq
+                // Handed over, not copied: a second reference would make the fold's first change copy
+                // every record of it (copy on write), into pages not asked as large ones.
+                var maker = SnapshotMaker(snapshots, from: consume projection, stored: stored)
+                if restored < head {
+                    try reader.forEach(after: restored) { entry in
                         guard entry.seq <= head else { return false }
                         if let snapshot = maker.apply(try EventCodec.recorded(entry, reading: .forFolds)) { caughtUp.append(snapshot) }
                         return entry.seq < head

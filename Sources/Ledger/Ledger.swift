@@ -522,10 +522,10 @@ public final class Ledger: @unchecked Sendable {
             let stored = try snapshots.stored(reader)
             if bad.isEmpty, (stored.last?.header.seq ?? 0) + snapshots.interval > head { return nil }
             let restored = try snapshots.restore(upTo: head, before: Projection.endOfTime, reader, skipped: &bad)
-            return SnapshotMaker(snapshots, from: restored, stored: stored)
+            return SnapshotMaker(snapshots, from: consume restored, stored: stored)
         }
-        guard let maker = due else { return [] }
-        var making = maker
+        // The maker's one reference: a second would make the fold's first change copy every record.
+        guard var making = consume due else { return [] }
         var taken: [UInt64] = []
         var from = making.projection.seq
         let started = Date()

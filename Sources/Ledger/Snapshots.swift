@@ -198,12 +198,12 @@ struct SnapshotMaker {
 
     /// A maker that continues from `projection` (restored from a stored snapshot, or empty), among the
     /// snapshots `stored`: those after the projection's seq (damaged ones, or resting on one) are taken again.
-    init(_ snapshots: Snapshots, from projection: Projection, stored: [Snapshots.Stored]) {
+    init(_ snapshots: Snapshots, from projection: consuming Projection, stored: [Snapshots.Stored]) {
         self.snapshots = snapshots
-        var projection = projection
         projection.startNoting()
+        let seq = projection.seq
         self.projection = projection
-        self.stored = stored.filter { $0.header.seq <= projection.seq }
+        self.stored = stored.filter { $0.header.seq <= seq }
     }
 
     /// The seq of the last snapshot stored.

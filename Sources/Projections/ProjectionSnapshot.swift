@@ -37,20 +37,28 @@ public enum ProjectionSnapshot {
     public static func take(_ projection: inout Projection, base: UInt64?, blockStart: UInt64) -> [UInt8] {
         precondition(projection.keepsWeeks, "a snapshot holds the weekly counts: take it of a projection that keeps them")
         let changes = projection.changes ?? Projection.Changes(slotsBefore: 0, namesBefore: 0)
-        var w = WireWriter(capacity: 1 << 16)
+        let p = projection.problems
+        let whole = base == nil
+        let slotsFrom = whole ? 0 : changes.slotsBefore
+        // Room for the records and strings at once: grown by doubling, a whole one of 16 MB was copied
+        // eight times, each time into fresh pages.
+        var room: [UInt8] = []
+        room.reserveInLargePages((p.count - slotsFrom) * (ProblemRecord.size + 16) + changes.slots.count * 24
+                                 + (whole ? p.names.bytes.count : 0) + (1 << 16))
+        var w = WireWriter(into: consume room)
+        // The magic and room for the checksum first: the payload is then not copied behind them.
+        w.bytes.append(contentsOf: magic)
+        w.bytes.append(contentsOf: repeatElement(0, count: 8))
         w.varint(projection.seq)
         w.varint(base ?? 0)
         w.varint(blockStart)
         time(&w, projection.latestTime)
         time(&w, changes.earliest)
-        let p = projection.problems
-        let whole = base == nil
         // Names and ids made since the base.
         let namesFrom = whole ? 0 : changes.namesBefore
         w.varint(UInt64(namesFrom))
         let names = p.names.suffix(from: namesFrom)
         strings(&w, names)
-        let slotsFrom = whole ? 0 : changes.slotsBefore
         w.varint(UInt64(slotsFrom))
         strings(&w, p.ids.suffix(from: slotsFrom))
         // Problems: those made since the base, as stored, slot after slot; then those changed before it, by slot.
@@ -118,8 +126,9 @@ public enum ProjectionSnapshot {
             for n in [c.closed, c.rejected, c.reopened, c.escalated] { w.varint(UInt64(n)) }
         }
         projection.startNoting()
-        var sum = w.bytes.withUnsafeBytes(checksum).littleEndian
-        return magic + withUnsafeBytes(of: &sum) { Array($0) } + w.bytes
+        let sum = w.bytes.withUnsafeBytes { checksum(UnsafeRawBufferPointer(rebasing: $0[(magic.count + 8)...])) }
+        w.bytes.withUnsafeMutableBytes { $0.storeBytes(of: sum.littleEndian, toByteOffset: magic.count, as: UInt64.self) }
+        return w.bytes
     }
 
     /// The header of stored snapshot `bytes`, read without checking the rest.

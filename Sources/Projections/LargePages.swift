@@ -2,9 +2,10 @@ import Foundation
 
 /// The arrays of megabytes a view builds before it answers (a restored projection's records, its ids'
 /// strings, the index of those ids) are asked of the kernel in 2 MB pages (`MADV_HUGEPAGE`) before
-/// anything touches them: in 4 KB pages, a restored table of 288,000 problems cost some 11,000 page
-/// faults, a third of `civic board --unit` on the sparse store (docs/performance.md, "Page faults").
-/// Where the kernel gives no large pages, nothing changes but the advice.
+/// anything touches them: in 4 KB pages, the restore's arrays made most of the 11,044 page faults of
+/// `civic board --unit --overdue` on the sparse store (288,000 problems), whose kernel side was about a
+/// quarter of the command (docs/performance.md, "Page faults"). Arrays under 4 MB are not advised. Where
+/// the kernel gives no large pages, nothing changes but the advice.
 extension Array where Element: BitwiseCopyable {
     /// Makes room for at least `minimumCapacity` elements, at least doubling the room when it grows (as
     /// appending does), in storage asked in large pages.
@@ -12,7 +13,6 @@ extension Array where Element: BitwiseCopyable {
         guard capacity < minimumCapacity else { return }
         var grown = [Element]()
         grown.reserveCapacity(Swift.max(minimumCapacity, capacity * 2))
-        grown.withUnsafeMutableBufferPointer { _ in }
         grown.adviseLargePages()
         grown.append(contentsOf: self)
         self = grown

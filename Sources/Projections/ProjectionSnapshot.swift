@@ -195,14 +195,15 @@ public enum ProjectionSnapshot {
                 projection.batches[n] = BatchView(opening: opening, openedAt: try requiredTime(&r))
             }
             // The tables grown to their count at once: grown one by one, a restore of 12,000 zero-out
-            // records rehashed them a dozen times, each time into fresh pages.
-            let days = try r.count(atMost: r.remaining)
+            // records rehashed them a dozen times, each time into fresh pages. A count is bounded by the
+            // bytes left (an entry takes at least 3 or 6 of them), so no snapshot reserves past its size.
+            let days = try r.count(atMost: r.remaining / 3)
             projection.outstandingChanges.reserveCapacity(projection.outstandingChanges.count + days)
             for _ in 0..<days {
                 let key = DayKey(batch: try name(try r.varint()), day: try r.zigzag())
                 projection.outstandingChanges[key] = Int(try r.zigzag())
             }
-            let zeroRecords = try r.count(atMost: r.remaining)
+            let zeroRecords = try r.count(atMost: r.remaining / 6)
             projection.zeroRecords.reserveCapacity(projection.zeroRecords.count + zeroRecords)
             for _ in 0..<zeroRecords {
                 let batch = try name(try r.varint())
@@ -217,7 +218,7 @@ public enum ProjectionSnapshot {
             for _ in 0..<(try r.count(atMost: r.remaining)) { projection.unitsAssigned.insert(try name(try r.varint())) }
             let keep = weeks && projection.keepsWeeks
             if !keep { projection.leaveOutWeeks() }
-            let weekCounts = try r.count(atMost: r.remaining)
+            let weekCounts = try r.count(atMost: r.remaining / 6)
             if keep { projection.weeks.reserveCapacity(projection.weeks.count + weekCounts) }
             for _ in 0..<weekCounts {
                 let key = WeekKey(day: try r.zigzag(), unit: try name(try r.varint()))

@@ -108,26 +108,25 @@ extension Ledger {
             }
             return try reader.head()
         }
+        // Every subject's record as of the head: the table's, but for those changed after its stamp,
+        // which are counted from the tail the index folds from the log (every kind: a count taken from
+        // the projection alone knew no accountability cases and no accounts before the tables were
+        // first written).
         var kinds: [StreamKind: Int] = [:]
         var statuses: [ProblemStatus: Int] = [:]
-        let stamp = try log.read { reader in
-            try reader.forEach(index.subjects) { _, value in
-                if let record = try? SubjectRecord(stored: value) {
-                    kinds[record.kind, default: 0] += 1
-                    if let p = record.problem { statuses[p.status, default: 0] += 1 }
-                }
+        func count(_ record: SubjectRecord) {
+            kinds[record.kind, default: 0] += 1
+            if let p = record.problem { statuses[p.status, default: 0] += 1 }
+        }
+        let stamp = try withIndex { index, reader in
+            let tail = index.tail
+            try reader.forEach(index.subjects) { key, value in
+                if !tail.isEmpty, tail[String(decoding: key, as: UTF8.self)] != nil { return true }
+                if let record = try? SubjectRecord(stored: value) { count(record) }
                 return true
             }
-            return try SubjectIndex.storedStamp(reader)
-        }
-        if stamp < head.seq {
-            // The records written last lag the head: count from the projection instead.
-            let (projection, _) = try projection(at: Projection.endOfTime)
-            statuses = [:]
-            for row in projection.board() { statuses[row.problem.status, default: 0] += 1 }
-            kinds[.problem] = projection.problems.count
-            kinds[.unit] = projection.unitNames.count
-            kinds[.batch] = projection.batchNames.count
+            for record in tail.values { count(record) }
+            return index.stamp
         }
         let snapshotCount = try log.read { try snapshots.stored($0).count }
         let (map, file) = log.mapAndFile

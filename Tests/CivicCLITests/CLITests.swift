@@ -461,6 +461,26 @@ struct ViewCLITests {
         #expect(try civic(["ranking", "--week", "2022-W60"], store: Self.demo.path).status == 2)
     }
 
+    @Test("stats counts every kind of subject, and the problems by status, as the views do, before the tables are first written")
+    func statsAgreeWithViews() throws {
+        let stats = try civic(["stats", "--format", "json"], store: Self.demo.path)
+        #expect(stats.status == 0, "\(stats.err)")
+        let view = try json(stats.out)
+        let cases = try json(try civic(["cases", "--format", "json"], store: Self.demo.path).out)["cases"]?.array ?? []
+        let board = try json(try civic(["board", "--format", "json"], store: Self.demo.path).out)["problems"]?.array ?? []
+        #expect(!cases.isEmpty)
+        #expect(view["subjects"]?["accountability"]?.int == cases.count)
+        #expect(view["subjects"]?["problem"]?.int == board.count)
+        for status in ["reported", "assigned", "submitted", "closed", "withdrawn"] {
+            #expect(view["problems"]?[status]?.int == board.filter { $0["status"]?.text == status }.count, "\(status)")
+        }
+        // An account enrolled after: counted at once, the tables still unwritten.
+        let store = try filledStore()
+        let added = try civic(["account", "add", "--id", "office/li", "--name", "李先锋", "--role", "office", "--unit", "U-office"], store: store.path)
+        #expect(added.status == 0, "\(added.err)")
+        #expect(try json(try civic(["stats", "--format", "json"], store: store.path).out)["subjects"]?["account"]?.int == 1)
+    }
+
     @Test("audit of a unit with flags; exactly one selector is required")
     func auditJSON() throws {
         let run = try civic(["audit", "--unit", "U-zt", "--format", "json", "--backdate-hours", "1000000"], store: Self.demo.path)

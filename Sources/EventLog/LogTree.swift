@@ -137,7 +137,7 @@ extension LogReader {
             made.removeAll(keepingCapacity: true)
         }
         try forEach(after: 0) { entry in
-            try frontier.append(Merkle.leafHash(entry.entryBytes)) { level, index, hash in
+            frontier.append(Merkle.leafHash(entry.entryBytes)) { level, index, hash in
                 made.append((TreeEdge.key(level: level, index: index), hash))
             }
             if made.count >= 1 << 16 { try compare() }

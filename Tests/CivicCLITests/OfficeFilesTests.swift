@@ -46,6 +46,51 @@ struct OfficeFilesTests {
         #expect(refused.status == 0 || refused.status == 2)  // a pipe is no terminal: the workbook goes to it
     }
 
+    @Test("a workbook whose shared texts or sheet are cut short is refused naming the part, not read as far as the cut; whole, it imports")
+    func workbookCutShort() throws {
+        let store = try filledStore()
+        func workbook(sharedStrings: String, sheetCut: Int = 0) throws -> String {
+            let file = temporary("list.xlsx")
+            let archive = try Archive(url: URL(fileURLWithPath: file), accessMode: .create)
+            let sheet = "<?xml version=\"1.0\"?><worksheet><sheetData>"
+                + "<row r=\"1\">" + (0..<6).map { "<c r=\"\(["A", "B", "C", "D", "E", "F"][$0])1\" t=\"s\"><v>\($0)</v></c>" }.joined() + "</row>"
+                + "<row r=\"2\">" + (0..<6).map { "<c r=\"\(["A", "B", "C", "D", "E", "F"][$0])2\" t=\"s\"><v>\($0 + 6)</v></c>" }.joined() + "</row>"
+                + "</sheetData></worksheet>"
+            let parts = [
+                ("[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"/>"),
+                ("xl/workbook.xml", "<?xml version=\"1.0\"?><workbook xmlns:r=\"r\"><sheets><sheet name=\"清单\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"),
+                ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\"?><Relationships><Relationship Id=\"rId1\" Target=\"worksheets/sheet1.xml\"/></Relationships>"),
+                ("xl/worksheets/sheet1.xml", String(sheet.prefix(sheet.count - sheetCut))),
+                ("xl/sharedStrings.xml", sharedStrings),
+            ]
+            for (path, text) in parts {
+                let data = Data(text.utf8)
+                try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { position, size in
+                    data.subdata(in: Int(position)..<Int(position) + size)
+                }
+            }
+            return file
+        }
+        let texts = ["序号", "问题类型", "所属片区", "存在问题", "责任部门", "完成时限", "1", "环境卫生", "城北", "垃圾堆积", "城管执法大队", "8月26日前"]
+        let whole = "<?xml version=\"1.0\"?><sst>" + texts.map { "<si><t>\($0)</t></si>" }.joined() + "</sst>"
+        // Cut inside the last text: every cell still finds a text, the last one short of its end.
+        let cut = try workbook(sharedStrings: String(whole.prefix(whole.count - 16)))
+        defer { try? FileManager.default.removeItem(atPath: cut) }
+        let refused = try civic(["import", cut, "--batch", "B-20220819", "--actor-unit", "U-office", "--dry-run"], store: store.path)
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("xl/sharedStrings.xml") && refused.err.contains("重新保存"), "\(refused.err) \(refused.out)")
+        // The sheet cut after its header: no row would be read, and nothing said.
+        let sheetCut = try workbook(sharedStrings: whole, sheetCut: 211)
+        defer { try? FileManager.default.removeItem(atPath: sheetCut) }
+        let short = try civic(["import", sheetCut, "--batch", "B-20220819", "--actor-unit", "U-office", "--dry-run"], store: store.path)
+        #expect(short.status != 0)
+        #expect(short.err.contains("XML 不完整"), "\(short.err)")
+        let good = try workbook(sharedStrings: whole)
+        defer { try? FileManager.default.removeItem(atPath: good) }
+        let read = try civic(["import", good, "--batch", "B-20220819", "--actor-unit", "U-office", "--dry-run"], store: store.path)
+        #expect(read.status == 0, "\(read.err) \(read.out)")
+    }
+
     @Test("CSV opens in Excel: a BOM first; --labels zh gives Chinese headers, labels and names")
     func csvForExcel() throws {
         let codes = try civic(["board", "--format", "csv"], store: Self.demo.path)

@@ -26,9 +26,13 @@ enum Workbook {
         guard let workbook = try part("xl/workbook.xml") else {
             throw SheetError("这个 zip 文件里没有 Excel 工作表（缺 xl/workbook.xml）：请选 .xlsx 文件")
         }
-        let sheets = Elements(workbook, ["sheet"]).found.map { ($0["name"] ?? "", $0["r:id"] ?? "") }
-        let targets = Dictionary(Elements(try part("xl/_rels/workbook.xml.rels") ?? Data(), ["Relationship"]).found
-            .map { ($0["Id"] ?? "", $0["Target"] ?? "") }, uniquingKeysWith: { a, _ in a })
+        let listed = Elements(workbook, ["sheet"])
+        let relations = Elements(try part("xl/_rels/workbook.xml.rels") ?? Data(), ["Relationship"])
+        for (part, read) in [("xl/workbook.xml", listed), ("xl/_rels/workbook.xml.rels", relations)] where !read.wellFormed {
+            throw SheetError("工作簿已损坏（\(part) 不是完整的 XML）：请在 Excel 或 WPS 中重新保存")
+        }
+        let sheets = listed.found.map { ($0["name"] ?? "", $0["r:id"] ?? "") }
+        let targets = Dictionary(relations.found.map { ($0["Id"] ?? "", $0["Target"] ?? "") }, uniquingKeysWith: { a, _ in a })
         guard !sheets.isEmpty else { throw SheetError("工作簿里没有工作表") }
         let chosen: (String, String)
         if let wanted {
@@ -42,8 +46,11 @@ enum Workbook {
         var target = targets[chosen.1] ?? "worksheets/sheet1.xml"
         if target.hasPrefix("/") { target.removeFirst() } else { target = "xl/" + target }
         guard let sheetData = try part(target) else { throw SheetError("工作簿已损坏：找不到工作表“\(chosen.0)”的内容") }
-        let shared = SharedStrings(try part("xl/sharedStrings.xml") ?? Data()).strings
-        let reader = SheetReader(sheetData, shared: shared)
+        let shared = SharedStrings(try part("xl/sharedStrings.xml") ?? Data())
+        guard shared.wellFormed else {
+            throw SheetError("工作簿已损坏（共享文本 xl/sharedStrings.xml 不是完整的 XML）：请在 Excel 或 WPS 中重新保存")
+        }
+        let reader = SheetReader(sheetData, shared: shared.strings)
         if let problem = reader.problem { throw SheetError("工作表“\(chosen.0)”无法读取：\(problem)") }
         return Sheet(name: chosen.0, rows: reader.rows, kind: "Excel 工作簿（工作表“\(chosen.0)”）")
     }
@@ -64,12 +71,15 @@ enum Workbook {
 private final class Elements: NSObject, XMLParserDelegate {
     let names: Set<String>
     var found: [[String: String]] = []
+    /// Whether the part is whole XML (an absent part, given empty, is).
+    private(set) var wellFormed = true
     init(_ data: Data, _ names: Set<String>) {
         self.names = names
         super.init()
+        guard !data.isEmpty else { return }
         let parser = XMLParser(data: data)
         parser.delegate = self
-        parser.parse()
+        wellFormed = XMLWhole.parse(parser)
     }
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
                 attributes: [String: String] = [:]) {
@@ -83,11 +93,15 @@ private final class SharedStrings: NSObject, XMLParserDelegate {
     private var current = ""
     private var inText = false
     private var inPhonetic = false
+    /// Whether the part is whole XML (an absent part, given empty, is): cut short, the texts after the
+    /// cut would be missing and the cells naming them read as errors, or worse, as other texts.
+    private(set) var wellFormed = true
     init(_ data: Data) {
         super.init()
+        guard !data.isEmpty else { return }
         let parser = XMLParser(data: data)
         parser.delegate = self
-        parser.parse()
+        wellFormed = XMLWhole.parse(parser)
     }
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
                 attributes: [String: String] = [:]) {
@@ -126,7 +140,7 @@ private final class SheetReader: NSObject, XMLParserDelegate {
         super.init()
         let parser = XMLParser(data: data)
         parser.delegate = self
-        if !parser.parse(), problem == nil { problem = "XML 格式错误（\(parser.parserError.map { "\($0)" } ?? "未知")）" }
+        if !XMLWhole.parse(parser), problem == nil { problem = "XML 不完整或格式错误（\(parser.parserError.map { "\($0)" } ?? "未知")）" }
     }
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
@@ -176,4 +190,14 @@ private final class SheetReader: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) { if inValue { value += string } }
+}
+
+/// Parses with `parser`, true only when the whole document was read: Foundation's parser on Linux
+/// returns true from `parse()` for a document cut short, and says so only in `parserError` (premature
+/// end of the document: a part cut short would be read as far as the cut, its rows or texts after it
+/// missing without a word).
+enum XMLWhole {
+    static func parse(_ parser: XMLParser) -> Bool {
+        parser.parse() && parser.parserError == nil
+    }
 }

@@ -22,8 +22,17 @@ extension Ledger {
     /// Signs the tree as it stands (C2SP tlog-checkpoint, origin = the key's name), keeps it in the store's
     /// history of checkpoints with the verifier key, and returns it.
     @available(*, noasync)
-    public func signCheckpoint(with key: SignerKey) throws -> SignedNote {
+    /// A key other than the one the store's checkpoints were signed with is refused unless `newKey`: a
+    /// checkpoint under another name would become the store's latest, its proofs no longer checked by the
+    /// log's verifier key, and an inspector's older checkpoint reported as not the log's.
+    /// - Throws: `CheckpointProblem` for such a key.
+    public func signCheckpoint(with key: SignerKey, newKey: Bool = false) throws -> SignedNote {
         try log.write { writer in
+            if !newKey, let kept = try writer.read.fact(Self.verifierFact), let stored = try? VerifierKey(parsing: String(decoding: kept, as: UTF8.self)),
+               stored.description != key.verifier.description {
+                throw CheckpointProblem("私钥 \(key.name) 不是签发本日志检查点的密钥（\(stored.name)，验证密钥 \(stored)）：请用那把私钥；"
+                                        + "确要换用新密钥时加 --new-key，并把新的验证密钥交给督查与见证方")
+            }
             try writer.completeTree()
             let size = writer.head.seq
             let root = try writer.read.treeRoot(size: size)

@@ -362,7 +362,7 @@ extension Verify {
         if check.signed == false { throw CheckpointMismatch(message: "检查点的签名不是 \(key!.name) 的：不是本日志签发的，或已被改动") }
         guard check.holds else {
             var message = check.logSize < c.size
-                ? "日志只有 \(check.logSize) 个条目，比检查点的 \(c.size) 个少：日志末尾的事件已被截去"
+                ? "日志只有 \(check.logSize) 个条目，比检查点的 \(c.size) 个少：日志末尾的事件已被截去，或这不是签发该检查点的日志"
                 : "日志前 \(c.size) 个条目重算出的树根与检查点不符：日志在检查点之后被改写过"
             if let good = check.lastMatching { message += "；存储中大小为 \(good) 的检查点仍与日志一致，改动在 seq \(good) 之后" }
             throw CheckpointMismatch(message: message)
@@ -486,7 +486,7 @@ struct DemoCommand: ParsableCommand {
           civic export \(s) --after 70                        第 70 个事件之后的日志（含哈希链）
           civic verify \(s)                                   重新计算整条哈希链，并以日志核对全部派生数据
           civic stats \(s)                                    存储概况
-          civic serve \(s)                                    只读服务与仪表盘（下面即已启动）
+          civic serve \(s)                                    只读服务与仪表盘\(noServe ? "" : "（下面即已启动）")
         """)
         guard !noServe else { return }
         print("\n在浏览器打开下面的地址：问题台账、各清单的清零进度图、周排名，点“轨迹”看一个问题的全部记录；页首可把所有视图设到过去任一时刻，例如业务时间 \(at("2022-08-25 12:00"))。\n")

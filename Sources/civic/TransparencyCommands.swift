@@ -16,9 +16,16 @@ struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "init", abstract: "Make a key (file 0600) and print its verifier key, to give to inspectors and witnesses.")
         @Option(help: "The log's (or witness's) name, e.g. hengkou.chuangwen/ledger.") var origin: String
         @Option(help: "Where to write the private key; never inside the store.") var key: String
+        @OptionGroup var store: StoreOptions
 
         func run() throws {
             guard !FileManager.default.fileExists(atPath: key) else { throw ValidationError("\(key) 已存在：不覆盖已有的私钥") }
+            // Inside the store's folder, the key would travel with every copy of the store.
+            let folder = URL(fileURLWithPath: store.path).standardizedFileURL.resolvingSymlinksInPath().path
+            let file = URL(fileURLWithPath: key).standardizedFileURL.deletingLastPathComponent().resolvingSymlinksInPath().path
+            if file == folder || file.hasPrefix(folder + "/") {
+                throw ValidationError("\(key) 在存储目录 \(store.path) 之内：私钥须放在存储之外（随存储复制的私钥谁都能用来签发）")
+            }
             let signer = try SignerKey.generate(name: origin)
             guard FileManager.default.createFile(atPath: key, contents: Data((signer.text + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("无法写入 \(key)")
@@ -55,21 +62,29 @@ struct CheckpointCommand: ParsableCommand {
     @Option(help: "The log's private key (civic keys init).") var key: String
     @Option(parsing: .upToNextOption, help: "Witnesses (their base URL) to cosign it: each is sent it with a consistency proof.")
     var witness: [String] = []
+    @Flag(help: "Sign with a key other than the one the store's checkpoints were signed with (a deliberate change of key).")
+    var newKey = false
 
     func run() throws {
         let ledger = try store.open()
         let previous = try ledger.latestCheckpoint()
-        var note = try ledger.signCheckpoint(with: try readSigner(key))
+        var note = try ledger.signCheckpoint(with: try readSigner(key), newKey: newKey)
         let checkpoint = try Checkpoint(text: note.text)
+        var missing: [String] = []
         for url in witness {
             do {
                 note = try cosign(note, checkpoint, previous: previous, by: url, ledger)
             } catch {
                 FileHandle.standardError.write("见证方 \(url) 未联署：\(error)\n")
+                missing.append(url)
             }
         }
         if !witness.isEmpty { try ledger.keepCheckpoint(note) }
         print(note.rendered, terminator: "")
+        // Signed and kept by the log, but not cosigned by every witness asked: not a success to a script.
+        if !missing.isEmpty {
+            throw CheckpointProblem("检查点已签发并保存，但 \(missing.count) 个见证方未联署（见上）：请查明原因后再次运行 civic checkpoint")
+        }
     }
 
     /// Sends the checkpoint to a witness (C2SP tlog-witness add-checkpoint) and adds its cosignature.
@@ -87,7 +102,7 @@ struct CheckpointCommand: ParsableCommand {
             case 409:
                 // The witness saw another size last: try again from it.
                 guard let latest = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)), latest <= checkpoint.size else {
-                    throw CheckpointProblem("见证方所见的日志大小为 \(text)，与本日志不一致")
+                    throw CheckpointProblem("见证方所见的日志大小为 \(text.trimmingCharacters(in: .whitespacesAndNewlines))，与本日志不一致")
                 }
                 oldSize = latest
             default:

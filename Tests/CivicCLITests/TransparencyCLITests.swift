@@ -77,5 +77,16 @@ struct TransparencyCLITests {
         #expect(refused.status == 1 && refused.err.contains("树根"), "\(refused.err)")
         let refusedPython = try program("/usr/bin/env", ["python3", packageRoot.appendingPathComponent("Tools/verify-proof").path, "--vkey", logKey, bundle])
         #expect(refusedPython.status == 1 && refusedPython.err.contains("树根"), "\(refusedPython.err)")
+
+        // The witness's key given for the log's: refused, and the store's latest checkpoint is still the log's.
+        let wrongKey = try civic(["checkpoint", "--key", keys.path + "/w.key"], store: store.path)
+        #expect(wrongKey.status != 0 && wrongKey.err.contains("--new-key"), "\(wrongKey.err)")
+        #expect(try civic(["verify", "--checkpoint", checkpoint], store: store.path).status == 0)
+        // A witness that cannot be reached: the checkpoint is signed and kept, but the command does not say it all went well.
+        let unreached = try civic(["checkpoint", "--key", keys.path + "/log.key", "--witness", "http://127.0.0.1:1"], store: store.path)
+        #expect(unreached.status != 0 && unreached.out.contains("— test.civic/ledger ") && unreached.err.contains("未联署"), "\(unreached.err)")
+        // A key is never made inside the store's folder.
+        let inside = try program(civicBinary, ["keys", "init", "--origin", "x", "--key", store.path + "/log.key", "--store", store.path])
+        #expect(inside.status != 0 && !FileManager.default.fileExists(atPath: store.path + "/log.key"), "\(inside.err)")
     }
 }

@@ -20,12 +20,12 @@ extension Ledger {
     static let verifierFact = "log.vkey"
 
     /// Signs the tree as it stands (C2SP tlog-checkpoint, origin = the key's name), keeps it in the store's
-    /// history of checkpoints with the verifier key, and returns it.
-    @available(*, noasync)
-    /// A key other than the one the store's checkpoints were signed with is refused unless `newKey`: a
-    /// checkpoint under another name would become the store's latest, its proofs no longer checked by the
-    /// log's verifier key, and an inspector's older checkpoint reported as not the log's.
+    /// history of checkpoints with the verifier key, and returns it. A key other than the one the store's
+    /// checkpoints were signed with is refused unless `newKey`: a checkpoint under another name would
+    /// become the store's latest, its proofs no longer checked by the log's verifier key, and an
+    /// inspector's older checkpoint reported as not the log's.
     /// - Throws: `CheckpointProblem` for such a key.
+    @available(*, noasync)
     public func signCheckpoint(with key: SignerKey, newKey: Bool = false) throws -> SignedNote {
         try log.write { writer in
             if !newKey, let kept = try writer.read.fact(Self.verifierFact), let stored = try? VerifierKey(parsing: String(decoding: kept, as: UTF8.self)),

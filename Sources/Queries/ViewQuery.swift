@@ -22,9 +22,12 @@ public struct Moment: Sendable, Equatable {
     /// How far ahead `at` may lie: deadlines can be judged up to a year on, nothing beyond.
     public static let furthestAhead: Int64 = 366 * 86_400
 
-    /// `now` as views show it when no `at` is given: to the second, in UTC+8.
+    /// `now` as views show it when no `at` is given: the end of the current second, in UTC+8. The end, not
+    /// the start: what was written a moment ago in the same second (an import dates its changes now, to
+    /// the microsecond) is in the view, as a clerk who just imported expects.
     public static func now(_ clock: Timestamp) -> Timestamp {
-        Timestamp(micros: clock.micros - ((clock.micros % 1_000_000) + 1_000_000) % 1_000_000, offsetMinutes: Timestamp.chinaOffset)
+        let start = clock.micros - ((clock.micros % 1_000_000) + 1_000_000) % 1_000_000
+        return Timestamp(micros: start + 999_999, offsetMinutes: Timestamp.chinaOffset)
     }
 
     /// A moment as people write it: RFC 3339, or `2022-08-26 18:00` in UTC+8.

@@ -168,7 +168,7 @@ public enum BulletinReport {
             lines.append("日志的签名检查点（可用 civic verify --checkpoint 或 Tools/verify-proof 独立核验）：")
             lines += checkpoint.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
         } else {
-            lines.append("（此存储尚无签名检查点：civic checkpoint 生成后，通报页脚即附上。）")
+            lines.append("（本通报生成时，日志尚无签名检查点。）")
         }
         return lines
     }

@@ -90,7 +90,7 @@ public enum ProgressReport {
                 for batch in batches {
                     tables.append(Spreadsheet.Table(name: "\(batch.name)每日未销号", title: "【\(batch.name)】每日未销号（清零时限 \(Render.short(batch.dueAt))）",
                                                     headers: ["日期", "未销号"],
-                                                    rows: batch.series.map { [.text($0.date), .number(Double($0.outstanding))] }))
+                                                    rows: batch.series.map { [.day($0.day), .number(Double($0.outstanding))] }))
                 }
                 try Spreadsheet.write(tables, to: out)
                 return digest

@@ -14,6 +14,8 @@ public enum SheetValue: Sendable, Equatable {
     case number(Double)
     /// A moment, shown as a date and time in Beijing time.
     case time(Timestamp)
+    /// A day (days since 1970-01-01 in Beijing time), shown as a date.
+    case day(Int64)
     /// A share, shown as a percentage.
     case percent(Double)
     case empty
@@ -181,6 +183,7 @@ public enum Render {
                 out.byte(32)
                 out.bytes(UnsafeBufferPointer(rebasing: text[11..<16]))
             }
+        case .day(let d): out.text(Timestamp.chinaDate(ofDay: d))
         }
     }
 

@@ -75,20 +75,22 @@ public enum Spreadsheet {
     private static let styles = """
         <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
         <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
-        <numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot; hh:mm"/></numFmts>\
+        <numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot; hh:mm"/>\
+        <numFmt numFmtId="165" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/></numFmts>\
         <fonts count="3"><font><sz val="11"/><name val="等线"/></font><font><b/><sz val="11"/><name val="等线"/></font><font><b/><sz val="14"/><name val="等线"/></font></fonts>\
         <fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>\
         <fill><patternFill patternType="solid"><fgColor rgb="FFE8EEF7"/><bgColor indexed="64"/></patternFill></fill></fills>\
         <borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>\
         <border><left style="thin"><color rgb="FFB0B7C3"/></left><right style="thin"><color rgb="FFB0B7C3"/></right><top style="thin"><color rgb="FFB0B7C3"/></top><bottom style="thin"><color rgb="FFB0B7C3"/></bottom><diagonal/></border></borders>\
         <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
-        <cellXfs count="6">\
+        <cellXfs count="7">\
         <xf numFmtId="0" fontId="0" fillId="0" borderId="1" xfId="0" applyBorder="1"/>\
         <xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1"/>\
         <xf numFmtId="164" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"/>\
         <xf numFmtId="10" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"/>\
         <xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>\
         <xf numFmtId="0" fontId="0" fillId="0" borderId="1" xfId="0" applyBorder="1" applyAlignment="1"><alignment wrapText="1" vertical="top"/></xf>\
+        <xf numFmtId="165" fontId="0" fillId="0" borderId="1" xfId="0" applyNumberFormat="1" applyBorder="1"/>\
         </cellXfs>\
         <cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles>\
         </styleSheet>
@@ -107,6 +109,7 @@ public enum Spreadsheet {
                 switch row[k] {
                 case .text(let s): return max(w, min(Render.width(s), 60))
                 case .time: return max(w, 18)
+                case .day: return max(w, 12)
                 default: return max(w, 8)
                 }
             }
@@ -125,6 +128,7 @@ public enum Spreadsheet {
                 case .number(let n): xml += "<c r=\"\(ref)\" s=\"\(style)\"><v>\(number(n))</v></c>"
                 case .percent(let p): xml += "<c r=\"\(ref)\" s=\"3\"><v>\(number(p))</v></c>"
                 case .time(let t): xml += "<c r=\"\(ref)\" s=\"2\"><v>\(number(serial(t)))</v></c>"
+                case .day(let d): xml += "<c r=\"\(ref)\" s=\"6\"><v>\(d + 25_569)</v></c>"
                 }
             }
             xml += "</row>"

@@ -106,7 +106,8 @@ struct Import: ParsableCommand {
             for (row, why) in list.skipped where why != "空行" { print("  跳过第 \(row) 行：\(why)") }
         }
         for (text, unit) in plan.unitsRecognised { print("  责任单位“\(text)”按 \(unit) 导入") }
-        print("新问题 \(plan.newProblems.count) 个，已有且未变 \(plan.unchanged) 个，有变化 \(plan.changes.count) 个")
+        let refusedChanges = plan.notApplied.isEmpty ? "" : "，另有 \(plan.notApplied.count) 处改动不能写入（见下）"
+        print("新问题 \(plan.newProblems.count) 个，已有且未变 \(plan.unchanged) 个，有变化 \(plan.changes.count) 个\(refusedChanges)")
         for change in plan.changes { print("  " + change) }
         for note in plan.notApplied { print("  未写入：" + note) }
         if dryRun {

@@ -38,6 +38,11 @@ struct OfficeFilesTests {
                 #expect(deadline == .number(44799.75))
             case "ranking":
                 #expect(texts.contains { $0.hasPrefix("并列第1名") || $0 == "第1名" })
+            case "progress":
+                // Each list's days are date cells, not text: the first day of the demo's series, 2022-08-20, is Excel's 44793.
+                let days = try Sheet.read(Array(try Data(contentsOf: URL(fileURLWithPath: file))), fileName: file, sheet: "8月19日全市重点工作周调度会曝光问题每日未销号")
+                #expect(days.rows[1].cells.compactMap { $0?.text } == ["日期", "未销号"])
+                #expect(days.rows[2].cells.first == .number(44793), "\(days.rows[2].cells)")
             default: break
             }
             #expect(texts.last?.hasPrefix("摘要 sha256:") == true, "\(view): the digest at the foot")

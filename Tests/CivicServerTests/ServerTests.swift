@@ -81,6 +81,18 @@ struct ServerTests {
         }
     }
 
+    @Test("now, when no at is given, is the end of the current second: what was dated a moment ago in it is in the view")
+    func nowIncludesTheCurrentSecond() {
+        for micros: Int64 in [1_669_420_800_000_000, 1_669_420_800_300_001, 1_669_420_800_999_999, -1_500_000] {
+            let clock = Timestamp(micros: micros, offsetMinutes: 0)
+            let now = Moment.now(clock)
+            #expect(now.micros >= clock.micros, "\(micros)")
+            #expect(now.micros - clock.micros < 1_000_000)
+            #expect((now.micros + 1) % 1_000_000 == 0, "\(micros)")
+            #expect(now.offsetMinutes == Timestamp.chinaOffset)
+        }
+    }
+
     @Test("a board row carries its report's text, read from the log")
     func boardHasReports() async throws {
         try await withClient { client in

@@ -71,7 +71,7 @@ public enum BoardReport {
             let rows = try c.rows.all()
             let whole = Content(rows: RowSource(rows), counts: c.counts, basis: c.basis, unitNames: c.unitNames)
             let digest = try writeJSON(whole, to: Output(Discard()))
-            try Spreadsheet.write([.init(name: "问题台账", title: c.basis.caption(title: "问题台账"), rows, tableColumns(unitNames: c.unitNames),
+            try Spreadsheet.write([.init(name: "问题台账", title: c.basis.caption(title: "问题台账", names: c.unitNames), rows, tableColumns(unitNames: c.unitNames),
                                          notes: [ViewBasis.digestLine(digest).trimmingSpaces])], to: out)
             return digest
         case .table:
@@ -79,7 +79,7 @@ public enum BoardReport {
             let whole = Content(rows: RowSource(rows), counts: c.counts, basis: c.basis, unitNames: c.unitNames)
             let digest = try Pieces.alongside({ try writeJSON(whole, to: Output(Discard())) }) {
                 let summary = ProblemStatus.allCases.map { "\($0.label) \(c.counts.byStatus[$0] ?? 0)" }.joined(separator: " · ")
-                out.text(c.basis.caption(title: "问题台账") + "\n")
+                out.text(c.basis.caption(title: "问题台账", names: c.unitNames) + "\n")
                 out.text("共 \(c.counts.total) 个问题：\(summary) · 超期 \(c.counts.overdue)\n\n")
                 if rows.isEmpty { out.text("（没有符合条件的问题）\n") } else { try Render.table(rows, tableColumns(unitNames: c.unitNames), to: out) }
             }

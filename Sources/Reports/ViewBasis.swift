@@ -63,14 +63,39 @@ public struct ViewBasis: Sendable {
         try out.flush()
     }
 
-    /// The lines above a table: what it shows, as of when.
-    public func caption(title: String) -> String {
+    /// The lines above a table: what it shows, as of when, and its filters as a clerk reads them (`names`:
+    /// the names of the units and lists the filters give by id).
+    public func caption(title: String, names: [String: String] = [:]) -> String {
         var text = "\(title)  截至 \(at.chineseMinute)（业务时间）"
         if asOf != "all" { text += "  按登记截至 \(asOf)" }
         text += "  日志 seq \(headSeq)"
         let shown = filters.filter { $0.value != .null && $0.value != .bool(false) && $0.value != .array([]) }
-        if !shown.isEmpty { text += "  筛选 " + shown.map { "\($0.key)=\(Self.plain($0.value))" }.joined(separator: " ") }
+        if !shown.isEmpty { text += "  筛选：" + shown.map { Self.filter($0.key, $0.value, names) }.joined(separator: "，") }
         return text
+    }
+
+    /// One filter in Chinese: `责任单位 城管执法大队（U-cgzf）`, `状态 已交办、待核实`, `仅看超期`.
+    static func filter(_ key: String, _ value: JSONValue, _ names: [String: String]) -> String {
+        let plain = Self.plain(value)
+        func named(_ id: String) -> String { names[id].map { "\($0)（\(id)）" } ?? id }
+        switch key {
+        case "unit": return "责任单位 " + named(plain)
+        case "batch": return "清单 " + named(plain)
+        case "status":
+            guard case .array(let items) = value else { return "状态 " + plain }
+            return "状态 " + items.map { item in
+                let code = Self.plain(item)
+                return ProblemStatus(rawValue: code)?.label ?? code
+            }.joined(separator: "、")
+        case "overdue": return "仅看超期"
+        case "week": return "周 " + plain
+        case "since": return "自 " + plain
+        case "subject": return "对象 " + plain
+        case "actor": return "经办人 " + plain
+        case "backdateHours": return "补录提示阈值 \(plain) 小时"
+        case "hastyMinutes": return "核实过快提示阈值 \(plain) 分钟"
+        default: return "\(key) \(plain)"
+        }
     }
 
     /// The line below a table: the digest of the same view's JSON.

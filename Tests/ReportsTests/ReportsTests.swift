@@ -264,3 +264,20 @@ func runPython(_ script: String, input: [UInt8]) throws -> String {
     process.waitUntilExit()
     return String(decoding: output, as: UTF8.self)
 }
+
+@Suite("A view's caption says its filters as a clerk reads them")
+struct CaptionTests {
+    @Test("units and lists by name with their ids, statuses by their labels, no English keys")
+    func filtersInChinese() {
+        let basis = ViewBasis(headSeq: 7, headHash: String(repeating: "0", count: 64), asOf: "all", at: Timestamp(micros: 0, offsetMinutes: 480),
+                              filters: [("batch", .null), ("unit", .string("U-cgzf")), ("status", .array([.string("assigned"), .string("submitted")])),
+                                        ("overdue", .bool(true)), ("backdateHours", .double(72))])
+        let caption = basis.caption(title: "问题台账", names: ["U-cgzf": "城管执法大队"])
+        #expect(caption.hasSuffix("筛选：责任单位 城管执法大队（U-cgzf），状态 已交办、待核实，仅看超期，补录提示阈值 72 小时"), "\(caption)")
+        #expect(!caption.contains("unit") && !caption.contains("="))
+        #expect(basis.caption(title: "问题台账").contains("责任单位 U-cgzf"))
+        let none = ViewBasis(headSeq: 7, headHash: String(repeating: "0", count: 64), asOf: "all", at: Timestamp(micros: 0, offsetMinutes: 480),
+                             filters: [("overdue", .bool(false)), ("status", .array([]))])
+        #expect(!none.caption(title: "问题台账").contains("筛选"))
+    }
+}

@@ -108,7 +108,7 @@ extension WorkPages {
         h.raw("</p><h3>列的对应</h3><ul>")
         for line in p.list.mappingLines { h.raw("<li>"); h.text(line); h.raw("</li>") }
         for (row, why) in p.list.skipped where why != "空行" { h.raw("<li>"); h.text("跳过第 \(row) 行：\(why)"); h.raw("</li>") }
-        for (text, unit) in p.plan.unitsRecognised { h.raw("<li>"); h.text("责任单位“\(text)”按 \(unit) 导入"); h.raw("</li>") }
+        for (text, unit) in p.plan.unitsRecognised { h.raw("<li>"); h.text("责任单位“\(text)”按 \(p.plan.named(unit)) 导入"); h.raw("</li>") }
         h.raw("</ul><p>")
         let refused = p.plan.notApplied.isEmpty ? "" : "，另有 \(p.plan.notApplied.count) 处改动不能写入（见下）"
         h.text("新问题 \(p.plan.newProblems.count) 个，已有且未变 \(p.plan.unchanged) 个，有变化 \(p.plan.changes.count) 处\(refused)；将写入 \(p.events) 个事件。")

@@ -105,7 +105,7 @@ struct Import: ParsableCommand {
             for line in list.mappingLines { print("  " + line) }
             for (row, why) in list.skipped where why != "空行" { print("  跳过第 \(row) 行：\(why)") }
         }
-        for (text, unit) in plan.unitsRecognised { print("  责任单位“\(text)”按 \(unit) 导入") }
+        for (text, unit) in plan.unitsRecognised { print("  责任单位“\(text)”按 \(plan.named(unit)) 导入") }
         let refusedChanges = plan.notApplied.isEmpty ? "" : "，另有 \(plan.notApplied.count) 处改动不能写入（见下）"
         print("新问题 \(plan.newProblems.count) 个，已有且未变 \(plan.unchanged) 个，有变化 \(plan.changes.count) 个\(refusedChanges)")
         for change in plan.changes { print("  " + change) }
@@ -119,7 +119,7 @@ struct Import: ParsableCommand {
                 var what = ""
                 switch e.data {
                 case .problemReported(let r): what = "\(r.category.label)：\(r.description)（\(r.location.area)）"
-                case .problemAssigned(let a): what = "交办 \(a.unit)，时限 \(a.deadline.chineseMinute)"
+                case .problemAssigned(let a): what = "交办 \(plan.named(a.unit))，时限 \(a.deadline.chineseMinute)"
                 case .deadlineExtended(let d): what = "延至 \(d.deadline.chineseMinute)"
                 default: break
                 }

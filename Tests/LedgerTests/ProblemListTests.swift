@@ -206,6 +206,8 @@ struct ProblemListTests {
         let corrected = Array(lines.joined(separator: "\n").utf8)
         let rehearsed = try ledger.importList(corrected, fileName: "a.csv", by: actor, dryRun: true, recordedBy: "local:test")
         #expect(rehearsed.plan.changes.count == 2)
+        // Said as a clerk reads it: units by name, their ids beside.
+        #expect(rehearsed.plan.changes.contains { $0.contains("改派 市场监管所（U-scjg） → 环卫保洁公司（U-hw）") }, "\(rehearsed.plan.changes)")
         #expect(rehearsed.plan.notApplied.count == 1)
         #expect(rehearsed.plan.notApplied[0].contains("提前"))
         #expect(rehearsed.plan.unchanged == 19)

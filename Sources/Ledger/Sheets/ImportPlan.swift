@@ -14,6 +14,11 @@ public struct ImportPlan: Sendable {
     public var notApplied: [String]
     /// Units named otherwise than by their registered name: the text, and the unit it was taken for.
     public var unitsRecognised: [(text: String, unit: String)]
+    /// The registered units' names by id, for the lines people read.
+    public var unitNames: [String: String] = [:]
+
+    /// A unit as a clerk reads it: `城管执法大队（U-cgzf）`, or its id when it has no registered name.
+    public func named(_ unit: String) -> String { unitNames[unit].map { "\($0)（\(unit)）" } ?? unit }
 }
 
 /// The earliest and latest dates a list may hold (docs/formats.md, "Dates in a list"): a year typed wrong
@@ -31,7 +36,8 @@ extension ProblemList {
     public func plan(by actor: Actor, given registry: Registry, batch defaultBatch: String?, now: Timestamp,
                      existing: (String) -> Problem?) throws(ImportRefused) -> ImportPlan {
         var problems: [ImportRefused.Problem] = []
-        var plan = ImportPlan(events: [], newProblems: [], changes: [], unchanged: 0, notApplied: [], unitsRecognised: [])
+        var plan = ImportPlan(events: [], newProblems: [], changes: [], unchanged: 0, notApplied: [], unitsRecognised: [],
+                              unitNames: Dictionary(registry.unitList.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a }))
         var listBatch: Registry.Batch?
         if let defaultBatch {
             guard let b = registry.batch(defaultBatch) else {
@@ -141,9 +147,9 @@ extension ProblemList {
             } else if stored.unit != assignment.unit {
                 if stored.status == .reported || stored.status == .assigned {
                     plan.events.append(event("assigned:\(assignment.unit):\(assignment.deadline.micros)", now, .problemAssigned(assignment)))
-                    plan.changes.append("\(place)：改派 \(stored.unit ?? "—") → \(assignment.unit)，整改时限 \(assignment.deadline.chineseMinute)")
+                    plan.changes.append("\(place)：改派 \(stored.unit.map(plan.named) ?? "—") → \(plan.named(assignment.unit))，整改时限 \(assignment.deadline.chineseMinute)")
                 } else {
-                    plan.notApplied.append("\(place)：责任单位写作 \(assignment.unit)，但问题已\(stored.status.label)，不能改派")
+                    plan.notApplied.append("\(place)：责任单位写作 \(plan.named(assignment.unit))，但问题已\(stored.status.label)，不能改派")
                 }
             } else if stored.deadline != assignment.deadline {
                 if stored.status == .assigned, let inForce = stored.deadline, assignment.deadline > inForce {

@@ -335,3 +335,9 @@ public enum ProblemStatus: String, Vocabulary, Comparable {
     /// In the order of a problem's life.
     public static func < (a: ProblemStatus, b: ProblemStatus) -> Bool { a.number < b.number }
 }
+
+/// How a registered unit, list or person is written where clerks read it.
+public enum Named {
+    /// The name with the id beside it, `城管执法大队（U-cgzf）`; the id alone when there is no name.
+    public static func withID(_ name: String?, _ id: String) -> String { name.map { "\($0)（\(id)）" } ?? id }
+}

@@ -228,7 +228,7 @@ public struct Registry: Sendable {
         let wanted = Set(text)
         let scored = unitList.map { u -> (Int, String) in
             let best = ([u.name] + u.aliases + [u.id]).map { Set($0).intersection(wanted).count }.max() ?? 0
-            return (best, "\(u.name)（\(u.id)）")
+            return (best, Named.withID(u.name, u.id))
         }
         return scored.filter { $0.0 > 0 }.sorted { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }.prefix(3).map(\.1)
     }

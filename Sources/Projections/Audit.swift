@@ -36,7 +36,7 @@ extension AuditRow {
     /// What `event` did, in a clerk's words, units by `name` where it knows them, and the evidence it names.
     static func describe(_ event: Event, name: (String) -> String? = { _ in nil }) -> (String, [String]) {
         func when(_ t: Timestamp) -> String { t.chineseMinute }
-        func unit(_ id: String) -> String { name(id).map { "\($0)（\(id)）" } ?? id }
+        func unit(_ id: String) -> String { Named.withID(name(id), id) }
         switch event.data {
         case .unitRegistered(let u): return ("\(u.name)（\(u.kind.label)）" + (u.leader.map { "，包抓领导 \($0)" } ?? ""), [])
         case .batchOpened(let b): return ("\(b.name)，\(b.source.label)，清零时限 \(when(b.dueAt))", [])
@@ -53,7 +53,7 @@ extension AuditRow {
         case .problemReopened(let r): return ("回头看：\(r.reason)；时限 \(when(r.deadline))" + (r.unit.map { "，改由 \(unit($0))" } ?? ""), [])
         case .problemWithdrawn(let reason): return ("撤销原因：\(reason)", [])
         case .accountabilityRecorded(let a):
-            let who = a.target.name.map { "\($0)（\(a.target.id)）" } ?? (a.target.kind == .unit ? unit(a.target.id) : a.target.id)
+            let who = a.target.name.map { Named.withID($0, a.target.id) } ?? (a.target.kind == .unit ? unit(a.target.id) : a.target.id)
             return ("\(a.target.kind.label) \(who)：\(a.measure.label)，\(a.reason)" + (a.problems.isEmpty ? "" : "；所涉问题 \(a.problems.joined(separator: "、"))"), [])
         case .accountabilityRevoked(let reason), .accountRevoked(let reason): return ("理由：\(reason)", [])
         case .accountEnrolled(let a): return ("\(a.name)，\(a.role.label)" + (a.unit.map { "，\($0)" } ?? ""), [])

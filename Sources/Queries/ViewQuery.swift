@@ -239,7 +239,7 @@ public struct Views: Sendable {
             if try ledger.record(of: text)?.batch != nil { return text }
             let registry = try known()
             if let found = registry.batch(text) { return found.id }
-            throw QueryError(name, "没有清单“\(text)”：现有 " + registry.batchList.prefix(10).map { "\($0.name)（\($0.id)）" }.joined(separator: "、"))
+            throw QueryError(name, "没有清单“\(text)”：现有 " + registry.batchList.prefix(10).map { Named.withID($0.name, $0.id) }.joined(separator: "、"))
         }
         /// An actor by its id (`office/li-xianfeng`, with or without an account), or an account by its
         /// person's name (李先锋).
@@ -250,7 +250,7 @@ public struct Views: Sendable {
             if named.count == 1 { return named[0].id }
             if named.count > 1 { throw QueryError("actor", "有多个账号名为“\(text)”（\(named.map(\.id).joined(separator: "、"))）：请用账号编号") }
             if accounts.contains(where: { $0.id == text }) { return text }
-            let close = accounts.filter { !Set($0.account.name).isDisjoint(with: Set(text)) }.prefix(3).map { "\($0.account.name)（\($0.id)）" }
+            let close = accounts.filter { !Set($0.account.name).isDisjoint(with: Set(text)) }.prefix(3).map { Named.withID($0.account.name, $0.id) }
             throw QueryError("actor", "没有名为“\(text)”的账号" + (close.isEmpty ? "：操作人写作 office/li-xianfeng 这样的编号" : "：是不是 \(close.joined(separator: "、"))？"))
         }
         switch query {

@@ -77,7 +77,7 @@ public struct ViewBasis: Sendable {
     /// One filter in Chinese: `责任单位 城管执法大队（U-cgzf）`, `状态 已交办、待核实`, `仅看超期`.
     static func filter(_ key: String, _ value: JSONValue, _ names: [String: String]) -> String {
         let plain = Self.plain(value)
-        func named(_ id: String) -> String { names[id].map { "\($0)（\(id)）" } ?? id }
+        func named(_ id: String) -> String { Named.withID(names[id], id) }
         switch key {
         case "unit": return "责任单位 " + named(plain)
         case "batch": return "清单 " + named(plain)

@@ -18,7 +18,7 @@ public struct ImportPlan: Sendable {
     public var unitNames: [String: String] = [:]
 
     /// A unit as a clerk reads it: `城管执法大队（U-cgzf）`, or its id when it has no registered name.
-    public func named(_ unit: String) -> String { unitNames[unit].map { "\($0)（\(unit)）" } ?? unit }
+    public func named(_ unit: String) -> String { Named.withID(unitNames[unit], unit) }
 }
 
 /// The earliest and latest dates a list may hold (docs/formats.md, "Dates in a list"): a year typed wrong
@@ -42,7 +42,7 @@ extension ProblemList {
         if let defaultBatch {
             guard let b = registry.batch(defaultBatch) else {
                 throw ImportRefused(sheet: sheet.name, [.init(row: headerRow, column: nil,
-                    message: "清单“\(defaultBatch)”不存在：请先建立清单（batch.opened），现有 \(registry.batchList.map { "\($0.name)（\($0.id)）" }.joined(separator: "、"))")])
+                    message: "清单“\(defaultBatch)”不存在：请先建立清单（batch.opened），现有 \(registry.batchList.map { Named.withID($0.name, $0.id) }.joined(separator: "、"))")])
             }
             listBatch = b
         }

@@ -18,13 +18,17 @@ final class AccessLog: @unchecked Sendable {
     /// The one on standard error.
     static let standardError = AccessLog()
 
-    init(descriptor: Int32 = 2) {
+    /// A log written to `descriptor`, its lines written every `interval` seconds or at 64 KiB.
+    init(descriptor: Int32 = 2, every interval: TimeInterval = 0.2) {
         self.descriptor = descriptor
         pending.reserveCapacity(Self.flushBytes)
         let flusher = Thread { [weak self] in
-            while let log = self {
+            // The wait first, holding no reference to the log meanwhile: its lines are written an interval
+            // after they come at the latest, and a log let go of is not kept for the thread's sake.
+            while true {
+                Thread.sleep(forTimeInterval: interval)
+                guard let log = self else { return }
                 log.flush()
-                Thread.sleep(forTimeInterval: 0.2)
             }
         }
         flusher.name = "civic-access-log"

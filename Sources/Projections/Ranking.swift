@@ -19,6 +19,16 @@ extension [RankingRow] {
     public func place(of row: RankingRow) -> String {
         filter { $0.rank == row.rank }.count > 1 ? "并列第\(row.rank)名" : "第\(row.rank)名"
     }
+
+    /// The places again among these rows alone, in their order, ties kept: the bulletin's ranking, which
+    /// leaves out the units with nothing assigned, would otherwise go from 第7名 to 第9名 over one of them.
+    public func reranked() -> [RankingRow] {
+        var rows = self
+        for k in rows.indices {
+            rows[k].rank = k > 0 && self[k].rank == self[k - 1].rank ? rows[k - 1].rank : k + 1
+        }
+        return rows
+    }
 }
 
 extension Projection {

@@ -23,7 +23,7 @@ extension Views {
         let byId = Dictionary(uniqueKeysWithValues: board.map { ($0.id, $0) })
 
         var content = BulletinContent(week: week, basis: basis)
-        content.ranking = projection.ranking(week).filter { $0.assigned > 0 }
+        content.ranking = projection.ranking(week).filter { $0.assigned > 0 }.reranked()
         content.unitNames = names
         content.progress = projection.progress()
         let live = board.filter { $0.problem.status != .withdrawn }

@@ -315,7 +315,27 @@ public enum Dashboard {
     }
 
     private static func digest(_ h: inout HTML, _ basis: ViewBasis, view: String, members: [(key: String, value: JSONValue)]) {
-        h.raw("<p class=\"digest\">日志 seq \(basis.headSeq) · 视图摘要见 <code>/api/\(view)</code> 的 digest</p>")
+        h.raw("<p class=\"digest\">日志 seq \(basis.headSeq) · 视图摘要见 <code>\(HTML.escape(apiPath(view, basis)))</code> 的 digest</p>")
+    }
+
+    /// The API request that answers with the same document, so the same digest, as a panel of the page:
+    /// its moment (`at`; the ranking is judged at its week's end and takes none), its filters, and its
+    /// `asOf` when the page had one.
+    static func apiPath(_ view: String, _ basis: ViewBasis) -> String {
+        var query: [(String, String)] = []
+        if view != "ranking" { query.append(("at", basis.at.rfc3339)) }
+        for (key, value) in basis.filters where key != "weekEnds" {
+            switch value {
+            case .string(let text): query.append((key, text))
+            case .bool(true): query.append((key, "true"))
+            case .array(let items) where !items.isEmpty:
+                query.append((key, items.compactMap { if case .string(let text) = $0 { text } else { nil } }.joined(separator: ",")))
+            default: break
+            }
+        }
+        if basis.asOf != "all" { query.append(("asOf", basis.asOf)) }
+        let text = query.map { "\($0)=\(HTML.percent($1))" }.joined(separator: "&")
+        return "/api/\(view)" + (text.isEmpty ? "" : "?" + text)
     }
 
     private static func field(_ h: inout HTML, _ label: String, _ name: String, _ value: String?, placeholder: String, hint: String?) {

@@ -410,7 +410,7 @@ struct Stats: ParsableCommand {
         }
         func mib(_ n: Int) -> String { String(format: "%.1f MiB", Double(n) / 1_048_576) }
         print("存储 \(store.path)：\(s.head.seq) 个事件，链头 \(s.head)")
-        if let first = s.firstRecorded, let last = s.lastRecorded { print("登记时间 \(first) — \(last)") }
+        if let first = s.firstRecorded, let last = s.lastRecorded { print("登记时间 \(first.chineseMinute) — \(last.chineseMinute)（北京时间）") }
         print("文件 \(mib(s.fileBytes))，映射 \(mib(s.mapBytes))：" + s.tables.map { "\($0.table) \(mib($0.bytes))" }.joined(separator: " · "))
         print("派生数据：对象记录写至 seq \(s.subjectsStamp)，视图快照 \(s.snapshots) 个（每 \(Ledger.snapshotInterval) 个事件一个）")
         print("责任单位 \(s.subjectsByKind[.unit] ?? 0) · 问题清单 \(s.subjectsByKind[.batch] ?? 0) · 问题 \(s.subjectsByKind[.problem] ?? 0) · 问责案件 \(s.subjectsByKind[.accountability] ?? 0)")

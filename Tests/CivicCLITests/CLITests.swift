@@ -466,6 +466,9 @@ struct ViewCLITests {
         let stats = try civic(["stats", "--format", "json"], store: Self.demo.path)
         #expect(stats.status == 0, "\(stats.err)")
         let view = try json(stats.out)
+        // As a clerk reads it: the recording times in Beijing time, as every view writes them.
+        let text = try civic(["stats"], store: Self.demo.path).out
+        #expect(text.contains("登记时间 ") && text.contains("（北京时间）") && !text.contains("Z —"), "\(text)")
         let cases = try json(try civic(["cases", "--format", "json"], store: Self.demo.path).out)["cases"]?.array ?? []
         let board = try json(try civic(["board", "--format", "json"], store: Self.demo.path).out)["problems"]?.array ?? []
         #expect(!cases.isEmpty)

@@ -229,4 +229,28 @@ struct ServerTests {
             }
         }
     }
+
+    @Test("each panel of the dashboard names the API request that answers with its document: its moment, asOf and filters")
+    func dashboardNamesItsRequests() async throws {
+        try await withClient { client in
+            var named: [String] = []
+            try await client.execute(uri: "/?at=2022-08-25%2012:00&asOf=seq:60&overdue=true", method: .get) { response in
+                let page = response.text
+                for piece in page.components(separatedBy: "视图摘要见 <code>").dropFirst() {
+                    named.append(String(piece.prefix { $0 != "<" }).replacingOccurrences(of: "&amp;", with: "&"))
+                }
+            }
+            #expect(named.contains { $0.hasPrefix("/api/board?") } && named.contains { $0.hasPrefix("/api/progress?") }
+                    && named.contains { $0.hasPrefix("/api/ranking?week=") })
+            for path in named {
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.status == .ok, "\(path)")
+                    let document = try JSONParser.parse(Array(response.text.utf8))
+                    #expect(document["asOf"]?.text == "seq:60", "\(path)")
+                    if !path.hasPrefix("/api/ranking") { #expect(document["at"]?.text == "2022-08-25T12:00:00+08:00", "\(path)") }
+                    if path.hasPrefix("/api/board") { #expect(document["filters"]?["overdue"] == .bool(true), "\(path)") }
+                }
+            }
+        }
+    }
 }

@@ -207,6 +207,30 @@ struct RankingTests {
         #expect(rows.map(\.unit) == ["U-slow", "U-late"])
         #expect(rows[1].overdue == 1)
     }
+
+    @Test("the bulletin's ranking, without the units left with nothing, places its rows again: no place skipped")
+    func rerankedWithoutEmptyUnits() throws {
+        var log = Log()
+        for (p, unit) in [("P-1", "U-a"), ("P-2", "U-b")] {
+            log.report(p, "2022-08-15T10:00")
+            log.assign(p, "2022-08-15T11:00", to: unit, until: "2022-09-20T18:00")
+            log.submit(p, "2022-08-16T10:00")
+            log.verify(p, "2022-08-17T10:00")
+        }
+        log.report("P-3", "2022-08-15T10:00")
+        log.assign("P-3", "2022-08-15T11:00", to: "U-x", until: "2022-08-20T18:00")
+        log.assign("P-3", "2022-08-15T12:00", to: "U-late", until: "2022-08-20T18:00")  // 改派: U-x is left with nothing
+        let week = try #require(Week("2022-W34"))
+        var projection = Projection(at: week.lastInstant)
+        for e in log.events { projection.apply(e) }
+        let rows = projection.ranking(week)
+        #expect(rows.map(\.unit) == ["U-a", "U-b", "U-x", "U-late"])
+        #expect(rows.map(\.rank) == [1, 1, 3, 4])
+        let kept = rows.filter { $0.assigned > 0 }.reranked()
+        #expect(kept.map(\.unit) == ["U-a", "U-b", "U-late"])
+        #expect(kept.map(\.rank) == [1, 1, 3])
+        #expect(kept.map { kept.place(of: $0) } == ["并列第1名", "并列第1名", "第3名"])
+    }
 }
 
 @Suite("Audit trail")

@@ -68,8 +68,52 @@ enum Failure {
             return ("无法读取文件 \((error.userInfo[NSFilePathErrorKey] as? String) ?? "")", 2)
         default:
             let code = Civic.exitCode(for: error)
-            return (Civic.fullMessage(for: error), code == .validationFailure ? 2 : code.rawValue)
+            let status = code == .validationFailure ? 2 : code.rawValue
+            let message = Civic.fullMessage(for: error)
+            return (status == 0 ? message : inChinese(message), status)
         }
+    }
+
+    /// A usage error of swift-argument-parser as a clerk reads it: its frame (`Error:`, `Usage:`, `See …`)
+    /// and its own messages for a word not understood, a value missing or not taken, in Chinese; our own
+    /// messages inside it are Chinese already. The usage line itself is the command's syntax and stays.
+    static func inChinese(_ message: String) -> String {
+        message.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if line.hasPrefix("Error: ") { return "错误：" + reason(String(line.dropFirst("Error: ".count))) }
+            if line.hasPrefix("Usage: ") { return "用法：" + line.dropFirst("Usage: ".count) }
+            if line.hasPrefix("Help:  ") { return "说明：" + line.dropFirst("Help:  ".count) }
+            if let command = between(line, "  See '", " --help' for more information.") { return "  详见 \(command) --help" }
+            return String(line)
+        }.joined(separator: "\n")
+    }
+
+    private static func reason(_ text: String) -> String {
+        if let option = between(text, "Missing value for '", "'") { return "选项 \(option) 缺少取值" }
+        if let argument = between(text, "Missing expected argument '", "'") { return "缺少参数 \(argument)" }
+        if let option = between(text, "Unknown option '", "'") { return "没有选项 \(option)" }
+        if text.hasPrefix("Unknown option '"), let cut = text.range(of: "'. Did you mean '"), text.hasSuffix("'?") {
+            let option = text[text.index(text.startIndex, offsetBy: "Unknown option '".count)..<cut.lowerBound]
+            let meant = text[cut.upperBound..<text.index(text.endIndex, offsetBy: -2)]
+            return "没有选项 \(option)，是否要用 \(meant)？"
+        }
+        if let word = between(text, "Unexpected argument '", "'") { return "无法识别的参数“\(word)”（命令与选项见 civic help）" }
+        if text.hasPrefix("The value '"), let cut = text.range(of: "' is invalid for '") {
+            let value = text[text.index(text.startIndex, offsetBy: "The value '".count)..<cut.lowerBound]
+            let rest = text[cut.upperBound...]
+            if let end = rest.firstIndex(of: "'") {
+                let tail = rest[rest.index(after: end)...]
+                let why = tail.hasPrefix(": ") ? "：" + tail.dropFirst(2) : ""
+                return "“\(value)”不是 \(rest[..<end]) 的有效取值\(why)"
+            }
+        }
+        return text
+    }
+
+    /// The text between `start` and `end` when `text` is exactly start + it + end, with no `'` in it.
+    private static func between(_ text: some StringProtocol, _ start: String, _ end: String) -> String? {
+        guard text.hasPrefix(start), text.hasSuffix(end), text.count > start.count + end.count else { return nil }
+        let inner = text.dropFirst(start.count).dropLast(end.count)
+        return inner.contains("'") ? nil : String(inner)
     }
 }
 

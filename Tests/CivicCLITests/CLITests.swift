@@ -185,6 +185,13 @@ struct CLITests {
         #expect(try civic(["board", "--at", "yesterday"], store: store.path).status == 2)
         #expect(try civic(["board", "--as-of", "seq:x"], store: store.path).status == 2)
         #expect(try civic(["frobnicate"], store: store.path).status == 2)
+        // As a clerk reads them: the parser's own messages and frame in Chinese, the syntax as it is.
+        for (arguments, expected) in [(["ranking", "--week", "W48"], "错误：“W48”不是 --week <week> 的有效取值"),
+                                      (["board", "--nope"], "错误：没有选项 --nope"), (["board", "--unit"], "错误：选项 --unit <unit> 缺少取值"),
+                                      (["append"], "错误：缺少参数 <file>"), (["board", "--status", "bogus"], "错误：--status “bogus” 不是状态")] {
+            let run = try civic(arguments, store: store.path)
+            #expect(run.status == 2 && run.err.hasPrefix(expected) && run.err.contains("用法：civic ") && !run.err.contains("Error:"), "\(run.err)")
+        }
         let missing = try civic(["board"], store: store.path + "-nowhere")
         #expect(missing.status == 2)
         #expect(missing.err.contains("civic init"))

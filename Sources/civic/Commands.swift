@@ -339,8 +339,8 @@ struct Verify: ParsableCommand {
         guard result.derived.isEmpty else { throw DerivedFindings(verification: result) }
         // The subjects' records and links are written in batches: those of the latest events are folded
         // from the log by each process, and were checked so too.
-        let through = result.recordsThrough == 0 ? "；对象记录与单位关联尚未成批写入，由日志折叠"
-            : result.recordsThrough < result.head.seq ? "；对象记录与单位关联写至 seq \(result.recordsThrough)，其后的由日志折叠" : ""
+        let through = result.recordsThrough == 0 ? "；事件尚少，对象记录与单位关联未成批写入，每次由日志直接算出，也已核对"
+            : result.recordsThrough < result.head.seq ? "；对象记录与单位关联写至 seq \(result.recordsThrough)，其后的每次由日志直接算出，也已核对" : ""
         let derived = logOnly ? ""
             : "，派生数据（\(result.snapshots) 个视图快照、\(result.records) 个对象记录、\(result.links) 个单位关联\(through)）与日志一致"
         print("校验通过：\(result.head.seq) 个事件，哈希链完整\(derived)，链头 \(result.head)")
@@ -412,7 +412,7 @@ struct Stats: ParsableCommand {
         print("存储 \(store.path)：\(s.head.seq) 个事件，链头 \(s.head)")
         if let first = s.firstRecorded, let last = s.lastRecorded { print("登记时间 \(first.chineseMinute) — \(last.chineseMinute)（北京时间）") }
         print("文件 \(mib(s.fileBytes))，映射 \(mib(s.mapBytes))：" + s.tables.map { "\($0.table) \(mib($0.bytes))" }.joined(separator: " · "))
-        print("派生数据：对象记录写至 seq \(s.subjectsStamp)，视图快照 \(s.snapshots) 个（每 \(Ledger.snapshotInterval) 个事件一个）")
+        print("派生数据：对象记录\(s.subjectsStamp == 0 ? "尚未成批写入（事件尚少，每次由日志直接算出）" : "写至 seq \(s.subjectsStamp)")，视图快照 \(s.snapshots) 个（每 \(Ledger.snapshotInterval) 个事件一个）")
         print("责任单位 \(s.subjectsByKind[.unit] ?? 0) · 问题清单 \(s.subjectsByKind[.batch] ?? 0) · 问题 \(s.subjectsByKind[.problem] ?? 0) · 问责案件 \(s.subjectsByKind[.accountability] ?? 0)")
         print("问题状态：" + ProblemStatus.allCases.map { "\($0.label) \(s.problemsByStatus[$0] ?? 0)" }.joined(separator: " · "))
         print("事件类型：")

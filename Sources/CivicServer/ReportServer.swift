@@ -439,6 +439,12 @@ extension Response {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
+    static func page(_ html: String, status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
     /// `{"error":{"status","parameter"?,"message"}}`.
     static func error(_ status: HTTPResponse.Status, _ message: String, parameter: String? = nil) -> Response {
         var members: [(key: String, value: JSONValue)] = [("status", .int(UInt64(status.code)))]
@@ -512,6 +518,8 @@ struct ErrorsAsJSON: RouterMiddleware {
         } catch let full as StoreFull {
             return .error(.init(code: 507, reasonPhrase: "Insufficient Storage"), full.description)
         } catch let error as QueryError {
+            // A page's options come from its form: the person who typed them gets a page back, not JSON.
+            if !request.uri.path.hasPrefix("/api/") { return .page(Dashboard.refusal(error.message), status: .badRequest) }
             return .error(.badRequest, error.message, parameter: error.parameter)
         } catch let error as PageOutOfRange {
             return .error(.badRequest, "cursor 指向第 \(error.offset) 行之后，视图只有 \(error.count) 行", parameter: "cursor")

@@ -71,6 +71,19 @@ public enum Dashboard {
         h.raw("以 <code>civic-verify-proof</code> 或 <code>Tools/verify-proof</code> 核对，无需存储。</p></section>")
     }
 
+    /// The page a person gets for options the dashboard cannot read (a time mistyped in its form): what
+    /// is wrong, and the way back.
+    public static func refusal(_ message: String) -> String {
+        var h = HTML()
+        h.raw("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">")
+        h.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+        h.raw("<title>创文问题台账 · 无法显示</title><style>\(style)</style></head><body><main><section>")
+        h.raw("<h2>无法显示这一页</h2><p class=\"error\" role=\"alert\">"); h.text(message); h.raw("</p>")
+        h.raw("<p>时间可写作 2022-08-25 12:00 或 2022-08-25（北京时间）；登记截至可写 seq:60 或一个时间。</p>")
+        h.raw("<p><a href=\"/\">返回仪表盘</a></p></section></main></body></html>\n")
+        return h.text
+    }
+
     public static func render(_ c: DashboardContent) -> String {
         var h = HTML()
         h.raw("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">")
@@ -372,7 +385,7 @@ public enum Dashboard {
     label.check{flex-direction:row;align-items:center;gap:6px;color:var(--ink);font-size:13px;padding-bottom:6px;align-self:flex-end}label.check input{min-width:0}
     input,select{font:inherit;font-size:13px;padding:5px 8px;border:1px solid #cfd6de;border-radius:6px;min-width:150px;background:#fff;color:var(--ink)}
     button{font:inherit;background:var(--brand);color:#fff;border:0;border-radius:6px;padding:7px 20px;cursor:pointer}.buttons{display:flex;gap:12px;align-items:center}
-    a{color:var(--blue);text-decoration:none}a:hover{text-decoration:underline}.reset{font-size:13px}
+    a{color:var(--blue);text-decoration:none}a:hover{text-decoration:underline}.reset{font-size:13px}.error{color:var(--red);font-weight:bold}
     .moment{margin:0;padding:8px 28px;background:#fffbe6;border-bottom:1px solid #f3e3a3;font-size:13px}
     main{padding:16px 28px 8px;max-width:1500px}section{background:#fff;border:1px solid var(--line);border-radius:10px;padding:14px 18px;margin-bottom:16px}
     h2{font-size:17px;margin:0 0 12px}h2 small{font-weight:normal;color:var(--muted);font-size:12px;margin-left:8px}h3{font-size:15px;margin:0}

@@ -499,8 +499,9 @@ enum WriteRoutes {
                                         "/work/reopen", "/work/unit", "/work/list", "/work/import"]
 }
 
-/// Errors as JSON: a parameter that cannot be read is 400 naming it; an unknown path 404; a full lane
-/// 503 with `Retry-After`; a damaged or failing store 500 with what failed.
+/// Errors as JSON: a parameter that cannot be read is 400 naming it (on a page rather than the API, a page
+/// that says so: `Dashboard.refusal`); an unknown path 404; a full lane 503 with `Retry-After`; a damaged or
+/// failing store 500 with what failed.
 struct ErrorsAsJSON: RouterMiddleware {
     typealias Context = CivicContext
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -116,6 +116,7 @@ extension Views {
         }
         var rows = Array(units.values.filter { only == nil || $0.id == only }) + people.values.filter { only == nil || $0.unit == only }
         rows = rows.filter { $0.score > 0 }
+        for k in rows.indices { rows[k].unitName = rows[k].unit.flatMap { unitNames[$0] } }
         rows.sort { $0.score != $1.score ? $0.score > $1.score : ($0.kind != $1.kind ? $0.kind == .unit : $0.id < $1.id) }
         for k in rows.indices { rows[k].rank = k > 0 && rows[k - 1].score == rows[k].score ? rows[k - 1].rank : k + 1 }
         let basis = ViewBasis(headSeq: head.seq, headHash: head.hash.hex, asOf: moment.asOf.description, at: moment.at,

@@ -41,6 +41,8 @@ public struct ClueRow: Sendable, Equatable {
     public var name: String
     /// The unit it is, or the unit the person acts for.
     public var unit: String?
+    /// That unit's registered name, for people to read.
+    public var unitName: String?
     public var overdueProblems = 0
     /// Days (begun) past the deadline, summed over its overdue problems, at the view's moment.
     public var overdueDays = 0
@@ -91,7 +93,9 @@ public enum InspectionReport {
         .string("kind", "类别", { $0.kind.rawValue }, display: { $0.kind == .unit ? "单位" : "个人" }),
         .string("id", "编号", { $0.id }),
         .string("name", "名称", { $0.name }),
-        .string("unit", "所属单位", { $0.unit }),
+        .string("unit", "所属单位", { $0.unit }, display: { row in
+            row.kind == .unit ? "" : row.unit.map { Named.withID(row.unitName, $0) } ?? ""  // a unit's own is its name, beside
+        }),
         .int("score", "线索分", { $0.score }),
         .int("overdueProblems", "超期问题", { $0.overdueProblems }),
         .int("overdueDays", "超期天数", { $0.overdueDays }),

@@ -161,6 +161,10 @@ struct WorkbenchTests {
         #expect(rows.map(\.rank) == [1, 2, 3])
         #expect(rows[0].flags[.recordedAfterDue] == 2 && rows[0].flags[.reusedEvidence] == 1)
         #expect(rows[0].trail == "civic audit --unit U-a")
+        // A person's unit by its registered name too, as the table shows it (所属单位: name（id）).
+        let staff = try #require(rows.first { $0.id == "unit/a-wang" })
+        let name = try l.registry().units["U-a"]
+        #expect(staff.unit == "U-a" && staff.unitName == name && name != nil)
         // By the unit's alias, only it and its people.
         let (only, _) = try Views(ledger: l).clues(since: nil, unit: "城管", Moment(at: t("2030-01-12T00:00:00")))
         #expect(only.map(\.id) == ["U-a", "unit/a-wang"])

@@ -337,14 +337,9 @@ public enum Dashboard {
     static func apiPath(_ view: String, _ basis: ViewBasis) -> String {
         var query: [(String, String)] = []
         if view != "ranking" { query.append(("at", basis.at.rfc3339)) }
-        for (key, value) in basis.filters where key != "weekEnds" {
-            switch value {
-            case .string(let text): query.append((key, text))
-            case .bool(true): query.append((key, "true"))
-            case .array(let items) where !items.isEmpty:
-                query.append((key, items.compactMap { if case .string(let text) = $0 { text } else { nil } }.joined(separator: ",")))
-            default: break
-            }
+        for (key, value) in basis.setFilters where key != "weekEnds" {
+            if case .number = value { continue }  // the audit's thresholds: its defaults, the page gives none
+            query.append((key, ViewBasis.plain(value)))
         }
         if basis.asOf != "all" { query.append(("asOf", basis.asOf)) }
         let text = query.map { "\($0)=\(HTML.percent($1))" }.joined(separator: "&")

@@ -69,9 +69,14 @@ public struct ViewBasis: Sendable {
         var text = "\(title)  截至 \(at.chineseMinute)（业务时间）"
         if asOf != "all" { text += "  按登记截至 \(asOf)" }
         text += "  日志 seq \(headSeq)"
-        let shown = filters.filter { $0.value != .null && $0.value != .bool(false) && $0.value != .array([]) }
+        let shown = setFilters
         if !shown.isEmpty { text += "  筛选：" + shown.map { Self.filter($0.key, $0.value, names) }.joined(separator: "，") }
         return text
+    }
+
+    /// The filters that narrow the view: those given (not null, false or empty).
+    var setFilters: [(key: String, value: JSONValue)] {
+        filters.filter { $0.value != .null && $0.value != .bool(false) && $0.value != .array([]) }
     }
 
     /// One filter in Chinese: `责任单位 城管执法大队（U-cgzf）`, `状态 已交办、待核实`, `仅看超期`.

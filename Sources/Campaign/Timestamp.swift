@@ -77,6 +77,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// The calendar date of the day `days` after 1970-01-01, `YYYY-MM-DD`.
     public static func chinaDate(ofDay days: Int64) -> String { text { date(days, into: &$0) } }
 
+    /// Calls `body` with the bytes of `chinaDate(ofDay:)`, written on the stack: a progress view writes a
+    /// date for every day of every list.
+    public static func withChinaDate<R>(ofDay days: Int64, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try writing({ date(days, into: &$0) }, body)
+    }
+
     private static func date(_ days: Int64, into out: inout ASCIIBuffer) {
         let (y, m, d) = civil(fromDays: days)
         out.digits(y, 4)

@@ -54,9 +54,9 @@ public enum ProgressReport {
             out.text("],\"series\":[")
             for (d, day) in batch.series.enumerated() {
                 if d > 0 { out.byte(44) }
-                out.text("{\"date\":")
-                out.jsonString(day.date)
-                out.text(",\"outstanding\":")
+                out.text("{\"date\":\"")
+                Timestamp.withChinaDate(ofDay: day.day) { out.bytes($0) }
+                out.text("\",\"outstanding\":")
                 out.number(day.outstanding)
                 out.byte(125)
             }
@@ -65,6 +65,46 @@ public enum ProgressReport {
         }
         out.byte(93)
         return try basis.endDocument(out)
+    }
+
+    /// A list's burn-down as the table's line (docs/views.md, "Tables"): `MM-DD n` a day, and three days
+    /// or more with the same count as one run, `MM-DD 至 MM-DD 均为 n`: a list cleared in 2022 and viewed in
+    /// 2026 is one run from its last change, not 1,500 days of zeros. A date is written with its year when
+    /// it is the line's first or falls in another year than the date before it.
+    static func writeSeries(_ series: [BurnDownDay], _ out: Output) {
+        out.text("每日未销号：")
+        var year: Int64?
+        func date(_ day: Int64) {
+            let (y, m, d) = Timestamp.civil(fromDays: day)
+            if y != year {
+                out.number(Int(y))
+                out.byte(45)
+                year = y
+            }
+            for (n, last) in [(m, false), (d, true)] {
+                out.byte(48 + UInt8(n / 10))
+                out.byte(48 + UInt8(n % 10))
+                if !last { out.byte(45) }
+            }
+        }
+        var k = 0
+        while k < series.count {
+            var end = k
+            while end + 1 < series.count, series[end + 1].outstanding == series[k].outstanding { end += 1 }
+            if k > 0 { out.text(" · ") }
+            date(series[k].day)
+            if end - k >= 2 {
+                out.text(" 至 ")
+                date(series[end].day)
+                out.text(" 均为 ")
+            } else {
+                end = k
+                out.byte(32)
+            }
+            out.number(series[k].outstanding)
+            k = end + 1
+        }
+        out.byte(10)
     }
 
     /// The progress of `batches` in `format`. - Returns: the digest of its JSON (for JSON and the table).
@@ -108,14 +148,7 @@ public enum ProgressReport {
                     let columns = [Column<(String, Tally)>.string("unit", "责任单位", { $0.0 })]
                         + tallyColumns.map { $0.of { $0.1 } }
                     try Render.table(rows, columns, to: out)
-                    out.text("每日未销号：")
-                    for (k, day) in batch.series.enumerated() {
-                        if k > 0 { out.text(" · ") }
-                        out.text(String(day.date.suffix(5)))
-                        out.byte(32)
-                        out.number(day.outstanding)
-                    }
-                    out.byte(10)
+                    writeSeries(batch.series, out)
                 }
             }
             out.text("\n" + ViewBasis.digestLine(digest))

@@ -199,6 +199,26 @@ struct ReportsTests {
         #expect(!sink.text.contains("\u{01}"))
     }
 
+    @Test("a burn-down's line: a day each, a run of three days or more with one count as one, the year where it changes")
+    func seriesLine() throws {
+        func line(_ start: String, _ counts: [Int]) throws -> String {
+            let first = Timestamp(rfc3339: start + "T12:00:00+08:00")!.chinaDay
+            let series = counts.enumerated().map { BurnDownDay(day: first + Int64($0.offset), outstanding: $0.element) }
+            let sink = MemorySink()
+            let out = Output(sink)
+            ProgressReport.writeSeries(series, out)
+            try out.flush()
+            return sink.text
+        }
+        #expect(try line("2022-08-19", []) == "每日未销号：\n")
+        #expect(try line("2022-08-19", [5]) == "每日未销号：2022-08-19 5\n")
+        #expect(try line("2022-08-19", [5, 5, 3, 3, 3, 0]) == "每日未销号：2022-08-19 5 · 08-20 5 · 08-21 至 08-23 均为 3 · 08-24 0\n")
+        #expect(try line("2022-12-30", [4, 2, 1, 1]) == "每日未销号：2022-12-30 4 · 12-31 2 · 2023-01-01 1 · 01-02 1\n")
+        // Cleared in 2022 and looked at four years on: one run to the day of the view, not 1,500 zeros.
+        let cleared = try line("2022-10-20", [3, 1] + Array(repeating: 0, count: 1_500))
+        #expect(cleared == "每日未销号：2022-10-20 3 · 10-21 1 · 10-22 至 2026-11-29 均为 0\n")
+    }
+
     @Test("a value larger than the output's buffer is written whole")
     func largeValue() throws {
         let sink = MemorySink()

@@ -67,7 +67,7 @@ public enum ProgressReport {
         return try basis.endDocument(out)
     }
 
-    /// A list's burn-down as the table's line (docs/views.md, "Tables"): `MM-DD n` a day, and three days
+    /// A list's burn-down as the table's line (docs/views.md, "Tables"): `MM-DD n` for a day, and three days
     /// or more with the same count as one run, `MM-DD 至 MM-DD 均为 n`: a list cleared in 2022 and viewed in
     /// 2026 is one run from its last change, not 1,500 days of zeros. A date is written with its year when
     /// it is the line's first or falls in another year than the date before it.
@@ -81,11 +81,11 @@ public enum ProgressReport {
                 out.byte(45)
                 year = y
             }
-            for (n, last) in [(m, false), (d, true)] {
-                out.byte(48 + UInt8(n / 10))
-                out.byte(48 + UInt8(n % 10))
-                if !last { out.byte(45) }
-            }
+            out.byte(48 + UInt8(m / 10))
+            out.byte(48 + UInt8(m % 10))
+            out.byte(45)
+            out.byte(48 + UInt8(d / 10))
+            out.byte(48 + UInt8(d % 10))
         }
         var k = 0
         while k < series.count {

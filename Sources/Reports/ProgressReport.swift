@@ -67,10 +67,10 @@ public enum ProgressReport {
         return try basis.endDocument(out)
     }
 
-    /// A list's burn-down as the table's line (docs/views.md, "Tables"): `MM-DD n` for a day, and three days
-    /// or more with the same count as one run, `MM-DD 至 MM-DD 均为 n`: a list cleared in 2022 and viewed in
-    /// 2026 is one run from its last change, not 1,500 days of zeros. A date is written with its year when
-    /// it is the line's first or falls in another year than the date before it.
+    /// A list's burn-down as the table's line (docs/views.md, "The Chinese table"): `MM-DD n` for a day,
+    /// and three days or more with the same count as one run, `MM-DD 至 MM-DD 均为 n`: a list cleared in
+    /// 2022 and viewed in 2026 is one run from its last change, not 1,500 days of zeros. A date is written
+    /// with its year when it is the line's first or falls in another year than the date before it.
     static func writeSeries(_ series: [BurnDownDay], _ out: Output) {
         out.text("每日未销号：")
         var year: Int64?

@@ -434,15 +434,17 @@ func parameters(_ request: Request) throws(QueryError) -> [(String, String)] {
 
 extension Response {
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        whole(text, type: "application/json; charset=utf-8", status: status)
     }
 
     static func page(_ html: String, status: HTTPResponse.Status) -> Response {
+        whole(html, type: "text/html; charset=utf-8", status: status)
+    }
+
+    private static func whole(_ text: String, type: String, status: HTTPResponse.Status) -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        headers[.contentType] = type
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// `{"error":{"status","parameter"?,"message"}}`.

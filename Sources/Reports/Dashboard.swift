@@ -75,20 +75,24 @@ public enum Dashboard {
     /// is wrong, and the way back.
     public static func refusal(_ message: String) -> String {
         var h = HTML()
-        h.raw("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">")
-        h.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
-        h.raw("<title>创文问题台账 · 无法显示</title><style>\(style)</style></head><body><main><section>")
+        head(&h, title: "创文问题台账 · 无法显示")
+        h.raw("<main><section>")
         h.raw("<h2>无法显示这一页</h2><p class=\"error\" role=\"alert\">"); h.text(message); h.raw("</p>")
         h.raw("<p>时间可写作 2022-08-25 12:00 或 2022-08-25（北京时间）；登记截至可写 seq:60 或一个时间。</p>")
         h.raw("<p><a href=\"/\">返回仪表盘</a></p></section></main></body></html>\n")
         return h.text
     }
 
-    public static func render(_ c: DashboardContent) -> String {
-        var h = HTML()
+    /// The document's start, up to and with `<body>`: the page's title and the dashboard's style.
+    private static func head(_ h: inout HTML, title: String) {
         h.raw("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">")
         h.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
-        h.raw("<title>创文问题台账 · 清零进度</title><style>\(style)</style></head><body>")
+        h.raw("<title>\(title)</title><style>\(style)</style></head><body>")
+    }
+
+    public static func render(_ c: DashboardContent) -> String {
+        var h = HTML()
+        head(&h, title: "创文问题台账 · 清零进度")
         header(&h, c)
         h.raw("<main>")
         summary(&h, c)

@@ -131,6 +131,9 @@ public enum EventCodec {
         /// What folds read, with the free text left out still checked as a whole reading checks it:
         /// what verify reads.
         case forVerification
+        /// What folds read, with the evidence reports and fixes name (hash, where kept, caption): what
+        /// the unit links are made from.
+        case forLinks
     }
 
     /// Why stored bytes are not an event civic can read.
@@ -146,7 +149,7 @@ public enum EventCodec {
             var r = WireReader(body)
             r.skippingText = reading != .whole
             r.checkingSkippedText = reading == .forVerification
-            return try readEvent(&r, id: id, subject: subject)
+            return try readEvent(&r, id: id, subject: subject, keepingEvidence: reading == .forLinks)
         } catch { throw Undecodable() }
     }
 
@@ -320,7 +323,7 @@ public enum EventCodec {
         }
     }
 
-    private static func merge(_ fields: inout Fields, message: Int, from r: inout WireReader) throws {
+    private static func merge(_ fields: inout Fields, message: Int, from r: inout WireReader, keepingEvidence: Bool = false) throws {
         while !r.isAtEnd {
             let (field, wire) = try r.tag()
             switch (kind(message, field), wire) {
@@ -337,7 +340,9 @@ public enum EventCodec {
                 if field == 1 { fields.m1 = Box(into) } else { fields.m5 = Box(into) }
             case (.repeatedMessage?, 2):
                 var sub = try r.message()
-                if r.skippingText {  // evidence is free text to a fold
+                if keepingEvidence {
+                    sub.skippingText = false
+                } else if r.skippingText {  // evidence is free text to a fold
                     if r.checkingSkippedText {
                         var unkept = Fields()
                         sub.checkingOnly = true
@@ -354,7 +359,7 @@ public enum EventCodec {
         }
     }
 
-    private static func readEvent(_ r: inout WireReader, id: String, subject: String) throws -> Event {
+    private static func readEvent(_ r: inout WireReader, id: String, subject: String, keepingEvidence: Bool = false) throws -> Event {
         var source = "", actor = "", actorUnit: String?
         var time: UInt64 = 0, offset: UInt64 = 0, role: UInt64 = 0
         var data: (field: Int, fields: Fields)?
@@ -371,7 +376,7 @@ public enum EventCodec {
                 var sub = try r.message()
                 // A oneof field given again merges into the same message; another one replaces it.
                 var fields = data?.field == field ? data!.fields : Fields()
-                try merge(&fields, message: field, from: &sub)
+                try merge(&fields, message: field, from: &sub, keepingEvidence: keepingEvidence)
                 data = (field, fields)
             default: try r.skip(wire, field: field)
             }

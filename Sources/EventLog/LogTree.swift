@@ -20,6 +20,49 @@ struct TreeEdge {
     static func key(level: Int, index: UInt64) -> [UInt8] { ((index + 1) << level).bigEndianBytes + [UInt8(level)] }
 }
 
+/// The leaves of one stretch of the log and the nodes of the Merkle tree wholly inside it, hashed on the
+/// stretch's thread as verify reads it (docs/transparency.md, "Verify").
+public struct StretchNodes: Sendable {
+    /// The index of the stretch's first leaf (its first seq − 1) and how many leaves it holds.
+    let start: UInt64, count: UInt64
+    /// By level from the leaves (0) up: the hashes, 32 bytes each, of the nodes wholly inside, from
+    /// the first index `first(level)`.
+    private var levels: [[UInt8]]
+
+    /// Takes the leaves' hashes (32 bytes each) of the stretch starting at leaf `start`, and hashes the
+    /// nodes they make.
+    init(start: UInt64, leaves: [UInt8]) {
+        self.start = start
+        count = UInt64(leaves.count / 32)
+        levels = [leaves]
+        var level = 1
+        while first(level) < end(level) {
+            let below = levels[level - 1], belowFirst = first(level - 1)
+            var nodes = [UInt8](repeating: 0, count: Int(end(level) - first(level)) * 32)
+            below.withUnsafeBytes { children in
+                nodes.withUnsafeMutableBytes { out in
+                    for k in 0..<(out.count / 32) {
+                        let child = Int(2 * (first(level) + UInt64(k)) - belowFirst) * 32
+                        Merkle.nodeHash(UnsafeRawBufferPointer(rebasing: children[child..<(child + 64)]), into: out.baseAddress! + 32 * k)
+                    }
+                }
+            }
+            levels.append(nodes)
+            level += 1
+        }
+    }
+
+    private func first(_ level: Int) -> UInt64 { (start + (UInt64(1) << level) - 1) >> level }
+    private func end(_ level: Int) -> UInt64 { (start + count) >> level }
+
+    /// `body` with the hash of the node at `level` and `index` when it lies wholly inside; else nil.
+    func withNode<R>(level: Int, index: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        guard level < levels.count, index >= first(level), index < end(level) else { return nil }
+        let at = Int(index - first(level)) * 32
+        return levels[level].withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[at..<(at + 32)])) }
+    }
+}
+
 /// What is wrong with the stored tree.
 public struct TreeDamage: Error, Sendable, CustomStringConvertible {
     public var problem: String
@@ -108,42 +151,63 @@ extension LogReader {
     }
 
     /// Every stored node recomputed from the entries' bytes and compared: the first that differs or is
-    /// missing, or nil when the tree is sound up to its size (which must be the head's). The nodes are
-    /// recomputed in the order they are stored, so each batch of them is compared with one walk of the
-    /// table, not a look-up each.
+    /// missing, or nil when the tree is sound up to its size (which must be the head's). Reads the log
+    /// for its leaves; verify takes them from the stretches it reads anyway (`checkTree(_:size:)`).
     public func checkTree() throws -> TreeDamage? {
+        let count = UInt64(try count())
+        guard count > 0 else { return try checkTree([], size: 0) }
+        let stretch = try LogStretch(self, seqs: 1...count, checkingStreams: false, hashingLeaves: true) { _ in nil }
+        if let damage = stretch.damage { throw damage }
+        return try checkTree([stretch.nodes!], size: count)
+    }
+
+    /// Every stored node of the tree of `size` leaves compared with the nodes recomputed from `parts`
+    /// (the stretches of the log from seq 1 to `size`, in order, each with the nodes wholly inside it;
+    /// the few across two stretches are computed here from their children): the first that differs or
+    /// is missing, or nil when the tree is sound up to its size (which must be the head's). The nodes are
+    /// compared in the order they are stored, with one walk of the table.
+    public func checkTree(_ parts: [StretchNodes], size: UInt64) throws -> TreeDamage? {
         guard let db = tree else { return nil }
-        let head = try self.head().seq
-        if head > 0, try treeSize() != head { return TreeDamage(problem: "存储尚无 Merkle 树（由早先的版本写成）：下一次写入时补齐") }
-        var frontier = Merkle.Frontier()
-        var made: [(key: [UInt8], hash: [UInt8])] = []
-        made.reserveCapacity(1 << 16)
+        if size > 0, try treeSize() != size { return TreeDamage(problem: "存储尚无 Merkle 树（由早先的版本写成）：下一次写入时补齐") }
+        guard size >= 2 else { return nil }
+        var across = [UInt64: [UInt8]]()  // by the node's key as a number: (leaves when completed) · 64 + level
+        func node(_ level: Int, _ index: UInt64, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+            let leaf = index << level
+            var lo = 0, hi = parts.count - 1
+            while lo < hi {  // the part holding the node's first leaf
+                let mid = (lo + hi + 1) / 2
+                if parts[mid].start <= leaf { lo = mid } else { hi = mid - 1 }
+            }
+            if let inside = parts[lo].withNode(level: level, index: index, body) { return inside }
+            let key = ((index + 1) << level) << 6 | UInt64(level)
+            if across[key] == nil {
+                var children = [UInt8](repeating: 0, count: 64)
+                _ = node(level - 1, 2 * index) { c in children.withUnsafeMutableBytes { $0.copyMemory(from: c) }; return true }
+                _ = node(level - 1, 2 * index + 1) { c in children.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[32...]).copyMemory(from: c) }; return true }
+                var hash = [UInt8](repeating: 0, count: 32)
+                children.withUnsafeBytes { c in hash.withUnsafeMutableBytes { Merkle.nodeHash(c, into: $0.baseAddress!) } }
+                across[key] = hash
+            }
+            return across[key]!.withUnsafeBytes(body)
+        }
+        func place(_ completed: UInt64, _ level: Int) -> String { "节点（层 \(level)，第 \((completed >> level) - 1) 个）" }
+        // The stored order: by the number of leaves when a node was completed, then by level.
+        var completed: UInt64 = 2, level = 1
         var found: TreeDamage?
-        func where_(_ key: [UInt8]) -> String {
-            let level = Int(key[8])
-            let index = (key.prefix(8).withUnsafeBytes { UInt64(bigEndianBytes: $0) } >> level) - 1
-            return "节点（层 \(level)，第 \(index) 个）"
-        }
-        func compare() throws {
-            guard let first = made.first else { return }
-            var k = 0
-            try txn.forEach(db, from: first.key) { key, value in
-                guard key.elementsEqual(made[k].key) else { found = TreeDamage(problem: "缺少\(where_(made[k].key))"); return false }
-                guard value.elementsEqual(made[k].hash) else { found = TreeDamage(problem: "\(where_(made[k].key))与由条目重算的不符"); return false }
-                k += 1
-                return k < made.count
+        try txn.forEach(db, from: TreeEdge.key(level: 1, index: 0)) { key, value in
+            let storedCompleted = key.count == 9 ? UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: key.prefix(8))) : 0
+            guard storedCompleted == completed, key.count == 9, Int(key[8]) == level else {
+                found = TreeDamage(problem: "缺少\(place(completed, level))")
+                return false
             }
-            if found == nil && k < made.count { found = TreeDamage(problem: "缺少\(where_(made[k].key))") }
-            made.removeAll(keepingCapacity: true)
-        }
-        try forEach(after: 0) { entry in
-            frontier.append(Merkle.leafHash(entry.entryBytes)) { level, index, hash in
-                made.append((TreeEdge.key(level: level, index: index), hash))
+            guard node(level, (completed >> level) - 1, { $0.sameBytes(as: value) }) else {
+                found = TreeDamage(problem: "\(place(completed, level))与由条目重算的不符")
+                return false
             }
-            if made.count >= 1 << 16 { try compare() }
-            return found == nil
+            if level < completed.trailingZeroBitCount { level += 1 } else { completed += 2; level = 1 }
+            return completed <= size
         }
-        if found == nil { try compare() }
+        if found == nil, completed <= size { found = TreeDamage(problem: "缺少\(place(completed, level))") }
         return found
     }
 

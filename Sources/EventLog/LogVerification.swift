@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Transparency
 import Wire
 
 extension EventLog {
@@ -161,17 +162,23 @@ public struct LogStretch: Sendable {
     public internal(set) var lastClock = Int64.min
     /// Per subject: its first entry here (version, back-pointer, seq), and its last (version, seq).
     var streams: [String: (firstVersion: UInt64, firstPrevious: UInt64, firstSeq: UInt64, lastVersion: UInt64, lastSeq: UInt64)] = [:]
+    /// With `hashingLeaves`, its leaves of the Merkle tree and the nodes wholly inside it (nil when it
+    /// stopped at damage).
+    public internal(set) var nodes: StretchNodes?
     /// The ids of its entries, one after another, and where each ends.
     private var ids: [UInt8] = []
     private var idEnds: [Int] = []
 
     /// Checks the entries of `seqs`, handing each that holds to `visit`, which checks what is derived
-    /// from it and returns a problem or nil (the scan stops at the first damage, which it keeps).
-    public init(_ reader: borrowing LogReader, seqs: ClosedRange<UInt64>, checkingStreams: Bool,
+    /// from it and returns a problem or nil (the scan stops at the first damage, which it keeps). With
+    /// `hashingLeaves`, also hashes each entry's leaf of the Merkle tree from the bytes just read, and
+    /// the nodes they make (`nodes`).
+    public init(_ reader: borrowing LogReader, seqs: ClosedRange<UInt64>, checkingStreams: Bool, hashingLeaves: Bool = false,
                 visit: (EntryView) throws -> String?) throws {
         self.seqs = seqs
         idEnds.reserveCapacity(seqs.count)
         ids.reserveCapacity(seqs.count * 24)
+        var leaves = [UInt8](repeating: 0, count: hashingLeaves ? seqs.count * 32 : 0)
         var previous = EventLog.genesisHash
         if seqs.lowerBound > 1 {
             previous = try reader.withEntry(seqs.lowerBound - 1) { $0.map { Array($0.hash) } } ?? []
@@ -212,6 +219,9 @@ public struct LogStretch: Sendable {
                     if checkingStreams { try note(entry, at: seq) }
                     ids.append(contentsOf: entry.id)
                     idEnds.append(ids.count)
+                    if hashingLeaves {
+                        leaves.withUnsafeMutableBytes { Merkle.leafHash(entry.entryBytes, into: $0.baseAddress! + Int(seq - seqs.lowerBound) * 32) }
+                    }
                     if let problem = try visit(entry) { throw LogDamage(seq: seq, problem: problem) }
                     prev = entry.hash
                     lastClock = entry.recordedAtMicros
@@ -223,6 +233,7 @@ public struct LogStretch: Sendable {
             damage = found
         }
         if damage == nil, expected <= last { damage = LogDamage(seq: expected, problem: "missing") }
+        if hashingLeaves, damage == nil { nodes = StretchNodes(start: seqs.lowerBound - 1, leaves: leaves) }
     }
 
     /// Takes the entry at `seq` into its stream: the version after the last one here, pointing back to it.

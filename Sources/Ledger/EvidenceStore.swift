@@ -184,19 +184,29 @@ extension Ledger {
     @available(*, noasync)
     public func checkEvidence() throws -> EvidenceStore.Check {
         var required: Set<String> = []
-        let local = Array("local:".utf8)
         try log.read { reader in
             try reader.forEach(after: 0) { entry in
-                let by = entry.recordedBy
-                guard by.count > 0, !by.starts(with: local) else { return true }
-                switch try EventCodec.recorded(entry).event.data {
-                case .problemReported(let report): required.formUnion(report.evidence.map { $0.sha256.lowercased() })
-                case .rectificationSubmitted(let fix): required.formUnion(fix.evidence.map { $0.sha256.lowercased() })
-                default: break
-                }
+                required.formUnion(try Self.evidenceRequired(by: entry))
                 return true
             }
         }
         return evidence.check(required: required)
+    }
+
+    /// `checkEvidence` with the files named online gathered by `verify` as it read the log.
+    public func checkEvidence(requiredBy verification: Verification) -> EvidenceStore.Check {
+        evidence.check(required: verification.evidenceRequired)
+    }
+
+    /// The evidence files `entry` names (their hashes, lowercased) when it was recorded over HTTP; none
+    /// for an event of the command line.
+    static func evidenceRequired(by entry: EntryView) throws -> [String] {
+        let by = entry.recordedBy
+        guard by.count > 0, !by.starts(with: "local:".utf8) else { return [] }
+        switch try EventCodec.recorded(entry).event.data {
+        case .problemReported(let report): return report.evidence.map { $0.sha256.lowercased() }
+        case .rectificationSubmitted(let fix): return fix.evidence.map { $0.sha256.lowercased() }
+        default: return []
+        }
     }
 }

@@ -57,7 +57,7 @@ struct UnitLink: Sendable, Equatable {
     /// of reports and fixes.
     static func reading(_ entry: EntryView) -> EventCodec.Reading {
         switch EventCodec.type(of: entry.body) {
-        case .rectificationSubmitted?, .problemReported?: .whole
+        case .rectificationSubmitted?, .problemReported?: .forLinks
         default: .forFolds
         }
     }

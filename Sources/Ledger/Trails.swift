@@ -75,7 +75,7 @@ extension Ledger {
             guard stamp < end else { return }
             try reader.forEach(after: stamp) { entry in
                 guard entry.seq <= end else { return false }
-                guard UnitLink.reading(entry) == .whole else { return true }
+                guard UnitLink.reading(entry) == .forLinks else { return true }
                 let event = try EventCodec.recorded(entry).event
                 for (hash, use) in EvidenceUse.made(by: event, seq: entry.seq) where hashes.contains(hash) {
                     uses[hash, default: []].append(use)

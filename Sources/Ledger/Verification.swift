@@ -16,6 +16,8 @@ public struct Verification: Sendable {
     /// The seq the stored records and links were written up to (0: none yet); the events after it are
     /// folded from the log by each process that needs them (docs/storage.md).
     public var recordsThrough: UInt64 = 0
+    /// The evidence files named by the events recorded over HTTP (`checkEvidence(requiredBy:)`).
+    public var evidenceRequired: Set<String> = []
 }
 
 extension Ledger {
@@ -28,7 +30,9 @@ extension Ledger {
     /// snapshot of the store: one fold of the whole log keeps every subject's record and link, checks the
     /// streams and compares the stored tables at their stamp; the log between two stored snapshots is a
     /// stretch, checked by itself from the snapshot at its start (as each link of the chain holds by
-    /// itself), its projection compared with the snapshot at its end. The snapshot a stretch starts from
+    /// itself), its projection compared with the snapshot at its end, its leaves of the Merkle tree hashed
+    /// from the bytes it reads (the tree is compared with the stored nodes once every stretch is done),
+    /// and the evidence named online gathered (`checkEvidence(requiredBy:)`). The snapshot a stretch starts from
     /// is the one the stretch before it checks; were one found forged, the snapshots after it are checked
     /// again from the start of the log.
     ///
@@ -41,11 +45,6 @@ extension Ledger {
             return Verification(head: try log.verifyLog(parts: 2, check: Self.checkEntry), derived: [])
         }
         let work = VerificationWork(snapshots: snapshots, subjects: index.subjects, links: index.links, progress: progress)
-        // The Merkle tree, recomputed from the entries' bytes (docs/transparency.md), on a thread of its own meanwhile.
-        let tree = TreeCheck()
-        let log = self.log
-        let treeThread = Thread { tree.finish(Result { try log.read { try $0.checkTree() } }) }
-        treeThread.start()
         try log.read(threads: max(2, min(ProcessInfo.processInfo.activeProcessorCount, 4))) { thread, reader in
             try work.run(thread, reader)
         }
@@ -54,12 +53,12 @@ extension Ledger {
             outcome.snapshotFindings = try log.read { try work.snapshotsFromStart($0) }
         }
         var derived = outcome.records + outcome.snapshotFindings
-        if let damage = try tree.wait().get() {
+        if let damage = outcome.tree {
             derived.append(DerivedDamage(table: "tree", key: "—", problem: damage.problem))
         }
         return Verification(head: outcome.head, derived: derived,
                             snapshots: outcome.snapshotsChecked, records: outcome.recordsChecked, links: outcome.linksChecked,
-                            recordsThrough: outcome.recordsThrough)
+                            recordsThrough: outcome.recordsThrough, evidenceRequired: outcome.evidenceRequired)
     }
 }
 
@@ -81,19 +80,6 @@ extension Ledger {
     }
 
     static let undecodable = "event does not decode (not a civic.v1.Event civic can read)"
-}
-
-/// The tree's check, done on a thread of its own beside the rest of verify.
-final class TreeCheck: @unchecked Sendable {
-    private let done = NSCondition()
-    private var result: Result<TreeDamage?, any Error>?
-    func finish(_ outcome: Result<TreeDamage?, any Error>) { done.withLock { result = outcome; done.broadcast() } }
-    func wait() -> Result<TreeDamage?, any Error> {
-        done.lock()
-        defer { done.unlock() }
-        while result == nil { done.wait() }
-        return result!
-    }
 }
 
 /// The work of one verification, shared by the threads that do it: the plan, the stretches not yet
@@ -122,6 +108,7 @@ final class VerificationWork: @unchecked Sendable {
     private var stretches: [Int: StretchOutcome] = [:]
     private var fold: FoldOutcome?
     private var idDamage: LogDamage?
+    private var tree: TreeDamage?
     private var head = LogHead.empty
     private var eventsDone = 0
 
@@ -129,6 +116,7 @@ final class VerificationWork: @unchecked Sendable {
         var stretch: LogStretch
         var findings: [DerivedDamage]
         var checked: Int
+        var evidenceRequired: Set<String>
     }
 
     struct FoldOutcome {
@@ -141,9 +129,11 @@ final class VerificationWork: @unchecked Sendable {
         var head: LogHead
         var records: [DerivedDamage]
         var snapshotFindings: [DerivedDamage]
+        var tree: TreeDamage?
         var startsForged: Bool
         var snapshotsChecked: Int, recordsChecked: Int, linksChecked: Int
         var recordsThrough: UInt64
+        var evidenceRequired: Set<String>
     }
 
     init(snapshots: Snapshots, subjects: DerivedTable?, links: DerivedTable?, progress: (@Sendable (WorkProgress) -> Void)?) {
@@ -176,11 +166,15 @@ final class VerificationWork: @unchecked Sendable {
                 let all = lock.withLock { plan.stretches.indices.map { stretches[$0]!.stretch } }
                 let first = all.compactMap { $0.damage }.min { $0.seq < $1.seq }
                 let found = try EventLog.firstDamage(first, idIndexOf: reader, stretches: all, count: plan.count)
+                // The Merkle tree, from the leaves the stretches hashed as they read (docs/transparency.md).
+                let nodes = all.compactMap(\.nodes)
+                let tree = nodes.count == all.count ? try reader.checkTree(nodes, size: plan.count) : nil
                 let head = try reader.withEntry(plan.count) { e in
                     e.map { LogHead(seq: $0.seq, hash: Array($0.hash), recordedAtMicros: $0.recordedAtMicros) } ?? LogHead.empty
                 }
                 lock.withLock {
                     idDamage = found
+                    self.tree = tree
                     self.head = head
                 }
             }
@@ -249,12 +243,14 @@ final class VerificationWork: @unchecked Sendable {
         var last = start
         var findings: [DerivedDamage] = []
         var checked = 0
+        var required: Set<String> = []
         var sinceProgress = 0
-        let stretch = try LogStretch(reader, seqs: seqs, checkingStreams: false) { entry in
+        let stretch = try LogStretch(reader, seqs: seqs, checkingStreams: false, hashingLeaves: true) { entry in
             guard Rules.isIdentifier(entry.id) else { return "id \(entry.idString) is not a valid event id" }
             let recorded: RecordedEvent
             do { recorded = try EventCodec.recorded(entry, reading: .forVerification) } catch { return Ledger.undecodable }
             projection.apply(recorded)
+            required.formUnion(try Ledger.evidenceRequired(by: entry))
             if entry.seq == due.first {
                 due.removeFirst()
                 checked += 1
@@ -271,7 +267,7 @@ final class VerificationWork: @unchecked Sendable {
         }
         advance(sinceProgress)
         if stretch.damage == nil { carried = projection }
-        return StretchOutcome(stretch: stretch, findings: findings, checked: checked)
+        return StretchOutcome(stretch: stretch, findings: findings, checked: checked, evidenceRequired: required)
     }
 
     /// What is wrong with the stored snapshot `stored` of `projection`, taken after the one at `last`,
@@ -430,9 +426,9 @@ final class VerificationWork: @unchecked Sendable {
             let snapshotFindings = all.flatMap(\.findings) + Self.strays(plan)
             let starts = Set(plan.stretches.map { $0.lowerBound - 1 })
             let forgedStart = snapshotFindings.contains { f in starts.contains { $0 > 0 && f.key == "seq \($0)" } }
-            return Outcome(head: head, records: fold.findings, snapshotFindings: snapshotFindings, startsForged: forgedStart,
+            return Outcome(head: head, records: fold.findings, snapshotFindings: snapshotFindings, tree: tree, startsForged: forgedStart,
                            snapshotsChecked: all.reduce(0) { $0 + $1.checked }, recordsChecked: fold.records, linksChecked: fold.links,
-                           recordsThrough: plan.stamp)
+                           recordsThrough: plan.stamp, evidenceRequired: all.reduce(into: []) { $0.formUnion($1.evidenceRequired) })
         }
     }
 }

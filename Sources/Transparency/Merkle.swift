@@ -16,6 +16,22 @@ public enum Merkle {
         return Array(h.finalize())
     }
 
+    /// `leafHash` written into the 32 bytes at `out`, with no array made: for the many leaves of a verify.
+    public static func leafHash(_ entry: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) {
+        var h = SHA256()
+        withUnsafeBytes(of: UInt8(0)) { h.update(bufferPointer: $0) }
+        h.update(bufferPointer: entry)
+        h.finalize().withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: 32) }
+    }
+
+    /// `nodeHash` of the two hashes side by side in `children` (64 bytes), written into the 32 bytes at `out`.
+    public static func nodeHash(_ children: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) {
+        var h = SHA256()
+        withUnsafeBytes(of: UInt8(1)) { h.update(bufferPointer: $0) }
+        h.update(bufferPointer: children)
+        h.finalize().withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: 32) }
+    }
+
     public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
         var h = SHA256()
         h.update(data: [1])

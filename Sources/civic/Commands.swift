@@ -345,7 +345,7 @@ struct Verify: ParsableCommand {
             : "，派生数据（\(result.snapshots) 个视图快照、\(result.records) 个对象记录、\(result.links) 个单位关联\(through)）与日志一致"
         print("校验通过：\(result.head.seq) 个事件，哈希链完整\(derived)，链头 \(result.head)")
         if logOnly { return }
-        let evidence = try store.open(.readOnly).checkEvidence()
+        let evidence = try store.open(.readOnly).checkEvidence(requiredBy: result)
         guard evidence.isSound else { throw EvidenceFindings(check: evidence) }
         print("证据文件：\(evidence.files) 个，均与其哈希一致；网上登记的事件所附材料均在")
     }

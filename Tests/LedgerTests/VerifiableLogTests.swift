@@ -1,4 +1,5 @@
 import Campaign
+import EventLog
 import Foundation
 import LMDB
 import Testing
@@ -53,6 +54,43 @@ struct VerifiableLogTests {
         #expect(found.derived.map(\.table) == ["tree"], "\(found.derived)")
         #expect(found.derived.first?.problem.contains("层 3") == true)
         #expect(try ledger.verify(logOnly: true).derived.isEmpty)
+    }
+
+    @Test("the tree checked from stretches cut anywhere (nodes across two stretches among them) finds it sound, and names a changed node whatever stretch holds it")
+    func treeFromStretches() throws {
+        let store = TemporaryStore()
+        let ledger = try store.open()
+        try randomCampaign(seed: 18, events: 300, into: ledger, store: store)
+        let size = try ledger.head().seq
+        var random = SystemRandomNumberGenerator()
+        func parts(_ reader: borrowing LogReader, cuts: [UInt64]) throws -> [StretchNodes] {
+            try zip([0] + cuts, cuts + [size]).map { lo, hi in
+                try LogStretch(reader, seqs: (lo + 1)...hi, checkingStreams: false, hashingLeaves: true) { _ in nil }.nodes!
+            }
+        }
+        let cutsTried: [[UInt64]] = [[], [1], [size - 1], [128], [127, 129], [3, 64, 65, 200]]
+            + (0..<20).map { _ in Array(Set((0..<Int.random(in: 1...9, using: &random)).map { _ in UInt64.random(in: 1..<size, using: &random) })).sorted() }
+        try ledger.log.read { reader throws in
+            for cuts in cutsTried {
+                let found = try reader.checkTree(try parts(reader, cuts: cuts), size: size)
+                #expect(found == nil, "cuts \(cuts)")
+            }
+        }
+        // A node across the cuts at 100 and 200 (level 7, leaves 128 to 255), then a leaf's pair at level 1.
+        for (level, index) in [(7, UInt64(1)), (1, UInt64(70))] {
+            let key = ((index + 1) << UInt64(level)).bigEndianBytes + [UInt8(level)]
+            let environment = try Environment(path: store.path, maxDatabases: 16)
+            let tree = try environment.database("tree")
+            let kept = try environment.read { txn in try txn.get(tree, key: key) }!
+            try environment.write { txn in try txn.put(tree, key: key, value: kept.map { $0 ^ 1 }) }
+            try store.open().log.read { reader throws in
+                for cuts: [UInt64] in [[100, 200], [], [140]] {
+                    let found = try reader.checkTree(try parts(reader, cuts: cuts), size: size)
+                    #expect(found?.problem == "节点（层 \(level)，第 \(index) 个）与由条目重算的不符", "cuts \(cuts)")
+                }
+            }
+            try environment.write { txn in try txn.put(tree, key: key, value: kept) }
+        }
     }
 
     @Test("a store made before it had a tree gets its whole tree at its next write")

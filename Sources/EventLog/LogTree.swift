@@ -179,6 +179,7 @@ extension LogReader {
                 if parts[mid].start <= leaf { lo = mid } else { hi = mid - 1 }
             }
             if let inside = parts[lo].withNode(level: level, index: index, body) { return inside }
+            precondition(level > 0, "leaf \(index) lies in none of the stretches given")
             let key = ((index + 1) << level) << 6 | UInt64(level)
             if across[key] == nil {
                 var children = [UInt8](repeating: 0, count: 64)

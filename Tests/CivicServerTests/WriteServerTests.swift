@@ -105,6 +105,7 @@ struct WriteServerTests {
     @Test("a unit reports its fix with a photo, the office verifies it: each event's actor and recorder are the accounts")
     func unitFixOfficeVerifies() async throws {
         let store = try WritableStore()
+        let uploaded = SHA256.hash(data: png(1)).map { String(format: "%02x", $0) }.joined()
         try await store.withClient { client in
             let photo = png(1)
             let sha = try await client.upload(photo, token: store.unitToken)
@@ -137,6 +138,11 @@ struct WriteServerTests {
         #expect(seen.map(\.2) == ["unit/hp-zhao", "office/li"])
         #expect(try blocking { try store.ledger.record(of: WritableStore.problem)?.problem?.status } == .closed)
         #expect(try blocking { try store.ledger.checkEvidence().isSound })
+        // The photo gone from the folder: named missing, by the walk of its own and by verify's one pass alike.
+        try FileManager.default.removeItem(atPath: store.ledger.evidence.path(of: uploaded))
+        let (walked, verified) = try blocking { (try store.ledger.checkEvidence(), store.ledger.checkEvidence(requiredBy: try store.ledger.verify())) }
+        #expect(walked.missing == [uploaded])
+        #expect(verified.missing == [uploaded] && verified.files == walked.files)
     }
 
     @Test("each forgery and bad request is refused with its status and a message, and nothing is stored")

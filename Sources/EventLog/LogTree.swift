@@ -21,7 +21,7 @@ struct TreeEdge {
 }
 
 /// The leaves of one stretch of the log and the nodes of the Merkle tree wholly inside it, hashed on the
-/// stretch's thread as verify reads it (docs/transparency.md, "Verify").
+/// stretch's thread as verify reads it (docs/transparency.md, "The tree").
 public struct StretchNodes: Sendable {
     /// The index of the stretch's first leaf (its first seq − 1) and how many leaves it holds.
     let start: UInt64, count: UInt64

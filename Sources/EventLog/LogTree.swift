@@ -245,6 +245,17 @@ extension LogWriter {
         tree = edge
     }
 
+    /// Throws away the stored tree and makes it again from the entries' bytes: what a rebuild of the
+    /// derived data does to a tree `verify` found damaged.
+    public mutating func rebuildTree() throws {
+        guard let db = reader.tree else { return }
+        try reader.txn.clear(db)
+        let kept = Array(TreeEdge.keptFact.utf8)
+        if try reader.txn.get(reader.meta, key: kept) != nil { try reader.txn.delete(reader.meta, key: kept) }
+        tree = nil
+        try completeTree()
+    }
+
     /// Keeps a signed checkpoint (its note) under its tree size.
     public func keep(checkpoint note: String, size: UInt64) throws {
         guard let db = reader.checkpoints else { return }

@@ -136,7 +136,7 @@ extension Ledger {
     }
 
     /// Throws away every piece of derived data and makes it again from the log alone: the subjects'
-    /// records, the unit links and the snapshots. Changes no answer (they are derived), only how fast
+    /// records, the unit links, the Merkle tree and the snapshots. Changes no answer (they are derived), only how fast
     /// answers come.
     @available(*, noasync)
     public func rebuildDerived(progress: (@Sendable (WorkProgress) -> Void)? = nil) throws {

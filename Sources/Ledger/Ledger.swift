@@ -498,6 +498,7 @@ public final class Ledger: @unchecked Sendable {
             }
             for key in linked.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) { try writer.put(links, key, linked[key]!.encoded) }
             try writer.setFact(SubjectIndex.stampFact, head.bigEndianBytes)
+            try writer.rebuildTree()
             return .commit(())
         }
         index.forget()

@@ -36,7 +36,7 @@ struct VerifiableLogTests {
         }
     }
 
-    @Test("a changed node of the stored tree is named by verify; the log itself holds")
+    @Test("a changed node of the stored tree is named by verify, the log itself holding, and rebuild makes the tree again from the entries")
     func changedNodeNamed() throws {
         let store = TemporaryStore()
         do {
@@ -54,6 +54,11 @@ struct VerifiableLogTests {
         #expect(found.derived.map(\.table) == ["tree"], "\(found.derived)")
         #expect(found.derived.first?.problem.contains("层 3") == true)
         #expect(try ledger.verify(logOnly: true).derived.isEmpty)
+        // What verify then tells the operator to run makes the tree again from the entries' bytes.
+        let root = try ledger.log.read { try $0.recomputedRoot(size: try $0.head().seq) }
+        try ledger.rebuildDerived()
+        #expect(try ledger.verify().derived.isEmpty)
+        #expect(try ledger.log.read { try $0.treeRoot(size: try $0.head().seq) } == root)
     }
 
     @Test("the tree checked from stretches cut anywhere (nodes across two stretches among them) finds it sound, and names a changed node whatever stretch holds it")

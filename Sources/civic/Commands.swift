@@ -440,7 +440,7 @@ struct Migrate: ParsableCommand {
 struct Rebuild: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
-        abstract: "Throw away all derived data (subjects' records, unit links, view snapshots) and make it again from the log alone.")
+        abstract: "Throw away all derived data (subjects' records, unit links, the Merkle tree, view snapshots) and make it again from the log alone.")
     @OptionGroup var store: StoreOptions
 
     func run() throws {

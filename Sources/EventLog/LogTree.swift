@@ -43,7 +43,8 @@ public struct StretchNodes: Sendable {
                 nodes.withUnsafeMutableBytes { out in
                     for k in 0..<(out.count / 32) {
                         let child = Int(2 * (first(level) + UInt64(k)) - belowFirst) * 32
-                        Merkle.nodeHash(UnsafeRawBufferPointer(rebasing: children[child..<(child + 64)]), into: out.baseAddress! + 32 * k)
+                        Merkle.nodeHash(UnsafeRawBufferPointer(rebasing: children[child..<(child + 32)]),
+                                        UnsafeRawBufferPointer(rebasing: children[(child + 32)..<(child + 64)]), into: out.baseAddress! + 32 * k)
                     }
                 }
             }
@@ -186,7 +187,11 @@ extension LogReader {
                 _ = node(level - 1, 2 * index) { c in children.withUnsafeMutableBytes { $0.copyMemory(from: c) }; return true }
                 _ = node(level - 1, 2 * index + 1) { c in children.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[32...]).copyMemory(from: c) }; return true }
                 var hash = [UInt8](repeating: 0, count: 32)
-                children.withUnsafeBytes { c in hash.withUnsafeMutableBytes { Merkle.nodeHash(c, into: $0.baseAddress!) } }
+                children.withUnsafeBytes { c in
+                    hash.withUnsafeMutableBytes {
+                        Merkle.nodeHash(UnsafeRawBufferPointer(rebasing: c[..<32]), UnsafeRawBufferPointer(rebasing: c[32...]), into: $0.baseAddress!)
+                    }
+                }
                 across[key] = hash
             }
             return across[key]!.withUnsafeBytes(body)

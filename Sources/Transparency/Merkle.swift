@@ -9,14 +9,22 @@ public enum Merkle {
     public static let emptyRoot: [UInt8] = Array(SHA256.hash(data: [UInt8]()))
 
     public static func leafHash(_ entry: some Collection<UInt8>) -> [UInt8] {
-        var h = SHA256()
-        h.update(data: [0])
-        if let done = entry.withContiguousStorageIfAvailable({ h.update(bufferPointer: UnsafeRawBufferPointer($0)) }) { _ = done }
-        else { h.update(data: Array(entry)) }
-        return Array(h.finalize())
+        var out = [UInt8](repeating: 0, count: 32)
+        out.withUnsafeMutableBytes { out in
+            if entry.withContiguousStorageIfAvailable({ leafHash(UnsafeRawBufferPointer($0), into: out.baseAddress!) }) == nil {
+                Array(entry).withUnsafeBytes { leafHash($0, into: out.baseAddress!) }
+            }
+        }
+        return out
     }
 
-    /// `leafHash` written into the 32 bytes at `out`, with no array made: for the many leaves of a verify.
+    public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        left.withUnsafeBytes { l in right.withUnsafeBytes { r in out.withUnsafeMutableBytes { nodeHash(l, r, into: $0.baseAddress!) } } }
+        return out
+    }
+
+    /// `leafHash` written into the 32 bytes at `out`, with no array made (the many leaves of a verify).
     public static func leafHash(_ entry: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) {
         var h = SHA256()
         withUnsafeBytes(of: UInt8(0)) { h.update(bufferPointer: $0) }
@@ -24,20 +32,13 @@ public enum Merkle {
         h.finalize().withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: 32) }
     }
 
-    /// `nodeHash` of the two hashes side by side in `children` (64 bytes), written into the 32 bytes at `out`.
-    public static func nodeHash(_ children: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) {
+    /// `nodeHash` written into the 32 bytes at `out`, with no array made.
+    public static func nodeHash(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) {
         var h = SHA256()
         withUnsafeBytes(of: UInt8(1)) { h.update(bufferPointer: $0) }
-        h.update(bufferPointer: children)
+        h.update(bufferPointer: left)
+        h.update(bufferPointer: right)
         h.finalize().withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: 32) }
-    }
-
-    public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
-        var h = SHA256()
-        h.update(data: [1])
-        h.update(data: left)
-        h.update(data: right)
-        return Array(h.finalize())
     }
 
     /// The largest power of two smaller than `n` (n ≥ 2).

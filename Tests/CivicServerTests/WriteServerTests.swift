@@ -109,7 +109,7 @@ struct WriteServerTests {
         try await store.withClient { client in
             let photo = png(1)
             let sha = try await client.upload(photo, token: store.unitToken)
-            #expect(sha == SHA256.hash(data: photo).map { String(format: "%02x", $0) }.joined())
+            #expect(sha == uploaded)
             let back = try await client.execute(uri: "/api/evidence/\(sha)", method: .get)
             #expect(back.status == .ok && Array(back.body.readableBytesView) == photo)
             #expect(back.headers[.contentType] == "image/png")
